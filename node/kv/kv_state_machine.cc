@@ -1,0 +1,115 @@
+#include "node/kv/kv_state_machine.h"
+
+#include <cstring>
+
+#include "node/kv/command.h"
+
+namespace mq::kv {
+
+namespace {
+constexpr char kSnapshotMagic[4] = {'M', 'Q', 'K', 'V'};
+constexpr uint8_t kSnapshotFormat = 1;
+}  // namespace
+
+ApplyResult KvStateMachine::apply(uint64_t index, std::string_view command) {
+  applied_index_ = index;
+  if (command.empty()) return {};  // leader's no-op
+  const auto c = decode_command(command);
+  if (!c) return {.ok = false};
+  ApplyResult r;
+  if (c->op == Op::kSet) {
+    auto& keys = users_[c->user];
+    auto [it, inserted] = keys.insert_or_assign(c->key, c->value);
+    if (inserted) ++key_count_;
+    r.existed = !inserted;
+  } else {
+    auto u = users_.find(c->user);
+    if (u != users_.end()) {
+      r.existed = u->second.erase(c->key) > 0;
+      if (r.existed) --key_count_;
+      if (u->second.empty()) users_.erase(u);
+    }
+  }
+  return r;
+}
+
+std::optional<std::string> KvStateMachine::get(const std::string& user,
+                                               const std::string& key) const {
+  auto u = users_.find(user);
+  if (u == users_.end()) return std::nullopt;
+  auto k = u->second.find(key);
+  if (k == u->second.end()) return std::nullopt;
+  return k->second;
+}
+
+KvStateMachine::ListPage KvStateMachine::list(const std::string& user, const Glob& glob,
+                                              const std::string& after, size_t limit) const {
+  ListPage page;
+  auto u = users_.find(user);
+  if (u == users_.end()) return page;
+  const Keys& keys = u->second;
+  const std::string& prefix = glob.literal_prefix();
+  auto it = after.empty() || after < prefix ? keys.lower_bound(prefix) : keys.upper_bound(after);
+  for (; it != keys.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;  // past the prefix range
+    if (!glob.matches(it->first)) continue;
+    if (page.keys.size() == limit) {
+      page.more = true;
+      break;
+    }
+    page.keys.push_back(it->first);
+  }
+  return page;
+}
+
+std::string KvStateMachine::snapshot() const {
+  std::string out(kSnapshotMagic, sizeof kSnapshotMagic);
+  out.push_back(static_cast<char>(kSnapshotFormat));
+  put_varint(out, applied_index_);
+  put_varint(out, key_count_);
+  for (const auto& [user, keys] : users_) {
+    for (const auto& [key, value] : keys) {
+      put_bytes(out, user);
+      put_bytes(out, key);
+      put_bytes(out, value);
+    }
+  }
+  return out;
+}
+
+bool KvStateMachine::restore(std::string_view in, std::string* error) {
+  if (in.size() < 5 || std::memcmp(in.data(), kSnapshotMagic, 4) != 0) {
+    *error = "snapshot image has no MQKV header";
+    return false;
+  }
+  if (static_cast<uint8_t>(in[4]) != kSnapshotFormat) {
+    *error = "snapshot image format " + std::to_string(static_cast<uint8_t>(in[4])) +
+             " is not supported (expected 1)";
+    return false;
+  }
+  in.remove_prefix(5);
+  uint64_t index = 0, count = 0;
+  if (!get_varint(in, &index) || !get_varint(in, &count)) {
+    *error = "snapshot image header is truncated";
+    return false;
+  }
+  std::unordered_map<std::string, Keys> users;
+  std::string user, key, value;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (!get_bytes(in, &user) || !get_bytes(in, &key) || !get_bytes(in, &value)) {
+      *error = "snapshot image is truncated at record " + std::to_string(i);
+      return false;
+    }
+    users[user].insert_or_assign(std::move(key), std::move(value));
+  }
+  if (!in.empty()) {
+    *error = "snapshot image has trailing bytes";
+    return false;
+  }
+  users_ = std::move(users);
+  applied_index_ = index;
+  key_count_ = count;
+  return true;
+}
+
+}  // namespace mq::kv

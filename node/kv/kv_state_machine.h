@@ -1,0 +1,46 @@
+// The replicated map of one shard: user -> (key -> value), keys kept sorted
+// per user so listing by glob seeks to the pattern's literal prefix.
+//
+// Snapshot image (version 1): "MQKV" magic, format byte 1, varint applied
+// index, varint record count, then per record user, key, value as
+// length-prefixed bytes. Integrity (checksums) is the storage layer's job.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "node/kv/glob.h"
+#include "node/kv/state_machine.h"
+
+namespace mq::kv {
+
+class KvStateMachine final : public StateMachine {
+ public:
+  ApplyResult apply(uint64_t index, std::string_view command) override;
+  uint64_t applied_index() const override { return applied_index_; }
+  std::string snapshot() const override;
+  bool restore(std::string_view image, std::string* error) override;
+
+  std::optional<std::string> get(const std::string& user, const std::string& key) const;
+
+  struct ListPage {
+    std::vector<std::string> keys;
+    bool more = false;  // keys after the last one also match
+  };
+  // Keys of user matching glob, strictly after `after`, at most limit of them.
+  ListPage list(const std::string& user, const Glob& glob, const std::string& after,
+                size_t limit) const;
+
+  uint64_t key_count() const { return key_count_; }
+
+ private:
+  using Keys = std::map<std::string, std::string, std::less<>>;
+  std::unordered_map<std::string, Keys> users_;
+  uint64_t applied_index_ = 0;
+  uint64_t key_count_ = 0;
+};
+
+}  // namespace mq::kv

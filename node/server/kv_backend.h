@@ -1,0 +1,33 @@
+// What the gRPC services ask of the node: run a validated request against
+// the shard that owns it and complete it, possibly later and on another
+// thread. The services validate input; a backend decides where and how a
+// request is served (in-memory on one node, or through a shard's Raft group).
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <functional>
+
+#include "mq/v1/cluster.pb.h"
+#include "mq/v1/kv.pb.h"
+#include "node/kv/glob.h"
+
+namespace mq::server {
+
+class KvBackend {
+ public:
+  using Done = std::function<void(const grpc::Status&)>;
+  virtual ~KvBackend() = default;
+
+  // The response's header is filled by the backend; done runs exactly once.
+  virtual void set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) = 0;
+  virtual void get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) = 0;
+  virtual void del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Done done) = 0;
+  // glob and after (the decoded page token: list keys strictly after it)
+  // are valid only during the call.
+  virtual void list(const v1::ListRequest& req, const kv::Glob& glob, const std::string& after,
+                    uint32_t limit, v1::ListResponse* resp, Done done) = 0;
+  virtual void status(v1::StatusResponse* resp) = 0;
+};
+
+}  // namespace mq::server

@@ -1,0 +1,45 @@
+// The public KV and Cluster gRPC services. They validate every request
+// (limits, UTF-8, globs) and hand it to the backend; invalid input becomes
+// INVALID_ARGUMENT naming the limit, and nothing is stored.
+#pragma once
+
+#include <memory>
+
+#include "mq/v1/cluster.grpc.pb.h"
+#include "mq/v1/kv.grpc.pb.h"
+#include "node/server/kv_backend.h"
+
+namespace mq::server {
+
+class KvService final : public v1::KV::CallbackService {
+ public:
+  KvService(KvBackend* backend, size_t value_bytes_max)
+      : backend_(backend), value_bytes_max_(value_bytes_max) {}
+
+  grpc::ServerUnaryReactor* Set(grpc::CallbackServerContext* ctx, const v1::SetRequest* req,
+                                v1::SetResponse* resp) override;
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const v1::GetRequest* req,
+                                v1::GetResponse* resp) override;
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx,
+                                   const v1::DeleteRequest* req,
+                                   v1::DeleteResponse* resp) override;
+  grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* ctx, const v1::ListRequest* req,
+                                 v1::ListResponse* resp) override;
+
+ private:
+  KvBackend* backend_;
+  size_t value_bytes_max_;
+};
+
+class ClusterService final : public v1::Cluster::CallbackService {
+ public:
+  explicit ClusterService(KvBackend* backend) : backend_(backend) {}
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
+                                   const v1::StatusRequest* req,
+                                   v1::StatusResponse* resp) override;
+
+ private:
+  KvBackend* backend_;
+};
+
+}  // namespace mq::server

@@ -1,0 +1,145 @@
+#include "node/server/node.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <grpcpp/grpcpp.h>
+#include <thread>
+
+#include "node/server/address.h"
+#include "node/server/kv_service.h"
+#include "node/server/local_backend.h"
+#include "node/server/log.h"
+
+namespace mq::server {
+
+namespace {
+
+constexpr size_t kGrpcMessageOverheadBytes = 64 << 10;
+constexpr auto kShutdownGrace = std::chrono::seconds(2);
+
+bool valid_node_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Creates the data dir if needed and takes an exclusive lock on it, so two
+// nodes can never share one directory. The lock lives as long as the fd.
+int open_data_dir(const std::string& dir, std::string* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    *error = "data dir " + dir + ": cannot create: " + ec.message();
+    return -1;
+  }
+  const std::string lock_path = dir + "/LOCK";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = "data dir " + dir + " is not writable: " + std::strerror(errno);
+    return -1;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    *error = "data dir " + dir + " is in use by another mq node (" + lock_path + " is locked)";
+    ::close(fd);
+    return -1;
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::write(fd, pid.data(), pid.size()) != static_cast<ssize_t>(pid.size())) {
+    *error = "data dir " + dir + " is not writable: " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+std::string validate_node_config(const NodeConfig& c) {
+  if (!valid_node_id(c.id)) {
+    return "--id '" + c.id + "' must be 1..64 characters of letters, digits, '-', '_' or '.'";
+  }
+  std::string error;
+  if (!parse_host_port(c.listen, &error)) return "--listen: " + error;
+  if (c.data_dir.empty()) return "--data-dir is required";
+  if (c.shard_count == 0 || c.shard_count > kv::kShardCountMax) {
+    return "--shards must be 1.." + std::to_string(kv::kShardCountMax);
+  }
+  if (c.value_bytes_max == 0 || c.value_bytes_max > kv::kValueBytesMaxCeiling) {
+    return "--max-value-bytes must be 1.." + std::to_string(kv::kValueBytesMaxCeiling);
+  }
+  return "";
+}
+
+int run_node(const NodeConfig& config) {
+  if (auto e = validate_node_config(config); !e.empty()) {
+    std::fprintf(stderr, "mq node: %s\n", e.c_str());
+    return kNodeExitUsage;
+  }
+  set_log_node(config.id);
+  std::string error;
+  const HostPort listen = *parse_host_port(config.listen, &error);
+  if (auto reason = probe_bind(listen); !reason.empty()) {
+    std::fprintf(stderr, "mq node: cannot listen on %s: %s\n", listen.to_string().c_str(),
+                 reason.c_str());
+    return kNodeExitCannotStart;
+  }
+  const int lock_fd = open_data_dir(config.data_dir, &error);
+  if (lock_fd < 0) {
+    std::fprintf(stderr, "mq node: %s\n", error.c_str());
+    return kNodeExitCannotStart;
+  }
+
+  // Signals are taken by one thread with sigwait, so every other thread
+  // (gRPC's included, which inherit this mask) never runs a handler.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  LocalBackend backend(config.id, listen.to_string(), config.shard_count);
+  KvService kv_service(&backend, config.value_bytes_max);
+  ClusterService cluster_service(&backend);
+
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(listen.to_string(), grpc::InsecureServerCredentials(), &bound_port);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(config.value_bytes_max + kGrpcMessageOverheadBytes));
+  builder.SetMaxSendMessageSize(
+      static_cast<int>(config.value_bytes_max + kGrpcMessageOverheadBytes));
+  builder.RegisterService(&kv_service);
+  builder.RegisterService(&cluster_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || bound_port == 0) {
+    std::fprintf(stderr, "mq node: cannot listen on %s\n", listen.to_string().c_str());
+    ::close(lock_fd);
+    return kNodeExitCannotStart;
+  }
+  log_info("serving on " + listen.to_string() + " with " + std::to_string(config.shard_count) +
+           " shards, data dir " + config.data_dir + " (single node, in memory)");
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  log_info(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
+           ", shutting down");
+  server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  server->Wait();
+  ::close(lock_fd);
+  log_info("stopped");
+  return kNodeExitOk;
+}
+
+}  // namespace mq::server

@@ -1,0 +1,36 @@
+// `mq node`: one server process. Everything is checked before anything
+// starts (address, data dir, port), so a misconfigured node fails with one
+// clear line and an exit code instead of half-starting.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "node/kv/limits.h"
+
+namespace mq::server {
+
+// Exit codes of `mq node`, documented in the README.
+enum NodeExit : int {
+  kNodeExitOk = 0,            // stopped by SIGTERM/SIGINT after a clean shutdown
+  kNodeExitUsage = 2,         // bad flags or configuration
+  kNodeExitCannotStart = 5,   // port in use, data dir unusable or locked by another process
+  kNodeExitCorruptData = 10,  // a data dir record failed its checksum (not a torn tail)
+  kNodeExitForeignData = 11,  // the data dir belongs to another node or cluster
+};
+
+struct NodeConfig {
+  std::string id;
+  std::string listen;    // host:port
+  std::string data_dir;
+  uint32_t shard_count = kv::kShardCountDefault;
+  size_t value_bytes_max = kv::kValueBytesMaxDefault;
+};
+
+// Validates the configuration; "" when valid, else a one-line reason.
+std::string validate_node_config(const NodeConfig& config);
+
+// Runs the node until SIGTERM or SIGINT; returns a NodeExit code.
+int run_node(const NodeConfig& config);
+
+}  // namespace mq::server
