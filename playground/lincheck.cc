@@ -50,31 +50,67 @@ struct Event {
   int next = 0;
 };
 
+// The set of linearized operations, with operations numbered in invoke
+// order. Linearized sets are nearly always "everything before some point plus
+// a few overlapping operations", so the cache stores them as that prefix
+// length and the sparse remainder: a bitset per cache entry would make the
+// cache quadratic in the history length.
+class LinearizedSet {
+ public:
+  explicit LinearizedSet(size_t n) : words_((n + 63) / 64, 0) {}
+
+  void set(size_t i) {
+    words_[i / 64] |= 1ull << (i % 64);
+    ++count_;
+    while (prefix_ < words_.size() * 64 && test(prefix_)) ++prefix_;
+  }
+  void clear(size_t i) {
+    words_[i / 64] &= ~(1ull << (i % 64));
+    --count_;
+    if (i < prefix_) prefix_ = i;
+  }
+  bool test(size_t i) const { return (words_[i / 64] >> (i % 64)) & 1; }
+
+  // Members beyond the fully linearized prefix, ascending.
+  std::vector<uint32_t> beyond_prefix() const {
+    std::vector<uint32_t> out;
+    size_t remaining = count_ - prefix_;
+    for (size_t w = prefix_ / 64; remaining > 0 && w < words_.size(); ++w) {
+      uint64_t bits = words_[w];
+      while (bits != 0) {
+        const size_t i = w * 64 + static_cast<size_t>(__builtin_ctzll(bits));
+        bits &= bits - 1;
+        if (i < prefix_) continue;
+        out.push_back(static_cast<uint32_t>(i));
+        --remaining;
+      }
+    }
+    return out;
+  }
+  size_t prefix() const { return prefix_; }
+
+ private:
+  std::vector<uint64_t> words_;
+  size_t count_ = 0;
+  size_t prefix_ = 0;  // operations [0, prefix_) are all linearized
+};
+
 struct CacheKey {
-  std::vector<uint64_t> linearized;
+  uint32_t prefix;
   int32_t state;
-  bool operator==(const CacheKey& o) const { return state == o.state && linearized == o.linearized; }
+  std::vector<uint32_t> beyond;
+  bool operator==(const CacheKey& o) const {
+    return prefix == o.prefix && state == o.state && beyond == o.beyond;
+  }
 };
 
 struct CacheKeyHash {
   size_t operator()(const CacheKey& k) const {
-    uint64_t h = 1469598103934665603ull ^ static_cast<uint32_t>(k.state);
-    for (uint64_t w : k.linearized) {
-      h ^= w + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    }
+    uint64_t h = 1469598103934665603ull ^ (static_cast<uint64_t>(k.prefix) << 32) ^
+                 static_cast<uint32_t>(k.state);
+    for (uint32_t i : k.beyond) h ^= i + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
     return static_cast<size_t>(h);
   }
-};
-
-class Bitset {
- public:
-  explicit Bitset(size_t n) : words_((n + 63) / 64, 0) {}
-  void set(size_t i) { words_[i / 64] |= 1ull << (i % 64); }
-  void clear(size_t i) { words_[i / 64] &= ~(1ull << (i % 64)); }
-  const std::vector<uint64_t>& words() const { return words_; }
-
- private:
-  std::vector<uint64_t> words_;
 };
 
 struct KeyVerdict {
@@ -100,8 +136,10 @@ std::string quoted(const std::string& s) {
   return "'" + s.substr(0, kQuoteMax) + "...'";
 }
 
-KeyVerdict check_key(const std::string& key, const std::vector<const Operation*>& ops,
-                     uint64_t max_steps) {
+KeyVerdict check_key(const std::string& key, std::vector<const Operation*> ops, uint64_t max_steps) {
+  std::stable_sort(ops.begin(), ops.end(), [](const Operation* a, const Operation* b) {
+    return a->invoke_time < b->invoke_time;
+  });
   const size_t n = ops.size();
   std::vector<KeyOp> kops(n);
   std::unordered_map<std::string, int32_t> value_ids;
@@ -165,13 +203,14 @@ KeyVerdict check_key(const std::string& key, const std::vector<const Operation*>
   };
   std::vector<Frame> stack;
   stack.reserve(n);
-  Bitset linearized(n);
+  LinearizedSet linearized(n);
   std::unordered_set<CacheKey, CacheKeyHash> cache;
   int32_t state = kAbsent;
   int entry = events[0].next;
   uint64_t steps = 0;
 
   // The deepest point the search reached, kept to explain a failure.
+  size_t best_depth = 0;
   std::vector<int> best_order;
   int best_blocker = -1;
   std::vector<int> best_candidates;
@@ -189,7 +228,9 @@ KeyVerdict check_key(const std::string& key, const std::vector<const Operation*>
       bool advanced = false;
       if (step(kops[e.op], state, &next_state)) {
         linearized.set(e.op);
-        if (cache.insert(CacheKey{linearized.words(), next_state}).second) {
+        CacheKey seen{static_cast<uint32_t>(linearized.prefix()), next_state,
+                      linearized.beyond_prefix()};
+        if (cache.insert(std::move(seen)).second) {
           stack.push_back({entry, state});
           state = next_state;
           unlink(entry);
@@ -204,9 +245,13 @@ KeyVerdict check_key(const std::string& key, const std::vector<const Operation*>
       continue;
     }
     // A return whose call is still pending: every ordering from here failed.
-    if (best_blocker < 0 || stack.size() > best_order.size()) {
+    if (best_blocker < 0 || stack.size() > best_depth) {
+      // Only the tail is quoted; copying the whole stack here would make the
+      // search quadratic in the history length.
+      best_depth = stack.size();
       best_order.clear();
-      for (const Frame& f : stack) best_order.push_back(events[f.call_event].op);
+      const size_t from = stack.size() > kExcerptLinearizedMax ? stack.size() - kExcerptLinearizedMax : 0;
+      for (size_t i = from; i < stack.size(); ++i) best_order.push_back(events[stack[i].call_event].op);
       best_blocker = e.op;
       best_candidates.clear();
       for (int c = events[0].next; c != entry && c != 0; c = events[c].next) {
@@ -226,14 +271,11 @@ KeyVerdict check_key(const std::string& key, const std::vector<const Operation*>
 
   std::ostringstream out;
   out << "key " << quoted(key) << " is not linearizable (" << n << " operations). ";
-  if (best_order.empty()) {
+  if (best_depth == 0) {
     out << "No operation can be linearized first.";
   } else {
-    const size_t from = best_order.size() > kExcerptLinearizedMax
-                            ? best_order.size() - kExcerptLinearizedMax
-                            : 0;
-    out << "Longest linearizable prefix has " << best_order.size() << " operations, ending:";
-    for (size_t i = from; i < best_order.size(); ++i) out << "\n    " << describe(*ops[best_order[i]]);
+    out << "Longest linearizable prefix has " << best_depth << " operations, ending:";
+    for (int op : best_order) out << "\n    " << describe(*ops[op]);
   }
   out << "\n  then none of these fits next:";
   size_t shown = 0;
