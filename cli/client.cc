@@ -1,0 +1,296 @@
+#include "cli/client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <thread>
+
+#include "mq/v1/cluster.grpc.pb.h"
+#include "mq/v1/kv.grpc.pb.h"
+
+namespace mq::cli {
+
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+constexpr int kLeaderHopsMax = 3;
+constexpr int kNoLeaderRetriesMax = 50;
+constexpr auto kNoLeaderBackoff = std::chrono::milliseconds(50);
+constexpr int kReceiveBytesMax = 80 << 20;  // above the node's largest value limit
+
+Header to_header(const v1::ResponseHeader& h) {
+  return {h.shard(), h.node(), h.leader(), h.term(), h.index()};
+}
+
+v1::Consistency to_proto(Consistency c) {
+  return c == Consistency::kStale ? v1::STALE : v1::LINEARIZABLE;
+}
+
+// Connects (or confirms a connection) without waiting out the deadline when
+// the endpoint refuses: TRANSIENT_FAILURE ends the wait at once.
+bool connect(grpc::Channel& channel, Clock::time_point deadline) {
+  auto state = channel.GetState(true);
+  while (state != GRPC_CHANNEL_READY) {
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) return false;
+    if (!channel.WaitForStateChange(state, deadline)) return false;
+    state = channel.GetState(true);
+  }
+  return true;
+}
+
+}  // namespace
+
+int exit_code_of(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kOk: return 0;
+    case ErrorKind::kNotFound: return 1;
+    case ErrorKind::kInvalid: return 2;
+    case ErrorKind::kUnavailable: return 3;
+    case ErrorKind::kUnknownOutcome: return 4;
+    case ErrorKind::kInternal: return 3;
+  }
+  return 3;
+}
+
+const char* error_code_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kOk: return "ok";
+    case ErrorKind::kNotFound: return "not_found";
+    case ErrorKind::kInvalid: return "invalid_argument";
+    case ErrorKind::kUnavailable: return "unavailable";
+    case ErrorKind::kUnknownOutcome: return "unknown_outcome";
+    case ErrorKind::kInternal: return "internal";
+  }
+  return "internal";
+}
+
+struct Client::Impl {
+  ClientOptions options;
+  size_t current = 0;  // index into options.endpoints of the endpoint in use
+  bool connected = true;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
+
+  std::shared_ptr<grpc::Channel> channel(const std::string& endpoint) {
+    auto& ch = channels[endpoint];
+    if (!ch) {
+      grpc::ChannelArguments args;
+      args.SetMaxReceiveMessageSize(kReceiveBytesMax);
+      // A node that comes back should be dialled promptly, not after
+      // gRPC's default back-off of up to two minutes.
+      args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+      ch = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+    }
+    return ch;
+  }
+
+  // One logical request: dial, send, follow leader hints, retry where safe.
+  // `send` performs one RPC on a channel with a context.
+  template <typename Send>
+  Error invoke(bool is_write, Send&& send) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
+    std::string target;  // a leader hint overrides the endpoint list
+    int hops = 0, no_leader_retries = 0;
+    size_t refused = 0;
+    std::string last_refusal;
+    while (true) {
+      const std::string endpoint = target.empty() ? options.endpoints[current] : target;
+      auto ch = channel(endpoint);
+      const auto dial_deadline =
+          std::min(deadline, Clock::now() + std::chrono::milliseconds(options.dial_timeout_ms));
+      if (!connect(*ch, dial_deadline)) {
+        // Never sent: safe to try elsewhere, for writes too.
+        channels.erase(endpoint);
+        last_refusal = endpoint;
+        target.clear();
+        if (++refused >= options.endpoints.size() || Clock::now() >= deadline) {
+          connected = false;
+          return {ErrorKind::kUnavailable,
+                  "cannot reach the cluster: no answer from " + join_endpoints(refused, endpoint)};
+        }
+        current = (current + 1) % options.endpoints.size();
+        continue;
+      }
+      grpc::ClientContext ctx;
+      ctx.set_deadline(deadline);
+      const grpc::Status s = send(ch, ctx);
+      connected = true;
+      if (s.ok()) return {};
+      switch (s.error_code()) {
+        case grpc::StatusCode::INVALID_ARGUMENT:
+        case grpc::StatusCode::OUT_OF_RANGE:
+          return {ErrorKind::kInvalid, s.error_message()};
+        case grpc::StatusCode::RESOURCE_EXHAUSTED:
+          return {ErrorKind::kUnavailable, s.error_message()};
+        case grpc::StatusCode::NOT_FOUND:
+          return {ErrorKind::kNotFound, s.error_message()};
+        case grpc::StatusCode::FAILED_PRECONDITION: {
+          v1::NotLeader hint;
+          if (!hint.ParseFromString(s.error_details())) {
+            return {ErrorKind::kInternal, s.error_message()};
+          }
+          // Refused by a non-leader: the request did not happen, so it is
+          // safe to send again, to the leader when one is known.
+          if (!hint.leader_address().empty() && hops < kLeaderHopsMax) {
+            ++hops;
+            if (options.verbose) {
+              std::fprintf(stderr, "mq: shard %u is led by %s at %s; following\n", hint.shard(),
+                           hint.leader().c_str(), hint.leader_address().c_str());
+            }
+            target = hint.leader_address();
+            continue;
+          }
+          if (++no_leader_retries > kNoLeaderRetriesMax || Clock::now() + kNoLeaderBackoff >= deadline) {
+            return {ErrorKind::kUnavailable, s.error_message()};
+          }
+          std::this_thread::sleep_for(kNoLeaderBackoff);
+          target.clear();
+          continue;
+        }
+        case grpc::StatusCode::DEADLINE_EXCEEDED:
+          return {ErrorKind::kUnknownOutcome,
+                  is_write ? "timed out after " + std::to_string(options.timeout_ms) +
+                                 " ms; the write may or may not have been applied"
+                           : "timed out after " + std::to_string(options.timeout_ms) + " ms"};
+        case grpc::StatusCode::UNAVAILABLE:
+          channels.erase(endpoint);
+          if (is_write) {
+            return {ErrorKind::kUnknownOutcome,
+                    "connection to " + endpoint + " lost after sending (" + s.error_message() +
+                        "); the write may or may not have been applied"};
+          }
+          target.clear();
+          if (++refused >= options.endpoints.size() || Clock::now() >= deadline) {
+            connected = false;
+            return {ErrorKind::kUnavailable, "lost connection to " + endpoint + ": " + s.error_message()};
+          }
+          current = (current + 1) % options.endpoints.size();
+          continue;
+        default:
+          return {ErrorKind::kInternal, s.error_message()};
+      }
+    }
+  }
+
+  std::string join_endpoints(size_t tried, const std::string& last) const {
+    if (options.endpoints.size() <= 1 || tried <= 1) return last;
+    std::string out;
+    for (size_t i = 0; i < options.endpoints.size(); ++i) {
+      out += (i ? ", " : "") + options.endpoints[i];
+    }
+    return out;
+  }
+};
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
+  if (options.endpoints.empty()) options.endpoints.push_back("127.0.0.1:7001");
+  impl_->options = std::move(options);
+}
+
+Client::~Client() = default;
+
+std::string Client::current_endpoint() const { return impl_->options.endpoints[impl_->current]; }
+bool Client::connected() const { return impl_->connected; }
+
+Error Client::set(const std::string& user, const std::string& key, const std::string& value,
+                  SetResult* out) {
+  v1::SetRequest req;
+  req.set_user(user);
+  req.set_key(key);
+  req.set_value(value);
+  v1::SetResponse resp;
+  Error e = impl_->invoke(true, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    return v1::KV::NewStub(ch)->Set(&ctx, req, &resp);
+  });
+  if (e.ok()) out->header = to_header(resp.header());
+  return e;
+}
+
+Error Client::get(const std::string& user, const std::string& key, Consistency consistency,
+                  GetResult* out) {
+  v1::GetRequest req;
+  req.set_user(user);
+  req.set_key(key);
+  req.set_consistency(to_proto(consistency));
+  v1::GetResponse resp;
+  Error e = impl_->invoke(false, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    return v1::KV::NewStub(ch)->Get(&ctx, req, &resp);
+  });
+  if (!e.ok()) return e;
+  out->header = to_header(resp.header());
+  out->found = resp.found();
+  out->value = std::move(*resp.mutable_value());
+  return e;
+}
+
+Error Client::del(const std::string& user, const std::string& key, DeleteResult* out) {
+  v1::DeleteRequest req;
+  req.set_user(user);
+  req.set_key(key);
+  v1::DeleteResponse resp;
+  Error e = impl_->invoke(true, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    return v1::KV::NewStub(ch)->Delete(&ctx, req, &resp);
+  });
+  if (!e.ok()) return e;
+  out->header = to_header(resp.header());
+  out->deleted = resp.deleted();
+  return e;
+}
+
+Error Client::list(const std::string& user, const std::string& glob, uint32_t limit,
+                   Consistency consistency, ListResult* out) {
+  constexpr uint32_t kPageKeys = 1000;
+  std::string token;
+  out->keys.clear();
+  out->truncated = false;
+  // Bounded: each page makes progress (the token moves forward) or ends.
+  while (true) {
+    v1::ListRequest req;
+    req.set_user(user);
+    req.set_glob(glob);
+    const uint32_t remaining = limit == 0 ? kPageKeys : limit - static_cast<uint32_t>(out->keys.size());
+    req.set_limit(std::min(kPageKeys, remaining));
+    req.set_page_token(token);
+    req.set_consistency(to_proto(consistency));
+    v1::ListResponse resp;
+    Error e = impl_->invoke(false, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+      return v1::KV::NewStub(ch)->List(&ctx, req, &resp);
+    });
+    if (!e.ok()) return e;
+    out->header = to_header(resp.header());
+    for (auto& k : *resp.mutable_keys()) out->keys.push_back(std::move(k));
+    token = resp.next_page_token();
+    if (token.empty()) return {};
+    if (limit != 0 && out->keys.size() >= limit) {
+      out->truncated = true;
+      return {};
+    }
+  }
+}
+
+Error Client::status(ClusterStatus* out) {
+  v1::StatusResponse resp;
+  Error e = impl_->invoke(false, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    return v1::Cluster::NewStub(ch)
+        ->Status(&ctx, v1::StatusRequest(), &resp);
+  });
+  if (!e.ok()) return e;
+  out->node = resp.node();
+  out->cluster_id = resp.cluster_id();
+  out->version = resp.version();
+  out->shard_count = resp.shard_count();
+  out->replication = resp.replication();
+  out->uptime_ms = resp.uptime_ms();
+  for (const auto& n : resp.nodes()) out->nodes.push_back({n.id(), n.address(), n.reachable()});
+  for (const auto& s : resp.shards()) {
+    ShardStatus sh{s.id(), s.leader(), s.role(), s.term(), s.commit(), s.applied(), s.keys(), {}};
+    for (const auto& r : s.replicas()) sh.replicas.push_back({r.node(), r.role(), r.match(), r.lag()});
+    out->shards.push_back(std::move(sh));
+  }
+  return e;
+}
+
+}  // namespace mq::cli

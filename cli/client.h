@@ -1,0 +1,104 @@
+// The client library: talks to an mq cluster on behalf of the one-shot
+// commands, the REPL and (later) the launcher. No gRPC in this header, so
+// the code that renders and parses stays cheap to compile.
+//
+// Routing: requests go to the first reachable endpoint; a "not the leader"
+// answer carrying the leader's address is followed (a bounded number of
+// hops). Retries: reads retry on another endpoint; a write is retried only
+// when it certainly was not sent (the connection could not be established);
+// a write whose fate is unknown (deadline passed, connection lost after
+// sending) is reported as kUnknownOutcome, never as failed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mq::cli {
+
+enum class ErrorKind {
+  kOk,
+  kNotFound,        // exit 1
+  kInvalid,         // exit 2: the server (or the client's own check) refused the input
+  kUnavailable,     // exit 3: cannot reach the cluster, or no quorum / no leader
+  kUnknownOutcome,  // exit 4: sent, but whether it happened is unknown
+  kInternal,        // exit 3: the server failed in a way that is not the client's fault
+};
+
+int exit_code_of(ErrorKind kind);
+const char* error_code_name(ErrorKind kind);  // "not_found", "invalid_argument", ...
+
+struct Error {
+  ErrorKind kind = ErrorKind::kOk;
+  std::string message;
+  bool ok() const { return kind == ErrorKind::kOk; }
+};
+
+struct Header {
+  uint32_t shard = 0;
+  std::string node;
+  std::string leader;
+  uint64_t term = 0;
+  uint64_t index = 0;
+};
+
+struct SetResult { Header header; };
+struct GetResult { Header header; bool found = false; std::string value; };
+struct DeleteResult { Header header; bool deleted = false; };
+struct ListResult { Header header; std::vector<std::string> keys; bool truncated = false; };
+
+struct ReplicaStatus { std::string node, role; uint64_t match = 0, lag = 0; };
+struct ShardStatus {
+  uint32_t id = 0;
+  std::string leader, role;
+  uint64_t term = 0, commit = 0, applied = 0, keys = 0;
+  std::vector<ReplicaStatus> replicas;
+};
+struct NodeStatus { std::string id, address; bool reachable = false; };
+struct ClusterStatus {
+  std::string node, cluster_id, version;
+  uint32_t shard_count = 0, replication = 0;
+  uint64_t uptime_ms = 0;
+  std::vector<NodeStatus> nodes;
+  std::vector<ShardStatus> shards;
+};
+
+enum class Consistency { kLinearizable, kStale };
+
+struct ClientOptions {
+  std::vector<std::string> endpoints;  // host:port, tried in order
+  int timeout_ms = 5000;               // per request, all hops and retries included
+  int dial_timeout_ms = 1000;          // to establish a connection to one endpoint
+  bool verbose = false;                // say on stderr when a leader hint is followed
+};
+
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  Error set(const std::string& user, const std::string& key, const std::string& value,
+            SetResult* out);
+  Error get(const std::string& user, const std::string& key, Consistency consistency,
+            GetResult* out);
+  Error del(const std::string& user, const std::string& key, DeleteResult* out);
+  // Fetches pages until limit keys (0 = all) or the end.
+  Error list(const std::string& user, const std::string& glob, uint32_t limit,
+             Consistency consistency, ListResult* out);
+  Error status(ClusterStatus* out);
+
+  // The endpoint the last request used (or will use first).
+  std::string current_endpoint() const;
+  // False after a request failed to reach any endpoint; the next request
+  // dials again from scratch.
+  bool connected() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mq::cli

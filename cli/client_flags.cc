@@ -1,0 +1,86 @@
+#include "cli/client_flags.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "node/server/address.h"
+
+namespace mq::cli {
+
+void add_client_flags(CLI::App& app, ClientFlags& flags, bool with_consistency) {
+  app.add_option("--endpoints", flags.endpoints,
+                 "Comma-separated host:port list of nodes (default: 127.0.0.1:7001)")
+      ->envname("MQ_ENDPOINTS");
+  app.add_option("-o,--output", flags.output,
+                 "Output format: plain, json or table (default: table on a terminal, else plain)")
+      ->envname("MQ_OUTPUT");
+  app.add_option("--timeout", flags.timeout_ms, "Request timeout in milliseconds (default 5000)")
+      ->envname("MQ_TIMEOUT")
+      ->check(CLI::Range(1, 3'600'000));
+  app.add_flag("-v,--verbose", flags.verbose, "Say on stderr when a leader hint is followed")
+      ->envname("MQ_VERBOSE");
+  if (with_consistency) {
+    app.add_option("--consistency", flags.consistency,
+                   "linearizable (default) or stale (any replica; may miss recent writes)")
+        ->envname("MQ_CONSISTENCY");
+  }
+}
+
+std::vector<std::string> default_endpoints() { return {"127.0.0.1:7001"}; }
+
+std::string resolve_client_flags(const ClientFlags& flags, ResolvedClient* out) {
+  if (flags.endpoints.empty()) {
+    out->options.endpoints = default_endpoints();
+  } else {
+    size_t start = 0;
+    while (start <= flags.endpoints.size()) {
+      size_t comma = flags.endpoints.find(',', start);
+      if (comma == std::string::npos) comma = flags.endpoints.size();
+      const std::string e = flags.endpoints.substr(start, comma - start);
+      std::string error;
+      if (e.empty() || !server::parse_host_port(e, &error)) {
+        return "--endpoints: " + (e.empty() ? "empty endpoint in '" + flags.endpoints + "'" : error);
+      }
+      out->options.endpoints.push_back(e);
+      start = comma + 1;
+    }
+  }
+  out->options.timeout_ms = flags.timeout_ms;
+  out->options.verbose = flags.verbose;
+  if (flags.output.empty()) {
+    out->format = isatty(STDOUT_FILENO) ? Format::kTable : Format::kPlain;
+  } else if (auto f = parse_format(flags.output)) {
+    out->format = *f;
+  } else {
+    return "-o/--output must be plain, json or table, not '" + flags.output + "'";
+  }
+  if (flags.consistency == "linearizable") {
+    out->consistency = Consistency::kLinearizable;
+  } else if (flags.consistency == "stale") {
+    out->consistency = Consistency::kStale;
+  } else {
+    return "--consistency must be linearizable or stale, not '" + flags.consistency + "'";
+  }
+  return "";
+}
+
+int parse_or_exit(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", app.get_name().c_str(), e.what(),
+                 app.get_name().c_str());
+    return 2;
+  }
+  return -1;
+}
+
+}  // namespace mq::cli

@@ -1,0 +1,31 @@
+// The subcommand table of the mq binary: one entry per subcommand with its
+// one-line summary; main() dispatches on argv[1] and suggests the closest
+// name for a typo.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mq::cli {
+
+struct Subcommand {
+  const char* name;
+  const char* summary;
+  // argv[0] is "mq <name>"; returns the process exit code.
+  int (*run)(int argc, char** argv);
+};
+
+const std::vector<Subcommand>& subcommands();
+std::string version_string();
+
+int cmd_node(int argc, char** argv);
+int cmd_set(int argc, char** argv);
+int cmd_get(int argc, char** argv);
+int cmd_del(int argc, char** argv);
+int cmd_keys(int argc, char** argv);
+int cmd_status(int argc, char** argv);
+int cmd_repl(int argc, char** argv);
+int cmd_help(int argc, char** argv);
+int cmd_version(int argc, char** argv);
+
+}  // namespace mq::cli
