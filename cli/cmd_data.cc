@@ -20,6 +20,7 @@ void write_stdout(const std::string& text) {
 }
 
 bool read_all_stdin(std::string* out) {
+  out->clear();
   std::freopen(nullptr, "rb", stdin);
   char buf[65536];
   size_t n;

@@ -116,8 +116,11 @@ int run_node(const NodeConfig& config) {
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(listen.to_string(), grpc::InsecureServerCredentials(), &bound_port);
+  // Accept up to the ceiling at the transport so that a value over this
+  // node's limit reaches validation and gets an INVALID_ARGUMENT naming the
+  // limit, instead of an opaque transport error.
   builder.SetMaxReceiveMessageSize(
-      static_cast<int>(config.value_bytes_max + kGrpcMessageOverheadBytes));
+      static_cast<int>(kv::kValueBytesMaxCeiling + kGrpcMessageOverheadBytes));
   builder.SetMaxSendMessageSize(
       static_cast<int>(config.value_bytes_max + kGrpcMessageOverheadBytes));
   builder.RegisterService(&kv_service);
