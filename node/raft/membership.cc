@@ -58,10 +58,13 @@ void Raft::apply_conf_change(const ConfChange& cc) {
     return;
   }
   if (lead_transferee_ != kNoNode && !tracker_.is_voter(lead_transferee_)) abort_leader_transfer();
-  // The quorum changed: entries may now be committed, and new members need
+  // The quorum changed: entries may now be committed; a new member needs
   // the log.
-  maybe_commit();
-  bcast_append();
+  if (maybe_commit()) {
+    bcast_append();
+  } else if (cc.type != ConfChangeType::kRemoveNode && cc.node != id_) {
+    send_append(cc.node, true);
+  }
 }
 
 void Raft::abort_leader_transfer() { lead_transferee_ = kNoNode; }
