@@ -1,5 +1,8 @@
 #include "node/server/kv_service.h"
 
+#include <atomic>
+#include <memory>
+
 #include "node/kv/limits.h"
 #include "node/kv/page_token.h"
 
@@ -70,6 +73,66 @@ grpc::ServerUnaryReactor* KvService::List(grpc::CallbackServerContext* ctx,
   return run(ctx, [&, g = std::move(*glob), a = std::move(*after)](KvBackend::Done done) {
     backend_->list(*req, g, a, limit, resp, std::move(done));
   });
+}
+
+grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* ctx,
+                                           const v1::BatchRequest* req, v1::BatchResponse* resp) {
+  constexpr int kBatchOpsMax = 10000;
+  if (req->ops_size() > kBatchOpsMax) {
+    return finish_now(ctx, invalid("batch of " + std::to_string(req->ops_size()) +
+                                   " operations exceeds the maximum of " +
+                                   std::to_string(kBatchOpsMax)));
+  }
+  if (req->ops_size() == 0) return finish_now(ctx, grpc::Status::OK);
+  // Results are added up front: their addresses stay fixed while the
+  // backend completes operations in any order, on any thread.
+  for (int i = 0; i < req->ops_size(); ++i) resp->add_results();
+  auto* reactor = ctx->DefaultReactor();
+  auto remaining = std::make_shared<std::atomic<int>>(req->ops_size());
+  auto complete = [reactor, remaining](v1::OpResult* r, const grpc::Status& s) {
+    r->set_code(s.error_code());
+    if (!s.ok()) {
+      r->set_message(s.error_message());
+      if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+        r->mutable_not_leader()->ParseFromString(s.error_details());
+      }
+    }
+    if (remaining->fetch_sub(1) == 1) reactor->Finish(grpc::Status::OK);
+  };
+  for (int i = 0; i < req->ops_size(); ++i) {
+    const v1::Op& op = req->ops(i);
+    v1::OpResult* r = resp->mutable_results(i);
+    auto done = [complete, r](const grpc::Status& s) { complete(r, s); };
+    switch (op.op_case()) {
+      case v1::Op::kSet:
+        if (auto e = check_user_key(op.set().user(), op.set().key())) {
+          done(invalid(*e));
+        } else if (auto e = kv::validate_value(op.set().value(), value_bytes_max_)) {
+          done(invalid(*e));
+        } else {
+          backend_->set(op.set(), r->mutable_set(), done);
+        }
+        break;
+      case v1::Op::kGet:
+        if (auto e = check_user_key(op.get().user(), op.get().key())) {
+          done(invalid(*e));
+        } else {
+          backend_->get(op.get(), r->mutable_get(), done);
+        }
+        break;
+      case v1::Op::kDelete:
+        if (auto e = check_user_key(op.delete_().user(), op.delete_().key())) {
+          done(invalid(*e));
+        } else {
+          backend_->del(op.delete_(), r->mutable_delete_(), done);
+        }
+        break;
+      case v1::Op::OP_NOT_SET:
+        done(invalid("operation " + std::to_string(i) + " is empty"));
+        break;
+    }
+  }
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ClusterService::Status(grpc::CallbackServerContext* ctx,

@@ -25,6 +25,8 @@ class KvService final : public v1::KV::CallbackService {
                                    v1::DeleteResponse* resp) override;
   grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* ctx, const v1::ListRequest* req,
                                  v1::ListResponse* resp) override;
+  grpc::ServerUnaryReactor* Batch(grpc::CallbackServerContext* ctx, const v1::BatchRequest* req,
+                                  v1::BatchResponse* resp) override;
 
  private:
   KvBackend* backend_;
