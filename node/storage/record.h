@@ -1,0 +1,78 @@
+// Record framing shared by every WAL segment.
+//
+//   offset 0  u32  crc32c of bytes [4, 9 + length)  (length, type, payload)
+//   offset 4  u32  length of the payload in bytes
+//   offset 8  u8   RecordType
+//   offset 9       payload
+//
+// All integers little-endian. The checksum covers the length, so a damaged
+// length field is caught rather than followed. Payloads:
+//   kSegmentHeader  u64 magic (bytes "MQWALSEG"), u32 format version, u64 segment sequence
+//   kHardState      u32 group, u64 term, u64 vote, u64 commit
+//   kEntry          u32 group, u64 term, u64 index, u8 entry type, data (rest)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "node/raft/types.h"
+
+namespace mq::storage {
+
+enum class RecordType : uint8_t {
+  kSegmentHeader = 1,
+  kHardState = 2,
+  kEntry = 3,
+};
+
+constexpr size_t kRecordHeaderBytes = 9;
+// Larger lengths are damage, not data: no entry is allowed to be this big.
+constexpr uint32_t kRecordPayloadBytesMax = 64u << 20;
+constexpr uint64_t kSegmentMagic = 0x4745534C4157514Dull;  // "MQWALSEG" in file byte order
+constexpr uint32_t kSegmentFormatVersion = 1;
+
+void append_segment_header(std::string* out, uint64_t segment_seq);
+void append_hard_state(std::string* out, uint32_t group, const raft::HardState& hs);
+void append_entry(std::string* out, uint32_t group, const raft::Entry& entry);
+size_t entry_record_bytes(const raft::Entry& entry);
+
+struct SegmentHeader {
+  uint64_t magic = 0;
+  uint32_t version = 0;
+  uint64_t seq = 0;
+};
+
+bool decode_segment_header(std::string_view payload, SegmentHeader* out);
+bool decode_hard_state(std::string_view payload, uint32_t* group, raft::HardState* out);
+bool decode_entry(std::string_view payload, uint32_t* group, raft::Entry* out);
+
+// Reads consecutive records of one segment image.
+class RecordReader {
+ public:
+  enum class Next {
+    kRecord,      // type() and payload() hold the record at offset()
+    kEnd,         // clean end of data exactly at offset()
+    kIncomplete,  // the record at offset() runs past the end of the data
+    kBadChecksum, // the record at offset() fails its checksum or length limit
+  };
+
+  explicit RecordReader(std::string_view data) : data_(data) {}
+  Next next();
+  uint64_t offset() const { return offset_; }
+  RecordType type() const { return type_; }
+  std::string_view payload() const { return payload_; }
+
+ private:
+  std::string_view data_;
+  uint64_t offset_ = 0;
+  uint64_t next_offset_ = 0;
+  RecordType type_ = RecordType::kEntry;
+  std::string_view payload_;
+};
+
+// True when some offset after `from` starts a record that passes its
+// checksum: then the damage at `from` is not a torn tail but lost data.
+bool valid_record_follows(std::string_view data, uint64_t from);
+
+}  // namespace mq::storage

@@ -1,0 +1,44 @@
+// Snapshot files: the KV state machine of one group at one log index.
+//
+// On disk (directory <data-dir>/snap): snap-<group, 8 hex>-<index, 16 hex>.snap
+//   8 bytes  magic "MQSNAP01"
+//   u32      header length
+//   header   u32 group, u64 index, u64 term, u32 voter count, u64 voters...,
+//            u32 learner count, u64 learners..., u64 data length
+//   u32      crc32c of the header length field and the header
+//   data     the state machine's bytes, opaque here
+//   u32      crc32c of data
+//
+// Writing: the file is written as <name>.tmp, fsynced, renamed to its name
+// and the directory fsynced, so a crash leaves either the whole new file or
+// none of it (a leftover .tmp is deleted on open). Older snapshots of the
+// group are deleted only after the new one is durable.
+// Loading: every file is verified in full; a damaged newest snapshot is
+// reported through the log and the next older valid one is used. Whether
+// the WAL still covers the gap is checked by the caller.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "node/raft/types.h"
+#include "node/storage/file_system.h"
+#include "node/storage/wal.h"
+
+namespace mq::storage {
+
+std::string snapshot_file_name(GroupId group, uint64_t index);
+
+// Writes snapshot durably, then removes the group's older snapshot files.
+Status write_snapshot(FileSystem* fs, const std::string& dir, GroupId group, const raft::Snapshot& snapshot);
+
+// The newest valid snapshot of every group that has one; removes stale .tmp
+// files. Damaged files are reported through log and skipped.
+Status load_snapshots(FileSystem* fs, const std::string& dir, const LogFn& log,
+                      std::map<GroupId, raft::Snapshot>* snapshots);
+
+// Verifies and decodes one snapshot file image.
+Status decode_snapshot(const std::string& name, std::string&& image, GroupId* group, raft::Snapshot* out);
+
+}  // namespace mq::storage

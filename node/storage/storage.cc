@@ -1,0 +1,156 @@
+#include "node/storage/storage.h"
+
+#include <iostream>
+
+#include "node/storage/identity.h"
+#include "node/storage/snapshot_file.h"
+
+namespace mq::storage {
+namespace {
+
+constexpr const char* kWalDir = "wal";
+constexpr const char* kSnapDir = "snap";
+
+// Builds each group's log from the replayed records (the rules are in
+// storage.h).
+class Rebuilder final : public WalReplayHandler {
+ public:
+  explicit Rebuilder(RecoveredState* state) : state_(state) {}
+
+  Status on_hard_state(GroupId group, const raft::HardState& hs, const std::string&) override {
+    (*state_)[group].hard_state = hs;
+    return Status::ok();
+  }
+
+  Status on_entry(GroupId group, raft::Entry&& entry, const std::string& where) override {
+    RecoveredGroup& g = (*state_)[group];
+    const uint64_t base = g.snapshot ? g.snapshot->meta.index : 0;
+    if (entry.index == 0) return {StatusCode::kCorrupt, where + ": entry with index 0"};
+    if (entry.index <= base) {
+      // Rewrites a covered index, so whatever followed it was overwritten too.
+      g.entries.clear();
+      return Status::ok();
+    }
+    const uint64_t next = g.entries.empty() ? base + 1 : g.entries.back().index + 1;
+    if (entry.index > next) {
+      return {StatusCode::kCorrupt, where + ": group " + std::to_string(group) + " entry " +
+                                        std::to_string(entry.index) + " follows index " + std::to_string(next - 1) +
+                                        " (a WAL segment or the snapshot before it is missing)"};
+    }
+    const uint64_t first = g.entries.empty() ? next : g.entries.front().index;
+    g.entries.resize(entry.index - first);
+    g.entries.push_back(std::move(entry));
+    return Status::ok();
+  }
+
+ private:
+  RecoveredState* state_;
+};
+
+Status validate_batch(const WriteBatch& batch) {
+  for (const GroupWrite& w : batch) {
+    for (size_t i = 0; i < w.entries.size(); ++i) {
+      if (w.entries[i].index == 0 || (i > 0 && w.entries[i].index != w.entries[i - 1].index + 1)) {
+        return {StatusCode::kInvalidArgument, "group " + std::to_string(w.group) +
+                                                  ": entries must have consecutive indexes starting above 0"};
+      }
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Storage::Storage(StorageOptions options) : options_(std::move(options)) {}
+Storage::~Storage() = default;
+
+Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, RecoveredState* recovered) {
+  std::unique_ptr<Storage> st(new Storage(options));
+  if (!st->options_.log) {
+    st->options_.log = [](const std::string& line) { std::cerr << "mq storage: " << line << std::endl; };
+  }
+  if (st->options_.fs == nullptr) {
+    st->owned_fs_ = make_posix_file_system();
+    st->options_.fs = st->owned_fs_.get();
+  }
+  st->fs_ = st->options_.fs;
+  FileSystem* fs = st->fs_;
+  const LogFn& log = st->options_.log;
+  const std::string& dir = options.data_dir;
+  if (dir.empty()) return Status(StatusCode::kInvalidArgument, "data dir is empty");
+  if (options.fsync_mode == FsyncMode::kNone) {
+    log("WARNING: --fsync none: writes are acknowledged WITHOUT reaching the disk; a crash loses them. "
+        "For benchmarks only, never for data you keep.");
+  }
+
+  const std::string wal_dir = join_path(dir, kWalDir);
+  const std::string snap_dir = join_path(dir, kSnapDir);
+  if (Status s = fs->create_dir(dir); !s.is_ok()) return s;
+  const bool has_data = fs->exists(wal_dir) || fs->exists(snap_dir);
+  if (Status s = check_or_create_identity(fs, dir, options.node_id, options.cluster_id, has_data); !s.is_ok()) {
+    return s;
+  }
+  for (const std::string& sub : {wal_dir, snap_dir}) {
+    if (Status s = fs->create_dir(sub); !s.is_ok()) return s;
+  }
+  if (Status s = fs->sync_dir(dir); !s.is_ok()) return s;
+
+  recovered->clear();
+  std::map<GroupId, raft::Snapshot> snapshots;
+  if (Status s = load_snapshots(fs, snap_dir, log, &snapshots); !s.is_ok()) return s;
+  for (auto& [group, snap] : snapshots) {
+    st->snapshot_index_[group] = snap.meta.index;
+    (*recovered)[group].snapshot = std::move(snap);
+  }
+
+  Rebuilder rebuilder(recovered);
+  WalOptions wal_options;
+  wal_options.fsync_mode = options.fsync_mode;
+  wal_options.segment_size_bytes_max = options.segment_size_bytes_max;
+  auto wal = Wal::open(fs, wal_dir, wal_options, &rebuilder, log);
+  if (!wal.is_ok()) return wal.status();
+  st->wal_ = std::move(wal.value());
+
+  for (const auto& [group, g] : *recovered) {
+    const uint64_t last = g.entries.empty() ? (g.snapshot ? g.snapshot->meta.index : 0) : g.entries.back().index;
+    if (g.hard_state.commit > last) {
+      return Status(StatusCode::kCorrupt, wal_dir + ": group " + std::to_string(group) + " committed index " +
+                                              std::to_string(g.hard_state.commit) + " but only " +
+                                              std::to_string(last) + " survive (lost WAL segment or snapshot)");
+    }
+  }
+  return st;
+}
+
+Status Storage::append(const WriteBatch& batch) {
+  if (Status s = validate_batch(batch); !s.is_ok()) return s;
+  return wal_->append(batch);
+}
+
+Status Storage::save_snapshot(GroupId group, const raft::Snapshot& snapshot) {
+  if (!wal_->failure().is_ok()) return {StatusCode::kStopped, wal_->failure().to_string()};
+  auto it = snapshot_index_.find(group);
+  if (it != snapshot_index_.end() && it->second > snapshot.meta.index) {
+    return {StatusCode::kInvalidArgument, "group " + std::to_string(group) + " already has a snapshot at " +
+                                              std::to_string(it->second) + ", newer than " +
+                                              std::to_string(snapshot.meta.index)};
+  }
+  if (Status s = write_snapshot(fs_, join_path(options_.data_dir, kSnapDir), group, snapshot); !s.is_ok()) {
+    return s;
+  }
+  snapshot_index_[group] = snapshot.meta.index;
+  return Status::ok();
+}
+
+Status Storage::compact(GroupId group, uint64_t index) {
+  auto it = snapshot_index_.find(group);
+  if (it == snapshot_index_.end() || it->second < index) {
+    return {StatusCode::kInvalidArgument, "group " + std::to_string(group) + ": cannot compact through " +
+                                              std::to_string(index) + " without a snapshot covering it"};
+  }
+  uint64_t& through = compacted_through_[group];
+  through = std::max(through, index);
+  return wal_->release(compacted_through_);
+}
+
+}  // namespace mq::storage

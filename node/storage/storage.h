@@ -1,0 +1,101 @@
+// What a node's Raft groups persist: the seam between the node's event loop
+// and the disk.
+//
+// Data dir layout:
+//   <data-dir>/IDENTITY   node id and cluster id (identity.h)
+//   <data-dir>/wal/       WAL segments shared by all groups (wal.h)
+//   <data-dir>/snap/      one snapshot file per group (snapshot_file.h)
+//
+// Use, per event-loop iteration: append() one WriteBatch holding every
+// group's new entries and hard state; when it returns ok, the batch is on
+// disk (fsync batch or always) and may be acknowledged. save_snapshot() when
+// a group's state machine is snapshotted or a snapshot is installed;
+// compact() once a snapshot covers an index, to let WAL segments go.
+//
+// Recovery (open): the newest valid snapshot of each group, then the WAL
+// replayed on top of it: entries at or below the snapshot index are dropped,
+// an entry at index i replaces everything from i on, the last hard state
+// wins. Entries after the snapshot index are returned as written, even when
+// an installed snapshot disagreed with them; the Raft core reconciles them
+// with the leader as it does for any follower log.
+//
+// open() fails, never repairs silently, when:
+//   - the identity names another node or cluster (kForeignDataDir; exit 11)
+//   - a WAL record other than a torn tail is damaged, a segment is missing,
+//     a group's entries skip an index (their segment or the snapshot they
+//     follow is gone), or a group's commit index is beyond the entries and
+//     snapshot that survive (kCorrupt naming the file and offset; exit 10).
+// A torn tail (the unacknowledged end of the last batch) is truncated with
+// a log line.
+//
+// Not thread-safe: one event loop owns it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/raft/types.h"
+#include "node/storage/file_system.h"
+#include "node/storage/status.h"
+#include "node/storage/wal.h"
+
+namespace mq::storage {
+
+struct StorageOptions {
+  std::string data_dir;
+  std::string node_id;     // stored in IDENTITY on first open, checked after
+  std::string cluster_id;
+  FsyncMode fsync_mode = FsyncMode::kBatch;
+  uint64_t segment_size_bytes_max = 64u << 20;
+  FileSystem* fs = nullptr;  // nullptr: the real disk
+  LogFn log;                 // nullptr: lines go to stderr
+};
+
+struct RecoveredGroup {
+  std::optional<raft::Snapshot> snapshot;  // newest valid one
+  raft::HardState hard_state;
+  std::vector<raft::Entry> entries;  // consecutive, starting after the snapshot
+};
+using RecoveredState = std::map<GroupId, RecoveredGroup>;
+
+class Storage {
+ public:
+  // Creates the data dir if needed and recovers it into *recovered.
+  static Result<std::unique_ptr<Storage>> open(const StorageOptions& options, RecoveredState* recovered);
+
+  // Durable (per fsync mode) when ok. After any write or sync failure every
+  // later call fails with kStopped: the node must stop acknowledging.
+  Status append(const WriteBatch& batch);
+
+  // Persists the snapshot (atomically, checksummed) and drops the group's
+  // older snapshot files. snapshot.data is written straight from the
+  // caller's buffer.
+  Status save_snapshot(GroupId group, const raft::Snapshot& snapshot);
+
+  // Declares that the group no longer needs entries at or below index;
+  // releases WAL segments nobody needs. index must not exceed the group's
+  // saved snapshot (kInvalidArgument otherwise).
+  Status compact(GroupId group, uint64_t index);
+
+  const Status& failure() const { return wal_->failure(); }
+  FsyncMode fsync_mode() const { return options_.fsync_mode; }
+  size_t wal_segment_count() const { return wal_->segment_count(); }
+
+  ~Storage();
+
+ private:
+  explicit Storage(StorageOptions options);
+
+  StorageOptions options_;
+  std::unique_ptr<FileSystem> owned_fs_;
+  FileSystem* fs_ = nullptr;
+  std::unique_ptr<Wal> wal_;
+  std::map<GroupId, uint64_t> snapshot_index_;
+  std::map<GroupId, uint64_t> compacted_through_;
+};
+
+}  // namespace mq::storage

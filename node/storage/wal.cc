@@ -1,0 +1,280 @@
+#include "node/storage/wal.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+#include "node/storage/record.h"
+
+namespace mq::storage {
+namespace {
+
+bool parse_segment_name(const std::string& name, uint64_t* seq) {
+  constexpr size_t kHexDigits = 16;
+  if (name.size() != 4 + kHexDigits + 4 || name.compare(0, 4, "wal-") != 0 ||
+      name.compare(4 + kHexDigits, 4, ".log") != 0) {
+    return false;
+  }
+  uint64_t v = 0;
+  for (size_t i = 4; i < 4 + kHexDigits; ++i) {
+    const char c = name[i];
+    int d;
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      d = c - 'a' + 10;
+    } else {
+      return false;
+    }
+    v = v * 16 + static_cast<uint64_t>(d);
+  }
+  *seq = v;
+  return true;
+}
+
+std::string where(const std::string& path, uint64_t offset) {
+  return path + " offset " + std::to_string(offset);
+}
+
+}  // namespace
+
+const char* fsync_mode_name(FsyncMode mode) {
+  switch (mode) {
+    case FsyncMode::kAlways:
+      return "always";
+    case FsyncMode::kBatch:
+      return "batch";
+    case FsyncMode::kNone:
+      return "none";
+  }
+  return "?";
+}
+
+bool parse_fsync_mode(std::string_view text, FsyncMode* mode) {
+  for (FsyncMode m : {FsyncMode::kAlways, FsyncMode::kBatch, FsyncMode::kNone}) {
+    if (text == fsync_mode_name(m)) {
+      *mode = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string segment_file_name(uint64_t seq) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "wal-%016" PRIx64 ".log", seq);
+  return name;
+}
+
+Result<std::unique_ptr<Wal>> Wal::open(FileSystem* fs, const std::string& dir, const WalOptions& options,
+                                       WalReplayHandler* handler, const LogFn& log) {
+  if (options.segment_size_bytes_max < 4096) {
+    return Status(StatusCode::kInvalidArgument, "segment_size_bytes_max must be at least 4096");
+  }
+  std::unique_ptr<Wal> wal(new Wal(fs, dir, options));
+  if (Status s = wal->replay(handler, log); !s.is_ok()) return s;
+  if (Status s = wal->roll(); !s.is_ok()) return s;
+  return wal;
+}
+
+Status Wal::replay(WalReplayHandler* handler, const LogFn& log) {
+  auto names = fs_->list_dir(dir_);
+  if (!names.is_ok()) return names.status();
+  std::vector<uint64_t> seqs;
+  for (const std::string& name : names.value()) {
+    uint64_t seq;
+    if (parse_segment_name(name, &seq)) seqs.push_back(seq);
+  }
+  std::sort(seqs.begin(), seqs.end());
+  for (size_t i = 1; i < seqs.size(); ++i) {
+    if (seqs[i] != seqs[i - 1] + 1) {
+      return {StatusCode::kCorrupt, "missing WAL segment(s) in " + dir_ + ": " + segment_file_name(seqs[i - 1]) +
+                                        " is followed by " + segment_file_name(seqs[i])};
+    }
+  }
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (Status s = replay_segment(seqs[i], i + 1 == seqs.size(), handler, log); !s.is_ok()) return s;
+  }
+  return Status::ok();
+}
+
+Status Wal::replay_segment(uint64_t seq, bool is_last, WalReplayHandler* handler, const LogFn& log) {
+  const std::string path = join_path(dir_, segment_file_name(seq));
+  std::string data;
+  if (Status s = fs_->read_file(path, &data); !s.is_ok()) return s;
+  Segment segment;
+  segment.seq = seq;
+  RecordReader reader(data);
+  bool saw_header = false;
+  while (true) {
+    const RecordReader::Next next = reader.next();
+    if (next == RecordReader::Next::kEnd) break;
+    if (next != RecordReader::Next::kRecord) {
+      const uint64_t offset = reader.offset();
+      const char* problem = next == RecordReader::Next::kIncomplete ? "incomplete record" : "checksum mismatch";
+      if (!is_last || valid_record_follows(data, offset)) {
+        return {StatusCode::kCorrupt, where(path, offset) + ": " + problem + " before the end of the log"};
+      }
+      // A crash interrupted the last batch, which therefore was never acknowledged.
+      log("WAL " + path + ": truncating torn tail at offset " + std::to_string(offset) + " (" +
+          std::to_string(data.size() - offset) + " bytes, " + problem + ")");
+      if (Status s = fs_->truncate(path, offset); !s.is_ok()) return s;
+      break;
+    }
+    const std::string at = where(path, reader.offset());
+    switch (reader.type()) {
+      case RecordType::kSegmentHeader: {
+        SegmentHeader h;
+        if (saw_header || reader.offset() != 0 || !decode_segment_header(reader.payload(), &h) ||
+            h.magic != kSegmentMagic) {
+          return {StatusCode::kCorrupt, at + ": misplaced or malformed segment header"};
+        }
+        if (h.version != kSegmentFormatVersion) {
+          return {StatusCode::kCorrupt, at + ": unsupported WAL format version " + std::to_string(h.version)};
+        }
+        if (h.seq != seq) {
+          return {StatusCode::kCorrupt, at + ": header names segment " + std::to_string(h.seq)};
+        }
+        saw_header = true;
+        break;
+      }
+      case RecordType::kHardState: {
+        uint32_t group;
+        raft::HardState hs;
+        if (!saw_header || !decode_hard_state(reader.payload(), &group, &hs)) {
+          return {StatusCode::kCorrupt, at + ": malformed hard state record"};
+        }
+        hard_states_[group] = hs;
+        if (Status s = handler->on_hard_state(group, hs, at); !s.is_ok()) return s;
+        break;
+      }
+      case RecordType::kEntry: {
+        uint32_t group;
+        raft::Entry entry;
+        if (!saw_header || !decode_entry(reader.payload(), &group, &entry)) {
+          return {StatusCode::kCorrupt, at + ": malformed entry record"};
+        }
+        uint64_t& max_index = segment.max_index[group];
+        max_index = std::max(max_index, entry.index);
+        if (Status s = handler->on_entry(group, std::move(entry), at); !s.is_ok()) return s;
+        break;
+      }
+      default:
+        return {StatusCode::kCorrupt, at + ": unknown record type " +
+                                          std::to_string(static_cast<int>(reader.type()))};
+    }
+  }
+  if (!saw_header) {
+    // Only a crash while a segment was being created leaves it headerless,
+    // and then nothing was written after it.
+    if (!is_last) return {StatusCode::kCorrupt, path + " offset 0: segment has no header"};
+    log("WAL " + path + ": removing segment torn while being created");
+    if (Status s = fs_->remove(path); !s.is_ok()) return s;
+    return fs_->sync_dir(dir_);
+  }
+  segments_.push_back(std::move(segment));
+  return Status::ok();
+}
+
+Status Wal::roll() {
+  const uint64_t seq = segments_.empty() ? 1 : segments_.back().seq + 1;
+  const std::string path = join_path(dir_, segment_file_name(seq));
+  auto file = fs_->open_append(path);
+  if (!file.is_ok()) return fail(file.status());
+  active_ = std::move(file.value());
+  if (active_->size_bytes() != 0) {
+    return fail({StatusCode::kCorrupt, path + " already exists with data; refusing to append to it"});
+  }
+  segments_.push_back(Segment{seq, {}});
+  buffer_.clear();
+  append_segment_header(&buffer_, seq);
+  for (const auto& [group, hs] : hard_states_) append_hard_state(&buffer_, group, hs);
+  active_header_bytes_ = buffer_.size();
+  const bool sync = options_.fsync_mode != FsyncMode::kNone;
+  if (Status s = write_and_sync(buffer_, sync); !s.is_ok()) return s;
+  if (sync) {
+    if (Status s = fs_->sync_dir(dir_); !s.is_ok()) return fail(s);
+  }
+  return Status::ok();
+}
+
+Status Wal::write_and_sync(std::string_view data, bool sync) {
+  if (Status s = active_->append(data); !s.is_ok()) return fail(s);
+  if (sync) {
+    if (Status s = active_->sync(); !s.is_ok()) return fail(s);
+  }
+  return Status::ok();
+}
+
+Status Wal::fail(Status status) {
+  if (failure_.is_ok()) failure_ = status;
+  return status;
+}
+
+Status Wal::append(const WriteBatch& batch) {
+  if (!failure_.is_ok()) return {StatusCode::kStopped, failure_.to_string()};
+  size_t total_bytes = 0;
+  for (const GroupWrite& w : batch) {
+    if (w.hard_state) total_bytes += kRecordHeaderBytes + 28;
+    for (const raft::Entry& e : w.entries) total_bytes += entry_record_bytes(e);
+  }
+  if (active_->size_bytes() > active_header_bytes_ &&
+      active_->size_bytes() + total_bytes > options_.segment_size_bytes_max) {
+    if (Status s = roll(); !s.is_ok()) return s;
+  }
+  const bool per_group_sync = options_.fsync_mode == FsyncMode::kAlways;
+  const bool sync_at_end = options_.fsync_mode == FsyncMode::kBatch;
+  buffer_.clear();
+  buffer_.reserve(total_bytes);
+  Segment& segment = segments_.back();
+  for (const GroupWrite& w : batch) {
+    for (const raft::Entry& e : w.entries) append_entry(&buffer_, w.group, e);
+    if (w.hard_state) {
+      append_hard_state(&buffer_, w.group, *w.hard_state);
+      hard_states_[w.group] = *w.hard_state;
+    }
+    if (!w.entries.empty()) {
+      uint64_t& max_index = segment.max_index[w.group];
+      max_index = std::max(max_index, w.entries.back().index);
+    }
+    if (per_group_sync) {
+      if (Status s = write_and_sync(buffer_, true); !s.is_ok()) return s;
+      buffer_.clear();
+    }
+  }
+  if (!per_group_sync) return write_and_sync(buffer_, sync_at_end);
+  return Status::ok();
+}
+
+Status Wal::release(const std::map<GroupId, uint64_t>& compacted_through) {
+  size_t releasable = 0;
+  for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+    bool all_compacted = true;
+    for (const auto& [group, max_index] : segments_[i].max_index) {
+      auto it = compacted_through.find(group);
+      if (it == compacted_through.end() || it->second < max_index) {
+        all_compacted = false;
+        break;
+      }
+    }
+    if (!all_compacted) break;
+    releasable = i + 1;
+  }
+  // Oldest first, so a crash midway leaves a gapless run of segments.
+  for (size_t i = 0; i < releasable; ++i) {
+    if (Status s = fs_->remove(join_path(dir_, segment_file_name(segments_[i].seq))); !s.is_ok()) {
+      segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(i));
+      return s;
+    }
+  }
+  segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(releasable));
+  return Status::ok();
+}
+
+std::vector<std::string> Wal::segment_names() const {
+  std::vector<std::string> names;
+  for (const Segment& s : segments_) names.push_back(segment_file_name(s.seq));
+  return names;
+}
+
+}  // namespace mq::storage
