@@ -10,6 +10,7 @@ namespace {
 
 constexpr const char* kWalDir = "wal";
 constexpr const char* kSnapDir = "snap";
+constexpr const char* kWalHeadFile = "WAL_HEAD";
 
 // Builds each group's log from the replayed records (the rules are in
 // storage.h).
@@ -87,8 +88,12 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
   const std::string snap_dir = join_path(dir, kSnapDir);
   if (Status s = fs->create_dir(dir); !s.is_ok()) return s;
   const bool has_data = fs->exists(wal_dir) || fs->exists(snap_dir);
+  const bool had_identity = fs->exists(join_path(dir, kIdentityFileName));
   if (Status s = check_or_create_identity(fs, dir, options.node_id, options.cluster_id, has_data); !s.is_ok()) {
     return s;
+  }
+  if (had_identity && !fs->exists(wal_dir)) {
+    return Status(StatusCode::kCorrupt, wal_dir + " is missing from an initialised data dir");
   }
   for (const std::string& sub : {wal_dir, snap_dir}) {
     if (Status s = fs->create_dir(sub); !s.is_ok()) return s;
@@ -107,6 +112,7 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
   WalOptions wal_options;
   wal_options.fsync_mode = options.fsync_mode;
   wal_options.segment_size_bytes_max = options.segment_size_bytes_max;
+  wal_options.head_path = join_path(dir, kWalHeadFile);
   auto wal = Wal::open(fs, wal_dir, wal_options, &rebuilder, log);
   if (!wal.is_ok()) return wal.status();
   st->wal_ = std::move(wal.value());

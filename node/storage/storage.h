@@ -3,6 +3,7 @@
 //
 // Data dir layout:
 //   <data-dir>/IDENTITY   node id and cluster id (identity.h)
+//   <data-dir>/WAL_HEAD   the newest WAL segment written (wal.h)
 //   <data-dir>/wal/       WAL segments shared by all groups (wal.h)
 //   <data-dir>/snap/      one snapshot file per group (snapshot_file.h)
 //

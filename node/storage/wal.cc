@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 
+#include "node/storage/crc32c.h"
 #include "node/storage/record.h"
 
 namespace mq::storage {
@@ -30,6 +32,18 @@ bool parse_segment_name(const std::string& name, uint64_t* seq) {
   }
   *seq = v;
   return true;
+}
+
+std::string parent_dir(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
+
+std::string head_text(uint64_t seq) {
+  const std::string body = "mq-wal-head " + std::to_string(seq);
+  char crc[16];
+  std::snprintf(crc, sizeof(crc), " %08x\n", crc32c(body));
+  return body + crc;
 }
 
 std::string where(const std::string& path, uint64_t offset) {
@@ -71,7 +85,9 @@ Result<std::unique_ptr<Wal>> Wal::open(FileSystem* fs, const std::string& dir, c
   if (options.segment_size_bytes_max < 4096) {
     return Status(StatusCode::kInvalidArgument, "segment_size_bytes_max must be at least 4096");
   }
-  std::unique_ptr<Wal> wal(new Wal(fs, dir, options));
+  WalOptions resolved = options;
+  if (resolved.head_path.empty()) resolved.head_path = join_path(dir, "HEAD");
+  std::unique_ptr<Wal> wal(new Wal(fs, dir, resolved));
   if (Status s = wal->replay(handler, log); !s.is_ok()) return s;
   if (Status s = wal->roll(); !s.is_ok()) return s;
   return wal;
@@ -95,7 +111,51 @@ Status Wal::replay(WalReplayHandler* handler, const LogFn& log) {
   for (size_t i = 0; i < seqs.size(); ++i) {
     if (Status s = replay_segment(seqs[i], i + 1 == seqs.size(), handler, log); !s.is_ok()) return s;
   }
+  return check_head(segments_.empty() ? 0 : segments_.back().seq);
+}
+
+Status Wal::check_head(uint64_t newest_seq) {
+  const std::string& path = options_.head_path;
+  std::string text;
+  Status read = fs_->read_file(path, &text);
+  if (read.code() == StatusCode::kNotFound) {
+    if (newest_seq <= 1) return Status::ok();
+    return {StatusCode::kCorrupt, path + " is missing beside " + segment_file_name(newest_seq)};
+  }
+  if (!read.is_ok()) return read;
+  uint64_t head_seq = 0;
+  const size_t space = text.find(' ', 12);
+  if (text.compare(0, 12, "mq-wal-head ") != 0 || space == std::string::npos) {
+    return {StatusCode::kCorrupt, path + ": unrecognised contents"};
+  }
+  head_seq = std::strtoull(text.c_str() + 12, nullptr, 10);
+  if (text != head_text(head_seq)) return {StatusCode::kCorrupt, path + ": checksum mismatch"};
+  if (head_seq > newest_seq) {
+    return {StatusCode::kCorrupt, "WAL in " + dir_ + " ends at " +
+                                      (newest_seq == 0 ? std::string("no segment") : segment_file_name(newest_seq)) +
+                                      " but " + segment_file_name(head_seq) +
+                                      " was written: the newest segments are missing"};
+  }
   return Status::ok();
+}
+
+Status Wal::write_head(uint64_t seq) {
+  const std::string& path = options_.head_path;
+  const std::string tmp = path + ".tmp";
+  const bool sync = options_.fsync_mode != FsyncMode::kNone;
+  if (fs_->exists(tmp)) {
+    if (Status s = fs_->remove(tmp); !s.is_ok()) return s;
+  }
+  {
+    auto file = fs_->open_append(tmp);
+    if (!file.is_ok()) return file.status();
+    if (Status s = file.value()->append(head_text(seq)); !s.is_ok()) return s;
+    if (sync) {
+      if (Status s = file.value()->sync(); !s.is_ok()) return s;
+    }
+  }
+  if (Status s = fs_->rename(tmp, path); !s.is_ok()) return s;
+  return sync ? fs_->sync_dir(parent_dir(path)) : Status::ok();
 }
 
 Status Wal::replay_segment(uint64_t seq, bool is_last, WalReplayHandler* handler, const LogFn& log) {
@@ -195,6 +255,7 @@ Status Wal::roll() {
   if (sync) {
     if (Status s = fs_->sync_dir(dir_); !s.is_ok()) return fail(s);
   }
+  if (Status s = write_head(seq); !s.is_ok()) return fail(s);
   return Status::ok();
 }
 

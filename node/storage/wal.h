@@ -29,6 +29,13 @@
 //     offset. open() never skips data.
 //   - Every open starts a new segment; the directory is fsynced after a
 //     segment is created so its name survives a crash.
+//   - A head file (WalOptions::head_path, outside the segment directory so
+//     that emptying that directory is noticed) names the newest segment made
+//     durable: "mq-wal-head <seq> <crc32c hex>". It is replaced atomically
+//     (temp file, fsync, rename, fsync dir) after each new segment is durable,
+//     so open() can tell a log whose newest segments were lost (kCorrupt)
+//     from one that simply ends. Only a log of segment 1 alone may lack it
+//     (a crash between creating that segment and writing the head file).
 //   - After any failed write or sync, the Wal refuses every later append
 //     (kStopped, carrying the first error): after a failed fsync the kernel
 //     may have dropped the dirty pages, so retrying could acknowledge data
@@ -86,6 +93,7 @@ class WalReplayHandler {
 struct WalOptions {
   FsyncMode fsync_mode = FsyncMode::kBatch;
   uint64_t segment_size_bytes_max = 64u << 20;
+  std::string head_path;  // empty: <dir>/HEAD
 };
 
 class Wal {
@@ -119,6 +127,8 @@ class Wal {
   Status replay(WalReplayHandler* handler, const LogFn& log);
   Status replay_segment(uint64_t seq, bool is_last, WalReplayHandler* handler, const LogFn& log);
   Status roll();
+  Status write_head(uint64_t seq);
+  Status check_head(uint64_t newest_seq);
   Status write_and_sync(std::string_view data, bool sync);
   Status fail(Status status);
 
