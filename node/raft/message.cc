@@ -19,6 +19,15 @@ std::string_view to_string(MessageType type) {
   return "Unknown";
 }
 
+// Payloads are application bytes; a trace line must stay one printable line.
+static std::string printable(const std::string& data) {
+  std::string out = data.size() <= 16 ? data : data.substr(0, 16);
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '.';
+  }
+  return data.size() <= 16 ? out : out + "...";
+}
+
 static std::string describe_entries(const std::vector<Entry>& entries) {
   std::string out = "[";
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -28,7 +37,7 @@ static std::string describe_entries(const std::vector<Entry>& entries) {
     if (e.type == EntryType::kConfChange) {
       out += " conf";
     } else if (!e.data.empty()) {
-      out += " " + (e.data.size() <= 16 ? e.data : e.data.substr(0, 16) + "...");
+      out += " " + printable(e.data);
     }
   }
   return out + "]";
