@@ -20,20 +20,47 @@ int cmd_node(int argc, char** argv) {
   app.add_option("--data-dir", config.data_dir, "Directory for this node's data (created if missing)")
       ->required()
       ->envname("MQ_DATA_DIR");
+  app.add_option("--peers", config.peers,
+                 "Every node of the cluster, in the same order on every node: "
+                 "n1=127.0.0.1:7001,n2=127.0.0.1:7002,... (default: this node alone)")
+      ->envname("MQ_PEERS");
   app.add_option("--shards", config.shard_count, "Number of shards (default 16)")
       ->envname("MQ_SHARDS");
+  app.add_option("--replication", config.replication,
+                 "Replicas per shard (default 3, clamped to the number of nodes)")
+      ->envname("MQ_REPLICATION");
+  app.add_option("--fsync", config.fsync,
+                 "always (one fsync per group), batch (one fsync per loop iteration for all "
+                 "groups; default), none (benchmarks only: acknowledged writes can be lost)")
+      ->envname("MQ_FSYNC");
+  app.add_option("--tick-ms", config.tick_ms, "Raft tick in milliseconds (default 10)")
+      ->envname("MQ_TICK_MS");
+  app.add_option("--election-ticks", config.election_ticks,
+                 "Election timeout in ticks, randomized up to twice this (default 15)")
+      ->envname("MQ_ELECTION_TICKS");
+  app.add_option("--heartbeat-ticks", config.heartbeat_ticks, "Heartbeat interval in ticks (default 3)")
+      ->envname("MQ_HEARTBEAT_TICKS");
+  app.add_option("--snapshot-entries", config.snapshot_every_entries,
+                 "Applied entries between snapshots of a shard (default 20000)")
+      ->envname("MQ_SNAPSHOT_ENTRIES");
+  app.set_config("--config", "", "Read these flags from a TOML file (key = value per flag)");
   app.add_option("--max-value-bytes", config.value_bytes_max,
                  "Largest value accepted, in bytes (default 1048576 = 1 MiB)")
       ->envname("MQ_MAX_VALUE_BYTES");
   app.footer(R"(Examples:
   mq node --id n1 --listen 127.0.0.1:7001 --data-dir /tmp/mq/n1
+  mq node --id n2 --listen 127.0.0.1:7002 --data-dir /tmp/mq/n2 \
+          --peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003
+  mq node --config examples/n1.toml
   MQ_MAX_VALUE_BYTES=4194304 mq node --id n1 --listen 127.0.0.1:7001 --data-dir d1
 
 Stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped, 2 bad flags,
 5 cannot start (port in use, data dir unusable or locked),
-10 corrupt data dir, 11 data dir of another node or cluster.
-This version keeps data in memory only; the data dir is locked and checked
-for writability.)");
+10 corrupt data dir, 11 data dir of another node or cluster,
+12 storage failed while running (e.g. disk full; nothing unpersisted was
+acknowledged).
+A fresh data dir bootstraps the cluster described by --peers; a restarted
+node recovers from its data dir and rejoins.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return server::run_node(config);
 }

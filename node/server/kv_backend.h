@@ -27,7 +27,7 @@ class KvBackend {
   // are valid only during the call.
   virtual void list(const v1::ListRequest& req, const kv::Glob& glob, const std::string& after,
                     uint32_t limit, v1::ListResponse* resp, Done done) = 0;
-  virtual void status(v1::StatusResponse* resp) = 0;
+  virtual void status(v1::StatusResponse* resp, Done done) = 0;
 };
 
 }  // namespace mq::server

@@ -138,8 +138,7 @@ grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* ClusterService::Status(grpc::CallbackServerContext* ctx,
                                                  const v1::StatusRequest*,
                                                  v1::StatusResponse* resp) {
-  backend_->status(resp);
-  return finish_now(ctx, grpc::Status::OK);
+  return run(ctx, [&](KvBackend::Done done) { backend_->status(resp, std::move(done)); });
 }
 
 }  // namespace mq::server

@@ -14,8 +14,10 @@
 
 #include "node/server/address.h"
 #include "node/server/kv_service.h"
-#include "node/server/local_backend.h"
+#include "node/server/raft_backend.h"
+#include "node/server/topology.h"
 #include "node/server/log.h"
+#include "node/storage/wal.h"
 
 namespace mq::server {
 
@@ -78,6 +80,19 @@ std::string validate_node_config(const NodeConfig& c) {
   if (c.value_bytes_max == 0 || c.value_bytes_max > kv::kValueBytesMaxCeiling) {
     return "--max-value-bytes must be 1.." + std::to_string(kv::kValueBytesMaxCeiling);
   }
+  storage::FsyncMode mode;
+  if (!storage::parse_fsync_mode(c.fsync, &mode)) {
+    return "--fsync must be always, batch or none, not '" + c.fsync + "'";
+  }
+  if (c.tick_ms < 1 || c.tick_ms > 1000) return "--tick-ms must be 1..1000";
+  if (c.heartbeat_ticks < 1 || c.election_ticks <= c.heartbeat_ticks) {
+    return "--election-ticks must exceed --heartbeat-ticks (>= 1)";
+  }
+  if (c.snapshot_every_entries < 100) return "--snapshot-entries must be at least 100";
+  std::string note;
+  if (!make_topology(c.peers, c.id, c.listen, c.shard_count, c.replication, &error, &note)) {
+    return error;
+  }
   return "";
 }
 
@@ -109,9 +124,30 @@ int run_node(const NodeConfig& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  LocalBackend backend(config.id, listen.to_string(), config.shard_count);
-  KvService kv_service(&backend, config.value_bytes_max);
-  ClusterService cluster_service(&backend);
+  std::string note;
+  RaftBackendOptions options;
+  options.topology = *make_topology(config.peers, config.id, config.listen, config.shard_count,
+                                    config.replication, &error, &note);
+  if (!note.empty()) log_info(note);
+  options.data_dir = config.data_dir;
+  storage::parse_fsync_mode(config.fsync, &options.fsync_mode);
+  if (options.fsync_mode == storage::FsyncMode::kNone) {
+    log_warn("--fsync none: NOTHING IS SYNCED TO DISK. Acknowledged writes can be lost on a crash. "
+             "For benchmarks only.");
+  }
+  options.tick_ms = config.tick_ms;
+  options.election_ticks = config.election_ticks;
+  options.heartbeat_ticks = config.heartbeat_ticks;
+  options.snapshot_every_entries = config.snapshot_every_entries;
+  int exit_code = kNodeExitCannotStart;
+  std::unique_ptr<RaftBackend> backend = RaftBackend::open(options, &error, &exit_code);
+  if (!backend) {
+    std::fprintf(stderr, "mq node: %s\n", error.c_str());
+    ::close(lock_fd);
+    return exit_code;
+  }
+  KvService kv_service(backend.get(), config.value_bytes_max);
+  ClusterService cluster_service(backend.get());
 
   grpc::ServerBuilder builder;
   int bound_port = 0;
@@ -125,19 +161,26 @@ int run_node(const NodeConfig& config) {
       static_cast<int>(config.value_bytes_max + kGrpcMessageOverheadBytes));
   builder.RegisterService(&kv_service);
   builder.RegisterService(&cluster_service);
+  builder.RegisterService(backend->peer_service());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     std::fprintf(stderr, "mq node: cannot listen on %s\n", listen.to_string().c_str());
     ::close(lock_fd);
     return kNodeExitCannotStart;
   }
-  log_info("serving on " + listen.to_string() + " with " + std::to_string(config.shard_count) +
-           " shards, data dir " + config.data_dir + " (single node, in memory)");
+  backend->start();
+  log_info("serving on " + listen.to_string() + " as node " + config.id + " of cluster " +
+           options.topology.cluster_id + " (" + std::to_string(options.topology.nodes.size()) +
+           " nodes, " + std::to_string(config.shard_count) + " shards), data dir " +
+           config.data_dir + ", fsync " + config.fsync);
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   log_info(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
            ", shutting down");
+  // Answer everything pending first (the loop stops and fails what it
+  // holds), so the server's shutdown never waits on a call nobody will end.
+  backend->stop();
   server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   server->Wait();
   ::close(lock_fd);

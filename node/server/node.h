@@ -17,14 +17,22 @@ enum NodeExit : int {
   kNodeExitCannotStart = 5,   // port in use, data dir unusable or locked by another process
   kNodeExitCorruptData = 10,  // a data dir record failed its checksum (not a torn tail)
   kNodeExitForeignData = 11,  // the data dir belongs to another node or cluster
+  kNodeExitStorageFailed = 12,  // a write or fsync failed (e.g. disk full): stopped unacknowledged
 };
 
 struct NodeConfig {
   std::string id;
   std::string listen;    // host:port
   std::string data_dir;
+  std::string peers;     // "n1=host:port,n2=..."; "" = a cluster of this node alone
   uint32_t shard_count = kv::kShardCountDefault;
+  uint32_t replication = 3;
   size_t value_bytes_max = kv::kValueBytesMaxDefault;
+  std::string fsync = "batch";  // always | batch | none
+  int tick_ms = 10;
+  int election_ticks = 15;
+  int heartbeat_ticks = 3;
+  uint64_t snapshot_every_entries = 20000;
 };
 
 // Validates the configuration; "" when valid, else a one-line reason.

@@ -1,0 +1,74 @@
+// Raft traffic between nodes: one long-lived gRPC stream per destination,
+// fed by a bounded queue, so a slow or dead peer costs only its own queue
+// and never blocks the event loop. Messages a peer cannot take are dropped:
+// Raft retransmits what matters.
+//
+// Fault injection (for the launcher's partition/isolate/heal): traffic to or
+// from chosen peers can be dropped at this layer, so partitions need no root.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mq/peer/raft.pb.h"
+#include "node/server/topology.h"
+
+namespace grpc {
+class Service;
+}
+
+namespace mq::server {
+
+class PeerTransport {
+ public:
+  // Called on a gRPC thread with every batch received from a peer of this
+  // cluster (the batch's from_node resolved to its Raft id).
+  using Receiver = std::function<void(raft::NodeId from, peer::PeerBatch&& batch)>;
+
+  PeerTransport(const Topology& topology, Receiver receiver);
+  ~PeerTransport();
+
+  // Non-blocking. The batch's cluster_id and from_node are filled here.
+  void send(raft::NodeId to, peer::PeerBatch&& batch);
+
+  // The service peers stream into; register it with the node's gRPC server.
+  grpc::Service* service();
+
+  // Drop traffic to (outbound) or from (inbound) these peers; empty sets heal.
+  void set_blocked(std::set<std::string> outbound, std::set<std::string> inbound);
+  std::set<std::string> blocked_outbound() const;
+  std::set<std::string> blocked_inbound() const;
+
+  // Last time a batch arrived from each peer (steady clock ms), for status.
+  bool recently_heard(raft::NodeId peer, int64_t within_ms) const;
+
+  void stop();
+
+ private:
+  struct Link;
+  class Service;
+  void run_link(Link* link);
+  bool inbound_blocked(raft::NodeId from) const;
+  void note_heard(raft::NodeId from);
+
+  const Topology topology_;
+  Receiver receiver_;
+  std::unique_ptr<Service> service_;
+  std::map<raft::NodeId, std::unique_ptr<Link>> links_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex faults_mutex_;
+  std::set<std::string> blocked_out_, blocked_in_;
+  mutable std::mutex heard_mutex_;
+  std::map<raft::NodeId, int64_t> last_heard_ms_;
+};
+
+}  // namespace mq::server

@@ -1,0 +1,755 @@
+#include "node/server/raft_backend.h"
+
+#include <grpcpp/support/status.h>
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <random>
+#include <unordered_map>
+
+#include "node/kv/command.h"
+#include "node/kv/kv_state_machine.h"
+#include "node/kv/page_token.h"
+#include "node/kv/shard_hash.h"
+#include "node/raft/codec.h"
+#include "node/raft/memory_storage.h"
+#include "node/raft/raw_node.h"
+#include "node/server/log.h"
+#include "node/server/node.h"
+#include "node/server/peer_transport.h"
+#include "node/storage/storage.h"
+
+namespace mq::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How often a leader checks whether the shard's preferred leader is back
+// and caught up, to hand leadership back and spread write load.
+constexpr int kRebalanceEveryTicks = 50;
+constexpr int64_t kPeerAliveWindowMs = 1000;
+
+grpc::Status unavailable(const std::string& message) {
+  return {grpc::StatusCode::UNAVAILABLE, message};
+}
+
+// Log entries carry an envelope: the proposing node's request id (so the
+// proposer can complete the waiting call when the entry applies) and the
+// KV command. Empty data is a leader's no-op.
+std::string wrap(uint64_t request_id, const std::string& command) {
+  std::string out;
+  kv::put_varint(out, request_id);
+  out.append(command);
+  return out;
+}
+
+bool unwrap(std::string_view data, uint64_t* request_id, std::string_view* command) {
+  if (!kv::get_varint(data, request_id)) return false;
+  *command = data;
+  return true;
+}
+
+}  // namespace
+
+struct RaftBackend::Impl {
+  using ReadFn = std::function<void(const grpc::Status&)>;
+
+  struct PendingWrite {
+    std::function<void(const kv::ApplyResult&, const grpc::Status&)> done;
+  };
+
+  struct Group {
+    uint32_t shard = 0;
+    raft::MemoryStorage log;
+    std::unique_ptr<raft::RawNode> node;
+    kv::KvStateMachine sm;
+    raft::Role role = raft::Role::kFollower;
+    uint64_t term = 0;
+    raft::NodeId lead = raft::kNoNode;
+    uint64_t commit = 0;
+    std::unordered_map<uint64_t, PendingWrite> writes;
+    std::vector<ReadFn> reads_to_issue;
+    std::unordered_map<std::string, std::vector<ReadFn>> reads_in_flight;
+    std::deque<std::pair<uint64_t, std::vector<ReadFn>>> reads_ready;  // by read index
+  };
+
+  RaftBackendOptions options;
+  const Topology& topology() const { return options.topology; }
+  std::unique_ptr<storage::Storage> disk;
+  std::vector<std::unique_ptr<Group>> groups;  // indexed by shard; null when not hosted
+  std::unique_ptr<PeerTransport> transport;
+  const Clock::time_point started = Clock::now();
+
+  std::mutex inbox_mutex;
+  std::condition_variable inbox_wake;
+  std::vector<std::function<void()>> inbox;
+  bool stopped = false;  // guarded by inbox_mutex
+  std::thread loop_thread;
+
+  uint64_t next_request_id = 0;
+  uint64_t next_read_context = 0;
+  uint64_t ticks = 0;
+
+  // ---- posting work to the loop -------------------------------------------
+
+  // False when the loop has stopped: the caller completes its call itself.
+  bool post(std::function<void()> fn) {
+    std::lock_guard lock(inbox_mutex);
+    if (stopped) return false;
+    inbox.push_back(std::move(fn));
+    if (inbox.size() == 1) inbox_wake.notify_one();
+    return true;
+  }
+
+  // ---- helpers used on the loop thread ------------------------------------
+
+  Group* group(uint32_t shard) { return shard < groups.size() ? groups[shard].get() : nullptr; }
+
+  std::string node_name(raft::NodeId id) const {
+    const PeerInfo* p = topology().find(id);
+    return p ? p->id : "";
+  }
+
+  void fill_header(const Group& g, v1::ResponseHeader* h) const {
+    h->set_shard(g.shard);
+    h->set_node(topology().self_info().id);
+    h->set_leader(node_name(g.lead));
+    if (const PeerInfo* p = topology().find(g.lead)) h->set_leader_address(p->address);
+    h->set_term(g.term);
+    h->set_index(g.sm.applied_index());
+    h->set_shard_count(topology().shard_count);
+  }
+
+  grpc::Status not_leader(uint32_t shard, const Group* g) const {
+    v1::NotLeader nl;
+    nl.set_shard(shard);
+    std::string message;
+    const std::string self = topology().self_info().id;
+    if (!g) {
+      // Not a replica here: point at the shard's preferred leader, which is
+      // a replica and knows the current leader if it is not it.
+      const PeerInfo* p = topology().find(topology().preferred_leader(shard));
+      nl.set_leader_address(p->address);
+      message = "node " + self + " holds no replica of shard " + std::to_string(shard) +
+                "; try " + p->id + " at " + p->address;
+    } else if (const PeerInfo* p = topology().find(g->lead); p && g->lead != topology().self) {
+      nl.set_leader(p->id);
+      nl.set_leader_address(p->address);
+      nl.set_term(g->term);
+      message = "node " + self + " is not the leader of shard " + std::to_string(shard) +
+                "; the leader is " + p->id + " at " + p->address;
+    } else {
+      nl.set_term(g->term);
+      message = "shard " + std::to_string(shard) + " has no leader at the moment (term " +
+                std::to_string(g->term) + ")";
+    }
+    return {grpc::StatusCode::FAILED_PRECONDITION, message, nl.SerializeAsString()};
+  }
+
+  grpc::Status propose_error(raft::ProposeError e, const Group& g) const {
+    switch (e) {
+      case raft::ProposeError::kNotLeader:
+      case raft::ProposeError::kTransferInProgress:
+        return not_leader(g.shard, &g);
+      case raft::ProposeError::kTooMuchUncommitted:
+      case raft::ProposeError::kTooManyPendingReads:
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                "shard " + std::to_string(g.shard) + " is overloaded (" +
+                    std::string(raft::to_string(e)) + "); retry later"};
+      case raft::ProposeError::kTooLarge:
+        return {grpc::StatusCode::INVALID_ARGUMENT, "request too large for one Raft message"};
+      default:
+        return {grpc::StatusCode::INTERNAL, std::string(raft::to_string(e))};
+    }
+  }
+
+  // ---- requests (run on the loop thread) ----------------------------------
+
+  void propose_write(uint32_t shard, std::string command,
+                     std::function<void(const kv::ApplyResult&, const grpc::Status&)> done) {
+    Group* g = group(shard);
+    if (!g || g->role != raft::Role::kLeader) {
+      done({}, not_leader(shard, g));
+      return;
+    }
+    const uint64_t id = next_request_id++;
+    const raft::ProposeError e = g->node->propose(wrap(id, command));
+    if (e != raft::ProposeError::kOk) {
+      done({}, propose_error(e, *g));
+      return;
+    }
+    g->writes.emplace(id, PendingWrite{std::move(done)});
+  }
+
+  // serve runs once the read may be answered (or with the error why not).
+  void read(uint32_t shard, v1::Consistency consistency, ReadFn serve) {
+    Group* g = group(shard);
+    if (!g) {
+      serve(not_leader(shard, g));
+      return;
+    }
+    if (consistency == v1::STALE) {
+      serve(grpc::Status::OK);
+      return;
+    }
+    if (g->role != raft::Role::kLeader) {
+      serve(not_leader(shard, g));
+      return;
+    }
+    g->reads_to_issue.push_back(std::move(serve));
+  }
+
+  // One ReadIndex round per group for all reads that arrived together.
+  void issue_reads() {
+    for (auto& gp : groups) {
+      if (!gp || gp->reads_to_issue.empty()) continue;
+      Group& g = *gp;
+      std::string context = std::to_string(next_read_context++);
+      const raft::ProposeError e = g.node->read_index(context);
+      if (e != raft::ProposeError::kOk) {
+        const grpc::Status s = propose_error(e, g);
+        for (auto& r : g.reads_to_issue) r(s);
+      } else {
+        g.reads_in_flight.emplace(std::move(context), std::move(g.reads_to_issue));
+      }
+      g.reads_to_issue.clear();
+    }
+  }
+
+  // ---- the loop -----------------------------------------------------------
+
+  void run() {
+    const auto tick = std::chrono::milliseconds(options.tick_ms);
+    auto next_tick = Clock::now() + tick;
+    std::vector<std::function<void()>> work;
+    while (true) {
+      {
+        std::unique_lock lock(inbox_mutex);
+        inbox_wake.wait_until(lock, next_tick, [&] { return stopped || !inbox.empty(); });
+        if (stopped) break;
+        work.swap(inbox);
+      }
+      for (auto& fn : work) fn();
+      work.clear();
+      issue_reads();
+      const auto now = Clock::now();
+      if (now >= next_tick) {
+        // At most one tick per iteration, and no catching up after a stall
+        // (a slow fsync, a paused process): a node that was stuck must not
+        // see its election timeout expire all at once when it resumes.
+        next_tick = std::max(next_tick + tick, now);
+        ++ticks;
+        for (auto& g : groups) {
+          if (g) g->node->tick();
+        }
+        if (ticks % kRebalanceEveryTicks == 0) rebalance();
+      }
+      process_ready();
+    }
+    fail_everything("node " + topology().self_info().id + " is shutting down");
+  }
+
+  void process_ready() {
+    std::vector<std::pair<Group*, raft::Ready>> readies;
+    for (auto& g : groups) {
+      if (g && g->node->has_ready()) readies.emplace_back(g.get(), g->node->ready());
+    }
+    if (readies.empty()) return;
+
+    // 1. Persist: snapshots received from leaders, then one batch with every
+    //    group's entries and hard state, one sync for all of them.
+    storage::WriteBatch batch;
+    for (auto& [g, rd] : readies) {
+      if (rd.snapshot) check_storage(disk->save_snapshot(g->shard, *rd.snapshot));
+      if (rd.hard_state || !rd.entries.empty()) {
+        storage::GroupWrite w;
+        w.group = g->shard;
+        w.hard_state = rd.hard_state;
+        w.entries = rd.entries;
+        batch.push_back(w);
+      }
+    }
+    if (!batch.empty()) check_storage(disk->append(batch));
+    for (auto& [g, rd] : readies) {
+      if (rd.snapshot) {
+        g->log.apply_snapshot(*rd.snapshot);
+        check_storage(disk->compact(g->shard, rd.snapshot->meta.index));
+      }
+      if (rd.hard_state) g->log.set_hard_state(*rd.hard_state);
+      if (!rd.entries.empty()) g->log.append(rd.entries);
+    }
+
+    // 2. Send, coalesced: one batch per destination for all groups.
+    std::map<raft::NodeId, peer::PeerBatch> out;
+    for (auto& [g, rd] : readies) {
+      for (const raft::Message& m : rd.messages) {
+        auto* gm = out[m.to].add_messages();
+        gm->set_shard(g->shard);
+        gm->set_message(raft::encode(m));
+      }
+    }
+    for (auto& [to, b] : out) transport->send(to, std::move(b));
+
+    // 3. Apply, then answer reads whose index is applied.
+    for (auto& [g, rd] : readies) {
+      if (rd.snapshot) restore(*g, *rd.snapshot);
+      for (const raft::Entry& e : rd.committed_entries) apply(*g, e);
+      for (raft::ReadState& rs : rd.read_states) {
+        auto it = g->reads_in_flight.find(rs.context);
+        if (it == g->reads_in_flight.end()) continue;
+        g->reads_ready.emplace_back(rs.index, std::move(it->second));
+        g->reads_in_flight.erase(it);
+      }
+      serve_ready_reads(*g);
+      g->node->advance(rd);
+      maybe_snapshot(*g);
+      observe_role(*g);
+    }
+  }
+
+  void check_storage(const storage::Status& s) {
+    if (s.is_ok()) return;
+    // Nothing past this point was acknowledged. Stopping is the only way to
+    // keep that promise: a node that cannot persist must not vote or ack.
+    log_error("storage failed: " + s.to_string() + "; stopping so that nothing unpersisted is acknowledged");
+    std::fflush(stderr);
+    std::_Exit(kNodeExitStorageFailed);
+  }
+
+  void restore(Group& g, const raft::Snapshot& snap) {
+    std::string error;
+    if (!g.sm.restore(snap.data, &error)) {
+      log_error("shard " + std::to_string(g.shard) + ": snapshot at index " +
+                std::to_string(snap.meta.index) + " cannot be restored: " + error);
+      std::fflush(stderr);
+      std::_Exit(kNodeExitCorruptData);
+    }
+  }
+
+  void apply(Group& g, const raft::Entry& e) {
+    if (e.index <= g.sm.applied_index()) return;  // covered by a restored snapshot
+    uint64_t id = 0;
+    std::string_view command;
+    if (e.type != raft::EntryType::kNormal || e.data.empty() || !unwrap(e.data, &id, &command)) {
+      g.sm.apply(e.index, "");
+      return;
+    }
+    const kv::ApplyResult r = g.sm.apply(e.index, command);
+    auto it = g.writes.find(id);
+    if (it == g.writes.end()) return;  // proposed by another node, or before a restart
+    auto done = std::move(it->second.done);
+    g.writes.erase(it);
+    done(r, r.ok ? grpc::Status::OK
+                 : grpc::Status(grpc::StatusCode::INTERNAL, "entry is not a valid command"));
+  }
+
+  void serve_ready_reads(Group& g) {
+    while (!g.reads_ready.empty() && g.reads_ready.front().first <= g.sm.applied_index()) {
+      for (auto& r : g.reads_ready.front().second) r(grpc::Status::OK);
+      g.reads_ready.pop_front();
+    }
+  }
+
+  void maybe_snapshot(Group& g) {
+    const uint64_t applied = g.sm.applied_index();
+    if (applied < g.log.snapshot().meta.index + options.snapshot_every_entries) return;
+    if (!g.log.create_snapshot(applied, g.node->voters(), g.node->learners(), g.sm.snapshot())) return;
+    check_storage(disk->save_snapshot(g.shard, g.log.snapshot()));
+    const uint64_t first_kept = g.log.first_index();
+    if (applied > options.log_tail_entries + first_kept) {
+      const uint64_t through = applied - options.log_tail_entries;
+      if (g.log.compact(through)) check_storage(disk->compact(g.shard, through));
+    }
+  }
+
+  // Tracks leadership; a leader that lost its role (or term) can no longer
+  // answer what it had pending.
+  void observe_role(Group& g) {
+    const raft::Status st = g.node->status();
+    const bool was_leader = g.role == raft::Role::kLeader;
+    if (st.lead != g.lead && st.lead != raft::kNoNode) {
+      log_info("shard " + std::to_string(g.shard) + ": leader is " + node_name(st.lead) +
+               " (term " + std::to_string(st.term) + ")");
+    }
+    const bool lost = was_leader && (st.role != raft::Role::kLeader || st.term != g.term);
+    g.role = st.role;
+    g.term = st.term;
+    g.lead = st.lead;
+    g.commit = st.commit;
+    if (lost) fail_group(g, "leadership of shard " + std::to_string(g.shard) + " moved");
+  }
+
+  void fail_group(Group& g, const std::string& why) {
+    const grpc::Status unknown(grpc::StatusCode::ABORTED,
+                               why + " before the write committed; its outcome is unknown");
+    auto writes = std::move(g.writes);
+    g.writes.clear();
+    for (auto& [id, w] : writes) w.done({}, unknown);
+    const grpc::Status retry = not_leader(g.shard, &g);
+    auto to_issue = std::move(g.reads_to_issue);
+    g.reads_to_issue.clear();
+    for (auto& r : to_issue) r(retry);
+    auto in_flight = std::move(g.reads_in_flight);
+    g.reads_in_flight.clear();
+    for (auto& [ctx, reads] : in_flight) {
+      for (auto& r : reads) r(retry);
+    }
+    // reads_ready stay: their index was confirmed while this node led, so
+    // serving them once applied is still linearizable.
+  }
+
+  // At shutdown: work posted before the stop runs first (so every call it
+  // carries is accounted for), then everything pending is answered. A write
+  // may already be on a peer's disk, so its outcome is unknown, not failed.
+  void fail_everything(const std::string& why) {
+    std::vector<std::function<void()>> rest;
+    {
+      std::lock_guard lock(inbox_mutex);
+      rest.swap(inbox);
+    }
+    for (auto& fn : rest) fn();
+    issue_reads();
+    const grpc::Status unknown(grpc::StatusCode::ABORTED, why + "; the write's outcome is unknown");
+    const grpc::Status retry = unavailable(why);
+    for (auto& gp : groups) {
+      if (!gp) continue;
+      Group& g = *gp;
+      for (auto& [id, w] : g.writes) w.done({}, unknown);
+      g.writes.clear();
+      for (auto& [ctx, reads] : g.reads_in_flight) {
+        for (auto& r : reads) r(retry);
+      }
+      g.reads_in_flight.clear();
+      for (auto& [index, reads] : g.reads_ready) {
+        for (auto& r : reads) r(retry);
+      }
+      g.reads_ready.clear();
+    }
+  }
+
+  // Hands leadership back to the shard's preferred leader once it is alive
+  // and has the whole log, so write load spreads over the nodes.
+  void rebalance() {
+    for (auto& gp : groups) {
+      if (!gp || gp->role != raft::Role::kLeader) continue;
+      Group& g = *gp;
+      const raft::NodeId preferred = topology().preferred_leader(g.shard);
+      if (preferred == topology().self) continue;
+      if (!transport->recently_heard(preferred, kPeerAliveWindowMs)) continue;
+      const raft::Status st = g.node->status();
+      auto it = st.progress.find(preferred);
+      if (it == st.progress.end() || it->second.match < st.last_index) continue;
+      if (g.node->transfer_leader(preferred) == raft::ProposeError::kOk) {
+        log_info("shard " + std::to_string(g.shard) + ": handing leadership back to preferred leader " +
+                 node_name(preferred));
+      }
+    }
+  }
+
+  void on_peer_batch(raft::NodeId from, peer::PeerBatch& batch) {
+    for (const auto& gm : batch.messages()) {
+      Group* g = group(gm.shard());
+      if (!g) continue;
+      raft::Message m;
+      std::string error;
+      if (!raft::decode(gm.message(), &m, &error)) {
+        log_warn("dropped a malformed Raft message from " + node_name(from) + ": " + error);
+        continue;
+      }
+      g->node->step(m);
+    }
+  }
+
+  void fill_status(v1::StatusResponse* resp) {
+    resp->set_node(topology().self_info().id);
+    resp->set_cluster_id(topology().cluster_id);
+    resp->set_version(MQ_VERSION_STRING);
+    resp->set_shard_count(topology().shard_count);
+    resp->set_replication(topology().replication);
+    resp->set_uptime_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+    for (const auto& p : topology().nodes) {
+      auto* n = resp->add_nodes();
+      n->set_id(p.id);
+      n->set_address(p.address);
+      n->set_reachable(transport->recently_heard(p.raft_id, kPeerAliveWindowMs));
+    }
+    for (auto& gp : groups) {
+      if (!gp) continue;
+      const raft::Status st = gp->node->status();
+      auto* s = resp->add_shards();
+      s->set_id(gp->shard);
+      s->set_leader(node_name(st.lead));
+      s->set_term(st.term);
+      s->set_commit(st.commit);
+      s->set_applied(gp->sm.applied_index());
+      s->set_role(std::string(raft::to_string(st.role)));
+      s->set_keys(gp->sm.key_count());
+      for (raft::NodeId r : topology().replicas(gp->shard)) {
+        auto* ri = s->add_replicas();
+        ri->set_node(node_name(r));
+        if (st.role == raft::Role::kLeader) {
+          auto it = st.progress.find(r);
+          const uint64_t match = r == topology().self ? st.last_index
+                                 : it != st.progress.end() ? it->second.match
+                                                           : 0;
+          ri->set_role(r == topology().self ? "leader" : "follower");
+          ri->set_match(match);
+          ri->set_lag(st.commit > match ? st.commit - match : 0);
+        } else if (r == st.lead) {
+          ri->set_role("leader");
+        } else if (r == topology().self) {
+          ri->set_role(std::string(raft::to_string(st.role)));
+        }
+      }
+    }
+  }
+};
+
+RaftBackend::RaftBackend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+RaftBackend::~RaftBackend() { stop(); }
+
+std::unique_ptr<RaftBackend> RaftBackend::open(const RaftBackendOptions& options,
+                                               std::string* error, int* exit_code) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  const Topology& t = impl->options.topology;
+
+  storage::StorageOptions so;
+  so.data_dir = options.data_dir;
+  so.node_id = t.self_info().id;
+  so.cluster_id = t.cluster_id;
+  so.fsync_mode = options.fsync_mode;
+  so.log = [](const std::string& line) { log_info(line); };
+  storage::RecoveredState recovered;
+  auto opened = storage::Storage::open(so, &recovered);
+  if (!opened.is_ok()) {
+    *error = opened.status().to_string();
+    *exit_code = storage::exit_code_for(opened.status());
+    return nullptr;
+  }
+  impl->disk = std::move(opened.value());
+
+  std::random_device entropy;
+  const uint64_t seed_base = (static_cast<uint64_t>(entropy()) << 32) | entropy();
+  impl->next_request_id = seed_base;
+  impl->groups.resize(t.shard_count);
+  const bool fresh = recovered.empty();
+  storage::WriteBatch bootstrap_batch;
+  std::vector<std::vector<raft::Entry>> bootstrap_entries(t.shard_count);
+  for (uint32_t shard = 0; shard < t.shard_count; ++shard) {
+    if (!t.hosts(t.self, shard)) continue;
+    auto g = std::make_unique<Impl::Group>();
+    g->shard = shard;
+    uint64_t applied = 0;
+    auto it = recovered.find(shard);
+    if (it != recovered.end()) {
+      auto& rg = it->second;
+      if (rg.snapshot) {
+        g->log.apply_snapshot(*rg.snapshot);
+        std::string restore_error;
+        if (!g->sm.restore(rg.snapshot->data, &restore_error)) {
+          *error = "shard " + std::to_string(shard) + " snapshot: " + restore_error;
+          *exit_code = kNodeExitCorruptData;
+          return nullptr;
+        }
+        applied = rg.snapshot->meta.index;
+      }
+      g->log.set_hard_state(rg.hard_state);
+      if (!rg.entries.empty()) g->log.append(rg.entries);
+    } else if (fresh) {
+      raft::bootstrap(g->log, t.replicas(shard));
+      auto& entries = bootstrap_entries[shard];
+      (void)g->log.entries(1, g->log.last_index() + 1, UINT64_MAX, &entries);
+      storage::GroupWrite w;
+      w.group = shard;
+      w.hard_state = g->log.hard_state();
+      w.entries = entries;
+      bootstrap_batch.push_back(w);
+    } else {
+      *error = "data dir has no state for shard " + std::to_string(shard) +
+               " although this node hosts it: it was written by another configuration";
+      *exit_code = kNodeExitForeignData;
+      return nullptr;
+    }
+    raft::Config c;
+    c.id = t.self;
+    c.election_tick = options.election_ticks;
+    c.heartbeat_tick = options.heartbeat_ticks;
+    c.applied = applied;
+    c.random_seed = seed_base ^ (static_cast<uint64_t>(shard) * 0x9E3779B97F4A7C15ULL);
+    if (auto e = c.validate(); !e.empty()) {
+      *error = "raft configuration: " + e;
+      *exit_code = kNodeExitUsage;
+      return nullptr;
+    }
+    g->node = std::make_unique<raft::RawNode>(c, g->log);
+    impl->groups[shard] = std::move(g);
+  }
+  if (!bootstrap_batch.empty()) {
+    const storage::Status s = impl->disk->append(bootstrap_batch);
+    if (!s.is_ok()) {
+      *error = "cannot write the initial state: " + s.to_string();
+      *exit_code = kNodeExitCannotStart;
+      return nullptr;
+    }
+    log_info("bootstrapped a new cluster " + t.cluster_id + " with " + std::to_string(t.nodes.size()) +
+             " nodes, " + std::to_string(t.shard_count) + " shards, replication " +
+             std::to_string(t.replication));
+    // The preferred leader of each shard stands at once, so a fresh cluster
+    // has its leaders where placement wants them without waiting a timeout.
+    for (auto& g : impl->groups) {
+      if (g && t.preferred_leader(g->shard) == t.self) g->node->campaign();
+    }
+  } else {
+    log_info("recovered " + std::to_string(recovered.size()) + " shard groups from " + options.data_dir);
+  }
+
+  Impl* raw = impl.get();
+  impl->transport = std::make_unique<PeerTransport>(t, [raw](raft::NodeId from, peer::PeerBatch&& b) {
+    auto batch = std::make_shared<peer::PeerBatch>(std::move(b));
+    raw->post([raw, from, batch] { raw->on_peer_batch(from, *batch); });
+  });
+  return std::unique_ptr<RaftBackend>(new RaftBackend(std::move(impl)));
+}
+
+void RaftBackend::start() {
+  Impl* raw = impl_.get();
+  impl_->loop_thread = std::thread([raw] { raw->run(); });
+}
+
+void RaftBackend::stop() {
+  {
+    std::lock_guard lock(impl_->inbox_mutex);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+    impl_->inbox_wake.notify_all();
+  }
+  if (impl_->loop_thread.joinable()) impl_->loop_thread.join();
+  impl_->transport->stop();
+}
+
+grpc::Service* RaftBackend::peer_service() { return impl_->transport->service(); }
+
+namespace {
+grpc::Status stopped_status() { return unavailable("node is shutting down"); }
+}  // namespace
+
+void RaftBackend::set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) {
+  Impl* im = impl_.get();
+  const uint32_t shard = kv::shard_of(req.user(), im->topology().shard_count);
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  const bool posted = im->post([im, &req, resp, shard, shared_done] {
+    im->propose_write(shard, kv::encode_command({kv::Op::kSet, req.user(), req.key(), req.value()}),
+                      [im, resp, shard, shared_done](const kv::ApplyResult&, const grpc::Status& s) {
+                        if (s.ok()) im->fill_header(*im->group(shard), resp->mutable_header());
+                        (*shared_done)(s);
+                      });
+  });
+  if (!posted) (*shared_done)(stopped_status());
+}
+
+void RaftBackend::del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Done done) {
+  Impl* im = impl_.get();
+  const uint32_t shard = kv::shard_of(req.user(), im->topology().shard_count);
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  const bool posted = im->post([im, &req, resp, shard, shared_done] {
+    im->propose_write(shard, kv::encode_command({kv::Op::kDelete, req.user(), req.key(), {}}),
+                      [im, resp, shard, shared_done](const kv::ApplyResult& r, const grpc::Status& s) {
+                        if (s.ok()) {
+                          resp->set_deleted(r.existed);
+                          im->fill_header(*im->group(shard), resp->mutable_header());
+                        }
+                        (*shared_done)(s);
+                      });
+  });
+  if (!posted) (*shared_done)(stopped_status());
+}
+
+void RaftBackend::get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) {
+  Impl* im = impl_.get();
+  const uint32_t shard = kv::shard_of(req.user(), im->topology().shard_count);
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  const bool posted = im->post([im, &req, resp, shard, shared_done] {
+    im->read(shard, req.consistency(), [im, &req, resp, shard, shared_done](const grpc::Status& s) {
+      if (s.ok()) {
+        Impl::Group& g = *im->group(shard);
+        if (auto v = g.sm.get(req.user(), req.key())) {
+          resp->set_found(true);
+          resp->set_value(std::move(*v));
+        }
+        im->fill_header(g, resp->mutable_header());
+      }
+      (*shared_done)(s);
+    });
+  });
+  if (!posted) (*shared_done)(stopped_status());
+}
+
+void RaftBackend::list(const v1::ListRequest& req, const kv::Glob& glob, const std::string& after,
+                       uint32_t limit, v1::ListResponse* resp, Done done) {
+  Impl* im = impl_.get();
+  const uint32_t shard = kv::shard_of(req.user(), im->topology().shard_count);
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  // The glob and the page start live only during this call: the read runs later.
+  auto g_copy = std::make_shared<kv::Glob>(glob);
+  auto after_copy = std::make_shared<std::string>(after);
+  const bool posted = im->post([=, &req] {
+    im->read(shard, req.consistency(), [=, &req](const grpc::Status& s) {
+      if (s.ok()) {
+        Impl::Group& g = *im->group(shard);
+        auto page = g.sm.list(req.user(), *g_copy, *after_copy, limit);
+        for (auto& k : page.keys) resp->add_keys(std::move(k));
+        if (page.more) resp->set_next_page_token(kv::encode_page_token(resp->keys(resp->keys_size() - 1)));
+        im->fill_header(g, resp->mutable_header());
+      }
+      (*shared_done)(s);
+    });
+  });
+  if (!posted) (*shared_done)(stopped_status());
+}
+
+void RaftBackend::status(v1::StatusResponse* resp, Done done) {
+  Impl* im = impl_.get();
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  const bool posted = im->post([im, resp, shared_done] {
+    im->fill_status(resp);
+    (*shared_done)(grpc::Status::OK);
+  });
+  if (!posted) (*shared_done)(stopped_status());
+}
+
+void RaftBackend::set_blocked_peers(std::vector<std::string> outbound,
+                                    std::vector<std::string> inbound) {
+  impl_->transport->set_blocked({outbound.begin(), outbound.end()}, {inbound.begin(), inbound.end()});
+}
+
+void RaftBackend::transfer_leader(uint32_t shard, const std::string& to_node, Done done) {
+  Impl* im = impl_.get();
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  const bool posted = im->post([im, shard, to_node, shared_done] {
+    Impl::Group* g = im->group(shard);
+    const PeerInfo* to = im->topology().find(to_node);
+    if (!to || !im->topology().hosts(to->raft_id, shard)) {
+      (*shared_done)({grpc::StatusCode::INVALID_ARGUMENT,
+                      "node " + to_node + " holds no replica of shard " + std::to_string(shard)});
+      return;
+    }
+    if (!g || g->role != raft::Role::kLeader) {
+      (*shared_done)(im->not_leader(shard, g));
+      return;
+    }
+    if (to->raft_id == im->topology().self) {
+      (*shared_done)(grpc::Status::OK);
+      return;
+    }
+    const raft::ProposeError e = g->node->transfer_leader(to->raft_id);
+    (*shared_done)(e == raft::ProposeError::kOk ? grpc::Status::OK : im->propose_error(e, *g));
+  });
+  if (!posted) (*shared_done)(stopped_status());
+}
+
+}  // namespace mq::server

@@ -1,0 +1,113 @@
+#include "node/server/topology.h"
+
+#include <cstdio>
+#include <set>
+
+#include "node/server/address.h"
+
+namespace mq::server {
+
+std::vector<raft::NodeId> Topology::replicas(uint32_t shard) const {
+  std::vector<raft::NodeId> out;
+  const size_t n = nodes.size();
+  for (uint32_t i = 0; i < replication; ++i) out.push_back((shard + i) % n + 1);
+  return out;
+}
+
+raft::NodeId Topology::preferred_leader(uint32_t shard) const { return shard % nodes.size() + 1; }
+
+bool Topology::hosts(raft::NodeId node, uint32_t shard) const {
+  for (raft::NodeId r : replicas(shard)) {
+    if (r == node) return true;
+  }
+  return false;
+}
+
+const PeerInfo* Topology::find(raft::NodeId id) const {
+  if (id == raft::kNoNode || id > nodes.size()) return nullptr;
+  return &nodes[id - 1];
+}
+
+const PeerInfo* Topology::find(const std::string& id) const {
+  for (const auto& p : nodes) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
+}
+
+std::optional<Topology> make_topology(const std::string& peers, const std::string& self_id,
+                                      const std::string& self_address, uint32_t shard_count,
+                                      uint32_t replication, std::string* error,
+                                      std::string* note) {
+  Topology t;
+  t.shard_count = shard_count;
+  if (peers.empty()) {
+    t.nodes.push_back({self_id, self_address, 1});
+  } else {
+    std::set<std::string> ids, addresses;
+    size_t start = 0;
+    while (start <= peers.size()) {
+      size_t comma = peers.find(',', start);
+      if (comma == std::string::npos) comma = peers.size();
+      const std::string item = peers.substr(start, comma - start);
+      start = comma + 1;
+      const size_t eq = item.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+        *error = "--peers: '" + item + "' is not id=host:port";
+        return std::nullopt;
+      }
+      PeerInfo p{item.substr(0, eq), item.substr(eq + 1),
+                 static_cast<raft::NodeId>(t.nodes.size() + 1)};
+      std::string address_error;
+      if (!parse_host_port(p.address, &address_error)) {
+        *error = "--peers: " + address_error;
+        return std::nullopt;
+      }
+      if (!ids.insert(p.id).second) {
+        *error = "--peers: node id " + p.id + " appears twice";
+        return std::nullopt;
+      }
+      if (!addresses.insert(p.address).second) {
+        *error = "--peers: address " + p.address + " appears twice";
+        return std::nullopt;
+      }
+      t.nodes.push_back(std::move(p));
+    }
+  }
+  const PeerInfo* self = t.find(self_id);
+  if (!self) {
+    *error = "--id " + self_id + " is not in --peers (" + peers + ")";
+    return std::nullopt;
+  }
+  if (self->address != self_address) {
+    *error = "--peers gives " + self_id + " the address " + self->address + " but --listen is " +
+             self_address;
+    return std::nullopt;
+  }
+  t.self = self->raft_id;
+  if (replication == 0) {
+    *error = "--replication must be at least 1";
+    return std::nullopt;
+  }
+  if (replication > t.nodes.size()) {
+    *note = "replication " + std::to_string(replication) + " clamped to " +
+            std::to_string(t.nodes.size()) + ", the number of nodes";
+    replication = static_cast<uint32_t>(t.nodes.size());
+  }
+  t.replication = replication;
+  // FNV-1a over the canonical description: same inputs, same id, anywhere.
+  std::string canonical = "shards=" + std::to_string(shard_count) +
+                          ";replication=" + std::to_string(replication) + ";";
+  for (const auto& p : t.nodes) canonical += p.id + "=" + p.address + ",";
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : canonical) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  t.cluster_id = hex;
+  return t;
+}
+
+}  // namespace mq::server

@@ -1,0 +1,50 @@
+// Who is in the cluster and where each shard lives.
+//
+// Nodes get Raft ids by their position in --peers (1, 2, ...), so every node
+// must be given the same list in the same order; the cluster id is derived
+// from that list, the shard count and the replication factor, so a node
+// started with a different list has a different cluster id and is refused
+// by its peers and by its own data dir.
+//
+// Placement (DESIGN.md): shard s lives on nodes (s+i) mod N, i = 0..RF-1, and
+// its preferred leader is node s mod N.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/raft/types.h"
+
+namespace mq::server {
+
+struct PeerInfo {
+  std::string id;       // "n1"
+  std::string address;  // "127.0.0.1:7001"
+  raft::NodeId raft_id = raft::kNoNode;
+};
+
+struct Topology {
+  std::vector<PeerInfo> nodes;  // in --peers order; nodes[i].raft_id == i + 1
+  uint32_t shard_count = 16;
+  uint32_t replication = 3;
+  std::string cluster_id;
+  raft::NodeId self = raft::kNoNode;
+
+  std::vector<raft::NodeId> replicas(uint32_t shard) const;
+  raft::NodeId preferred_leader(uint32_t shard) const;
+  bool hosts(raft::NodeId node, uint32_t shard) const;
+  const PeerInfo* find(raft::NodeId id) const;
+  const PeerInfo* find(const std::string& id) const;
+  const PeerInfo& self_info() const { return nodes[self - 1]; }
+};
+
+// peers: "n1=127.0.0.1:7001,n2=..." or "" for a cluster of one node at
+// self_address. note receives a line worth logging (replication clamped).
+std::optional<Topology> make_topology(const std::string& peers, const std::string& self_id,
+                                      const std::string& self_address, uint32_t shard_count,
+                                      uint32_t replication, std::string* error,
+                                      std::string* note);
+
+}  // namespace mq::server
