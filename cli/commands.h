@@ -25,6 +25,7 @@ int cmd_del(int argc, char** argv);
 int cmd_keys(int argc, char** argv);
 int cmd_status(int argc, char** argv);
 int cmd_repl(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
 int cmd_help(int argc, char** argv);
 int cmd_version(int argc, char** argv);
 

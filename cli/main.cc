@@ -20,6 +20,7 @@ const std::vector<Subcommand>& subcommands() {
       {"del", "Delete a key", cmd_del},
       {"keys", "List a user's keys matching a glob", cmd_keys},
       {"status", "Show nodes and shards", cmd_status},
+      {"bench", "Load-test a cluster (or etcd) and report ops/s and latency", cmd_bench},
       {"repl", "Interactive client (bare `mq` on a terminal starts it too)", cmd_repl},
       {"help", "Show this help, or a subcommand's: mq help set", cmd_help},
       {"version", "Print the version", cmd_version},

@@ -1,0 +1,24 @@
+// The final report of `mq bench`: plain (key value lines, for scripts and
+// people), table (one row of numbers) or json (everything, with the
+// per-second timeline).
+#pragma once
+
+#include <string>
+
+#include "cli/bench_driver.h"
+#include "cli/bench_options.h"
+#include "cli/output.h"
+
+namespace mq::cli {
+
+struct BenchPreloadSummary {
+  bool ran = false;
+  uint64_t keys = 0;     // keys written
+  uint64_t errors = 0;
+  double elapsed_s = 0;
+};
+
+std::string render_bench_report(Format f, const BenchOptions& o, const BenchResult& r,
+                                const BenchPreloadSummary& preload);
+
+}  // namespace mq::cli
