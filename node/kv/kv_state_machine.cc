@@ -1,5 +1,6 @@
 #include "node/kv/kv_state_machine.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "node/kv/command.h"
@@ -67,9 +68,15 @@ std::string KvStateMachine::snapshot() const {
   out.push_back(static_cast<char>(kSnapshotFormat));
   put_varint(out, applied_index_);
   put_varint(out, key_count_);
-  for (const auto& [user, keys] : users_) {
-    for (const auto& [key, value] : keys) {
-      put_bytes(out, user);
+  // Users in byte order: equal states give byte-equal images on every
+  // replica, whatever order the hash map happens to iterate in.
+  std::vector<const std::pair<const std::string, Keys>*> users;
+  users.reserve(users_.size());
+  for (const auto& entry : users_) users.push_back(&entry);
+  std::sort(users.begin(), users.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  for (const auto* entry : users) {
+    for (const auto& [key, value] : entry->second) {
+      put_bytes(out, entry->first);
       put_bytes(out, key);
       put_bytes(out, value);
     }
@@ -100,7 +107,12 @@ bool KvStateMachine::restore(std::string_view in, std::string* error) {
       *error = "snapshot image is truncated at record " + std::to_string(i);
       return false;
     }
-    users[user].insert_or_assign(std::move(key), std::move(value));
+    if (!users[user].insert_or_assign(std::move(key), std::move(value)).second) {
+      // A real image holds each (user, key) once; a repeat would leave the
+      // key count disagreeing with the map.
+      *error = "snapshot image repeats a user and key at record " + std::to_string(i);
+      return false;
+    }
   }
   if (!in.empty()) {
     *error = "snapshot image has trailing bytes";

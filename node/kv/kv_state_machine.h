@@ -3,7 +3,8 @@
 //
 // Snapshot image (version 1): "MQKV" magic, format byte 1, varint applied
 // index, varint record count, then per record user, key, value as
-// length-prefixed bytes. Integrity (checksums) is the storage layer's job.
+// length-prefixed bytes, in (user, key) byte order so that equal states give
+// equal images. Integrity (checksums) is the storage layer's job.
 #pragma once
 
 #include <map>
