@@ -9,6 +9,7 @@
 
 #include "mq/v1/cluster.grpc.pb.h"
 #include "mq/v1/kv.grpc.pb.h"
+#include "node/kv/shard_hash.h"
 
 namespace mq::cli {
 
@@ -72,6 +73,22 @@ struct Client::Impl {
   size_t current = 0;  // index into options.endpoints of the endpoint in use
   bool connected = true;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
+  // Shard -> leader address, learned from response headers and NotLeader
+  // hints, so a REPL session or a long-lived client goes straight to the
+  // leader. A stale entry costs one redirect.
+  uint32_t shard_count = 16;
+  std::map<uint32_t, std::string> leaders;
+
+  void learn(const v1::ResponseHeader& h) {
+    if (h.shard_count() > 0) shard_count = h.shard_count();
+    if (!h.leader_address().empty()) leaders[h.shard()] = h.leader_address();
+  }
+
+  std::string cached_leader(const std::string* user) const {
+    if (!user) return "";
+    auto it = leaders.find(kv::shard_of(*user, shard_count));
+    return it == leaders.end() ? "" : it->second;
+  }
 
   std::shared_ptr<grpc::Channel> channel(const std::string& endpoint) {
     auto& ch = channels[endpoint];
@@ -90,9 +107,10 @@ struct Client::Impl {
   // One logical request: dial, send, follow leader hints, retry where safe.
   // `send` performs one RPC on a channel with a context.
   template <typename Send>
-  Error invoke(bool is_write, Send&& send) {
+  Error invoke(bool is_write, const std::string* user, Send&& send) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
-    std::string target;  // a leader hint overrides the endpoint list
+    // A known leader, then leader hints, override the endpoint list.
+    std::string target = cached_leader(user);
     int hops = 0, no_leader_retries = 0;
     size_t refused = 0;
     std::string last_refusal;
@@ -104,6 +122,9 @@ struct Client::Impl {
       if (!connect(*ch, dial_deadline)) {
         // Never sent: safe to try elsewhere, for writes too.
         channels.erase(endpoint);
+        for (auto it = leaders.begin(); it != leaders.end();) {
+          it = it->second == endpoint ? leaders.erase(it) : std::next(it);
+        }
         last_refusal = endpoint;
         target.clear();
         if (++refused >= options.endpoints.size() || Clock::now() >= deadline) {
@@ -136,6 +157,7 @@ struct Client::Impl {
           // safe to send again, to the leader when one is known.
           if (!hint.leader_address().empty() && hops < kLeaderHopsMax) {
             ++hops;
+            if (!hint.leader().empty()) leaders[hint.shard()] = hint.leader_address();
             if (options.verbose) {
               std::fprintf(stderr, "mq: shard %u is led by %s at %s; following\n", hint.shard(),
                            hint.leader().c_str(), hint.leader_address().c_str());
@@ -147,9 +169,20 @@ struct Client::Impl {
             return {ErrorKind::kUnavailable, s.error_message()};
           }
           std::this_thread::sleep_for(kNoLeaderBackoff);
+          leaders.erase(hint.shard());
           target.clear();
           continue;
         }
+        case grpc::StatusCode::ABORTED:
+          // The node took the request but lost leadership before it
+          // committed: a write may still commit under the next leader.
+          if (is_write) return {ErrorKind::kUnknownOutcome, s.error_message()};
+          target.clear();
+          if (Clock::now() + kNoLeaderBackoff >= deadline) {
+            return {ErrorKind::kUnavailable, s.error_message()};
+          }
+          std::this_thread::sleep_for(kNoLeaderBackoff);
+          continue;
         case grpc::StatusCode::DEADLINE_EXCEEDED:
           return {ErrorKind::kUnknownOutcome,
                   is_write ? "timed out after " + std::to_string(options.timeout_ms) +
@@ -157,6 +190,9 @@ struct Client::Impl {
                            : "timed out after " + std::to_string(options.timeout_ms) + " ms"};
         case grpc::StatusCode::UNAVAILABLE:
           channels.erase(endpoint);
+          for (auto it = leaders.begin(); it != leaders.end();) {
+            it = it->second == endpoint ? leaders.erase(it) : std::next(it);
+          }
           if (is_write) {
             return {ErrorKind::kUnknownOutcome,
                     "connection to " + endpoint + " lost after sending (" + s.error_message() +
@@ -202,10 +238,12 @@ Error Client::set(const std::string& user, const std::string& key, const std::st
   req.set_key(key);
   req.set_value(value);
   v1::SetResponse resp;
-  Error e = impl_->invoke(true, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+  Error e = impl_->invoke(true, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
     return v1::KV::NewStub(ch)->Set(&ctx, req, &resp);
   });
-  if (e.ok()) out->header = to_header(resp.header());
+  if (!e.ok()) return e;
+  impl_->learn(resp.header());
+  out->header = to_header(resp.header());
   return e;
 }
 
@@ -216,10 +254,11 @@ Error Client::get(const std::string& user, const std::string& key, Consistency c
   req.set_key(key);
   req.set_consistency(to_proto(consistency));
   v1::GetResponse resp;
-  Error e = impl_->invoke(false, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+  Error e = impl_->invoke(false, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
     return v1::KV::NewStub(ch)->Get(&ctx, req, &resp);
   });
   if (!e.ok()) return e;
+  impl_->learn(resp.header());
   out->header = to_header(resp.header());
   out->found = resp.found();
   out->value = std::move(*resp.mutable_value());
@@ -231,10 +270,11 @@ Error Client::del(const std::string& user, const std::string& key, DeleteResult*
   req.set_user(user);
   req.set_key(key);
   v1::DeleteResponse resp;
-  Error e = impl_->invoke(true, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+  Error e = impl_->invoke(true, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
     return v1::KV::NewStub(ch)->Delete(&ctx, req, &resp);
   });
   if (!e.ok()) return e;
+  impl_->learn(resp.header());
   out->header = to_header(resp.header());
   out->deleted = resp.deleted();
   return e;
@@ -256,10 +296,11 @@ Error Client::list(const std::string& user, const std::string& glob, uint32_t li
     req.set_page_token(token);
     req.set_consistency(to_proto(consistency));
     v1::ListResponse resp;
-    Error e = impl_->invoke(false, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    Error e = impl_->invoke(false, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
       return v1::KV::NewStub(ch)->List(&ctx, req, &resp);
     });
     if (!e.ok()) return e;
+    impl_->learn(resp.header());
     out->header = to_header(resp.header());
     for (auto& k : *resp.mutable_keys()) out->keys.push_back(std::move(k));
     token = resp.next_page_token();
@@ -273,7 +314,7 @@ Error Client::list(const std::string& user, const std::string& glob, uint32_t li
 
 Error Client::status(ClusterStatus* out) {
   v1::StatusResponse resp;
-  Error e = impl_->invoke(false, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+  Error e = impl_->invoke(false, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
     return v1::Cluster::NewStub(ch)
         ->Status(&ctx, v1::StatusRequest(), &resp);
   });

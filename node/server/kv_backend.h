@@ -28,6 +28,8 @@ class KvBackend {
   virtual void list(const v1::ListRequest& req, const kv::Glob& glob, const std::string& after,
                     uint32_t limit, v1::ListResponse* resp, Done done) = 0;
   virtual void status(v1::StatusResponse* resp, Done done) = 0;
+  virtual void set_faults(const v1::SetFaultsRequest& req, v1::SetFaultsResponse* resp) = 0;
+  virtual void transfer_leader(uint32_t shard, const std::string& to_node, Done done) = 0;
 };
 
 }  // namespace mq::server

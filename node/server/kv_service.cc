@@ -141,4 +141,23 @@ grpc::ServerUnaryReactor* ClusterService::Status(grpc::CallbackServerContext* ct
   return run(ctx, [&](KvBackend::Done done) { backend_->status(resp, std::move(done)); });
 }
 
+grpc::ServerUnaryReactor* ClusterService::SetFaults(grpc::CallbackServerContext* ctx,
+                                                    const v1::SetFaultsRequest* req,
+                                                    v1::SetFaultsResponse* resp) {
+  constexpr uint32_t kFsyncDelayMsMax = 60'000;
+  if (req->fsync_delay_ms() > kFsyncDelayMsMax) {
+    return finish_now(ctx, invalid("fsync_delay_ms must be at most " + std::to_string(kFsyncDelayMsMax)));
+  }
+  backend_->set_faults(*req, resp);
+  return finish_now(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* ClusterService::TransferLeader(grpc::CallbackServerContext* ctx,
+                                                         const v1::TransferLeaderRequest* req,
+                                                         v1::TransferLeaderResponse*) {
+  return run(ctx, [&](KvBackend::Done done) {
+    backend_->transfer_leader(req->shard(), req->to_node(), std::move(done));
+  });
+}
+
 }  // namespace mq::server

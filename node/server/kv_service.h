@@ -39,6 +39,12 @@ class ClusterService final : public v1::Cluster::CallbackService {
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
                                    const v1::StatusRequest* req,
                                    v1::StatusResponse* resp) override;
+  grpc::ServerUnaryReactor* SetFaults(grpc::CallbackServerContext* ctx,
+                                      const v1::SetFaultsRequest* req,
+                                      v1::SetFaultsResponse* resp) override;
+  grpc::ServerUnaryReactor* TransferLeader(grpc::CallbackServerContext* ctx,
+                                           const v1::TransferLeaderRequest* req,
+                                           v1::TransferLeaderResponse* resp) override;
 
  private:
   KvBackend* backend_;

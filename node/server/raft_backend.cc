@@ -2,6 +2,7 @@
 
 #include <grpcpp/support/status.h>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -88,6 +89,7 @@ struct RaftBackend::Impl {
   bool stopped = false;  // guarded by inbox_mutex
   std::thread loop_thread;
 
+  std::atomic<uint32_t> fsync_delay_ms{0};  // injected slow disk (admin RPC)
   uint64_t next_request_id = 0;
   uint64_t next_read_context = 0;
   uint64_t ticks = 0;
@@ -271,7 +273,12 @@ struct RaftBackend::Impl {
         batch.push_back(w);
       }
     }
-    if (!batch.empty()) check_storage(disk->append(batch));
+    if (!batch.empty()) {
+      if (const uint32_t delay = fsync_delay_ms.load(); delay > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+      }
+      check_storage(disk->append(batch));
+    }
     for (auto& [g, rd] : readies) {
       if (rd.snapshot) {
         g->log.apply_snapshot(*rd.snapshot);
@@ -722,15 +729,28 @@ void RaftBackend::status(v1::StatusResponse* resp, Done done) {
   if (!posted) (*shared_done)(stopped_status());
 }
 
-void RaftBackend::set_blocked_peers(std::vector<std::string> outbound,
-                                    std::vector<std::string> inbound) {
-  impl_->transport->set_blocked({outbound.begin(), outbound.end()}, {inbound.begin(), inbound.end()});
+void RaftBackend::set_faults(const v1::SetFaultsRequest& req, v1::SetFaultsResponse* resp) {
+  impl_->transport->set_blocked({req.drop_to().begin(), req.drop_to().end()},
+                                {req.drop_from().begin(), req.drop_from().end()});
+  impl_->fsync_delay_ms = req.fsync_delay_ms();
+  for (const auto& id : impl_->transport->blocked_outbound()) resp->add_drop_to(id);
+  for (const auto& id : impl_->transport->blocked_inbound()) resp->add_drop_from(id);
+  resp->set_fsync_delay_ms(impl_->fsync_delay_ms);
+  log_info("faults set: drop_to [" + std::to_string(req.drop_to_size()) + " nodes], drop_from [" +
+           std::to_string(req.drop_from_size()) + " nodes], fsync delay " +
+           std::to_string(req.fsync_delay_ms()) + " ms");
 }
 
 void RaftBackend::transfer_leader(uint32_t shard, const std::string& to_node, Done done) {
   Impl* im = impl_.get();
   auto shared_done = std::make_shared<Done>(std::move(done));
   const bool posted = im->post([im, shard, to_node, shared_done] {
+    if (shard >= im->topology().shard_count) {
+      (*shared_done)({grpc::StatusCode::INVALID_ARGUMENT,
+                      "shard " + std::to_string(shard) + " does not exist (the cluster has " +
+                          std::to_string(im->topology().shard_count) + ")"});
+      return;
+    }
     Impl::Group* g = im->group(shard);
     const PeerInfo* to = im->topology().find(to_node);
     if (!to || !im->topology().hosts(to->raft_id, shard)) {

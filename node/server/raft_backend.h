@@ -70,9 +70,8 @@ class RaftBackend final : public KvBackend {
             uint32_t limit, v1::ListResponse* resp, Done done) override;
   void status(v1::StatusResponse* resp, Done done) override;
 
-  // Fault injection and leadership control, for the launcher's admin RPCs.
-  void set_blocked_peers(std::vector<std::string> outbound, std::vector<std::string> inbound);
-  void transfer_leader(uint32_t shard, const std::string& to_node, Done done);
+  void set_faults(const v1::SetFaultsRequest& req, v1::SetFaultsResponse* resp) override;
+  void transfer_leader(uint32_t shard, const std::string& to_node, Done done) override;
 
   struct Impl;
 
