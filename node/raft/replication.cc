@@ -197,7 +197,9 @@ void Raft::handle_heartbeat_response(const Message& m) {
   if (pr == nullptr) return;
   pr->recent_active = true;
   pr->probe_sent = false;
-  // Acks may have been lost; free a slot so the follower cannot stall.
+  // The follower is alive but the window is still full: its acks (or our
+  // appends) were lost. Reopen the window; the next append either extends
+  // the follower's log or is rejected and sends us back to probing.
   if (pr->state == ProgressState::kReplicate && pr->inflights.full()) pr->inflights.free_le(pr->match + 1);
   if (pr->state == ProgressState::kReplicate && pr->inflights.full()) pr->inflights.reset();
   if (pr->match < log_.last_index()) send_append(m.from, true);
