@@ -1,0 +1,230 @@
+// Short runs of the real `mq bench` against a spawned `mq node` (and the
+// null server): the report's fields, its numbers, and the exit codes.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+using nlohmann::json;
+
+// A loopback port nobody listens on right now.
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+};
+
+// Runs a shell command line; stderr is discarded (progress lines).
+CommandResult run(const std::string& command) {
+  CommandResult r;
+  FILE* pipe = popen((command + " 2>/dev/null").c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// A child process stopped (SIGTERM, then SIGKILL) and reaped on destruction.
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~Child() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 50; ++i) {  // 5 s at most
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Waits until a set through `mq set` succeeds: the node is up and, once it
+// runs Raft, has a leader for that user's shard.
+bool wait_ready(const std::string& endpoint) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (run(std::string(MQ_BINARY) + " set --timeout 1000 --endpoints " + endpoint +
+            " ready k v").exit_code == 0) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// One node for every test in this file, started on first use.
+struct Node {
+  std::filesystem::path dir;
+  std::string endpoint;
+  std::unique_ptr<Child> process;
+
+  Node() {
+    dir = std::filesystem::temp_directory_path() /
+          ("mq-bench-test-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    for (int attempt = 0; attempt < 3 && !process; ++attempt) {
+      endpoint = "127.0.0.1:" + std::to_string(free_port());
+      auto child = std::make_unique<Child>(std::vector<std::string>{
+          MQ_BINARY, "node", "--id", "n1", "--listen", endpoint, "--data-dir",
+          (dir / ("n1-" + std::to_string(attempt))).string()});
+      if (wait_ready(endpoint)) process = std::move(child);
+    }
+  }
+  ~Node() {
+    process.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+};
+
+Node& node() {
+  static Node n;
+  REQUIRE(n.process != nullptr);
+  return n;
+}
+
+json bench_json(const std::string& endpoint, const std::string& flags) {
+  const CommandResult r = run(std::string(MQ_BINARY) + " bench -o json --endpoints " + endpoint +
+                              " --warmup 300ms --duration 1 " + flags);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+}  // namespace
+
+TEST_CASE("a short set run reports every field, ops and no errors", "[bench][run]") {
+  const json j = bench_json(node().endpoint, "--clients 8 --connections 2 --keys 1000 --users 100");
+  for (const char* field :
+       {"target", "workload", "clients", "connections", "value_bytes", "keys", "pipeline",
+        "duration_s", "ops", "ops_per_s", "errors", "errors_by_kind", "latency_ms", "timeline"}) {
+    INFO(field);
+    CHECK(j.contains(field));
+  }
+  CHECK(j["target"] == "mq");
+  CHECK(j["workload"] == "set");
+  CHECK(j["ops"].get<uint64_t>() > 0);
+  CHECK(j["errors"].get<uint64_t>() == 0);
+  CHECK(j["ops_per_s"].get<double>() > 0);
+  CHECK(j["duration_s"].get<double>() >= 0.9);
+  CHECK(j["duration_s"].get<double>() < 3.0);
+  const json& latency = j["latency_ms"];
+  for (const char* p : {"p50", "p90", "p99", "p99_9", "max"}) {
+    INFO(p);
+    REQUIRE(latency.contains(p));
+    CHECK(latency[p].get<double>() > 0);
+  }
+  CHECK(latency["p50"].get<double>() <= latency["p99"].get<double>());
+  CHECK(latency["p99"].get<double>() <= latency["max"].get<double>());
+  REQUIRE(j["timeline"].is_array());
+  REQUIRE(!j["timeline"].empty());
+  uint64_t timeline_ops = 0;
+  for (const auto& t : j["timeline"]) {
+    CHECK(t.contains("t_s"));
+    CHECK(t.contains("ops_per_s"));
+    CHECK(t.contains("p99_ms"));
+    timeline_ops += t["ops"].get<uint64_t>();
+  }
+  CHECK(timeline_ops == j["ops"].get<uint64_t>());
+}
+
+TEST_CASE("a pipelined run sends N operations per Batch call", "[bench][run]") {
+  const json j = bench_json(node().endpoint, "--clients 4 --pipeline 8 --keys 1000 --users 100");
+  CHECK(j["pipeline"] == 8);
+  CHECK(j["errors"].get<uint64_t>() == 0);
+  CHECK(j["ops"].get<uint64_t>() > 0);
+  CHECK(j["ops"].get<uint64_t>() == 8 * j["rpcs"].get<uint64_t>());
+}
+
+TEST_CASE("a get run after --preload finds every key", "[bench][run]") {
+  const json j =
+      bench_json(node().endpoint, "--workload get --preload --clients 8 --keys 500 --users 50");
+  REQUIRE(j.contains("preload"));
+  CHECK(j["preload"]["keys"] == 500);
+  CHECK(j["preload"]["errors"] == 0);
+  CHECK(j["workload"] == "get");
+  CHECK(j["ops"].get<uint64_t>() > 0);
+  CHECK(j["errors"].get<uint64_t>() == 0);
+  CHECK(j["get_misses"].get<uint64_t>() == 0);
+}
+
+TEST_CASE("the null server answers the same workloads", "[bench][run]") {
+  std::unique_ptr<Child> server;
+  std::string endpoint;
+  for (int attempt = 0; attempt < 3 && !server; ++attempt) {
+    endpoint = "127.0.0.1:" + std::to_string(free_port());
+    auto child = std::make_unique<Child>(
+        std::vector<std::string>{MQ_NULL_SERVER_BINARY, "--listen", endpoint});
+    if (wait_ready(endpoint)) server = std::move(child);
+  }
+  REQUIRE(server != nullptr);
+  const json set = bench_json(endpoint, "--clients 8 --keys 1000 --users 100");
+  CHECK(set["ops"].get<uint64_t>() > 0);
+  CHECK(set["errors"].get<uint64_t>() == 0);
+  const json get = bench_json(endpoint, "--workload get --clients 8 --keys 1000 --users 100");
+  CHECK(get["ops"].get<uint64_t>() > 0);
+  CHECK(get["errors"].get<uint64_t>() == 0);
+  // The set run wrote keys; the get run, drawing from the same key space,
+  // finds at least some of them.
+  CHECK(get["get_misses"].get<uint64_t>() < get["ops"].get<uint64_t>());
+}
+
+TEST_CASE("exit codes: 3 when no endpoint answers, 2 on bad flags", "[bench][run]") {
+  const std::string nobody = "127.0.0.1:" + std::to_string(free_port());
+  CHECK(run(std::string(MQ_BINARY) + " bench --duration 1 --endpoints " + nobody).exit_code == 3);
+  CHECK(run(std::string(MQ_BINARY) + " bench --workload scan").exit_code == 2);
+  CHECK(run(std::string(MQ_BINARY) + " bench --duration soon").exit_code == 2);
+  CHECK(run(std::string(MQ_BINARY) + " bench --target etcd --pipeline 4").exit_code == 2);
+  CHECK(run(std::string(MQ_BINARY) + " bench --clients 0").exit_code == 2);
+}
