@@ -76,14 +76,13 @@ int main(int argc, char** argv) {
     opt.seed = seed;
     opt.nodes = nodes;
     opt.trace = trace;
+    opt.stream_trace = trace;
     mq::sim::SimResult r = mq::sim::run_simulation(opt);
     if (!r.ok && !trace) {
       opt.trace = true;  // replay the same seed with the trace on
       r = mq::sim::run_simulation(opt);
     }
-    if (!r.ok || trace) {
-      for (const std::string& line : r.trace) std::printf("%s\n", line.c_str());
-    }
+    for (const std::string& line : r.trace) std::printf("%s\n", line.c_str());
     if (!r.ok) {
       std::printf("FAILED seed %llu (%d nodes)\n", static_cast<unsigned long long>(seed), nodes);
       for (const std::string& v : r.violations) std::printf("  violation: %s\n", v.c_str());

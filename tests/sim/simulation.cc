@@ -1,6 +1,7 @@
 #include "tests/sim/simulation.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <queue>
@@ -107,7 +108,14 @@ class Simulation {
   SimNode* leader();
 
   void log(const std::string& line) {
-    if (opt_.trace) result_.trace.push_back("t=" + std::to_string(now_ms_) + " " + line);
+    if (!opt_.trace) return;
+    std::string out = "t=" + std::to_string(now_ms_) + " " + line;
+    if (opt_.stream_trace) {
+      std::printf("%s\n", out.c_str());
+      std::fflush(stdout);
+    } else {
+      result_.trace.push_back(std::move(out));
+    }
   }
   int64_t uniform(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(prng_.uniform(hi - lo + 1)); }
 
@@ -497,7 +505,7 @@ void Simulation::finish_op(uint64_t op, lc::Outcome outcome) {
   }
   if (outcome == lc::Outcome::kOk) ++result_.ops_ok;
   if (outcome == lc::Outcome::kFail) ++result_.ops_fail;
-  log("client " + std::to_string(o.client) + " " + lc::describe(o));
+  log(lc::describe(o));
 }
 
 void Simulation::start_op(Client& c) {
@@ -544,7 +552,7 @@ void Simulation::run_clients() {
       // No answer in time: the operation may or may not take effect.
       finished_[c.op] = true;
       ++result_.ops_unknown;
-      log("client " + std::to_string(c.id) + " timed out: " + lc::describe(history_[c.op]));
+      log("timed out: " + lc::describe(history_[c.op]));
       c.busy = false;
       c.target = kNoNode;
       c.next_start_ms = now_ms_ + uniform(0, 20);

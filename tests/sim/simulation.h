@@ -23,6 +23,10 @@ struct SimOptions {
   int64_t safety_ms = 8'000;
   int64_t liveness_ms_max = 10'000;
   bool trace = false;  // keep a readable trace of every event
+  // Print trace lines as they happen instead of keeping them: a broken
+  // invariant inside the core aborts the process, and the trace up to that
+  // point must already be out.
+  bool stream_trace = false;
 };
 
 struct SimResult {
