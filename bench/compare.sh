@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Runs the same `mq bench` workloads against three targets on loopback, one
+# after the other, and prints one table:
+#   null  mq-null-server: mq's KV API over gRPC with nothing behind it (the ceiling)
+#   mq    a 3-node mq cluster (1 node when this `mq node` has no --peers flag)
+#   etcd  a 3-member etcd cluster (/usr/bin/etcd, Debian package etcd-server)
+# Each target is started, measured and stopped before the next, so the
+# three never compete for the cores. Every process is started here, tracked
+# by PID and stopped by PID on exit, whatever the exit path.
+#
+# Usage: bench/compare.sh [BUILD_DIR]        (default: build)
+# Environment: DURATION (s, default 10), WARMUP (s, default 2), CLIENTS (64),
+#   VALUE_BYTES (100), KEYS (20000), PIPELINE (16), BASE_PORT (17400),
+#   ETCD (path of the etcd binary, default: etcd on PATH).
+# Takes about 8 * (DURATION + WARMUP) seconds plus start-up: under 3 minutes
+# with the defaults.
+set -euo pipefail
+
+BUILD_DIR=${1:-build}
+MQ="$BUILD_DIR/mq"
+NULL_SERVER="$BUILD_DIR/mq-null-server"
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CLIENTS=${CLIENTS:-64}
+VALUE_BYTES=${VALUE_BYTES:-100}
+KEYS=${KEYS:-20000}
+PIPELINE=${PIPELINE:-16}
+BASE_PORT=${BASE_PORT:-17400}
+ETCD=${ETCD:-$(command -v etcd || true)}
+READY_TIMEOUT_S=30
+
+for binary in "$MQ" "$NULL_SERVER"; do
+  if [[ ! -x "$binary" ]]; then
+    echo "compare.sh: $binary not found; build it first (cmake --build $BUILD_DIR --target mq mq-null-server)" >&2
+    exit 2
+  fi
+done
+if [[ -z "$ETCD" || ! -x "$ETCD" ]]; then
+  echo "compare.sh: etcd not found; install it (apt-get install etcd-server) or set ETCD=/path/to/etcd" >&2
+  exit 2
+fi
+
+WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mq-compare.XXXXXX")
+PIDS=()
+
+stop_pids() {
+  local pid
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    # Bounded wait (5 s) for a clean stop, then SIGKILL.
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+cleanup() {
+  if ((${#PIDS[@]})); then stop_pids "${PIDS[@]}"; fi
+  PIDS=()
+  rm -rf "$WORK_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts a background process logging to $WORK_DIR/<name>.log; records its PID.
+start() {
+  local name=$1
+  shift
+  "$@" >"$WORK_DIR/$name.log" 2>&1 &
+  PIDS+=("$!")
+}
+
+stop_all() {
+  if ((${#PIDS[@]})); then stop_pids "${PIDS[@]}"; fi
+  PIDS=()
+}
+
+# Waits until `mq bench` can run a short error-free burst against the target.
+wait_ready() {
+  local what=$1
+  shift
+  local deadline=$((SECONDS + READY_TIMEOUT_S))
+  while ((SECONDS < deadline)); do
+    local out
+    out=$("$MQ" bench "$@" --clients 1 --connections 1 --duration 300ms --warmup 0 \
+      --keys 100 --users 10 -o json 2>/dev/null || true)
+    if [[ "$out" == *'"errors":0,'* && "$out" != *'"ops":0,'* ]]; then return 0; fi
+    sleep 0.5
+  done
+  echo "compare.sh: $what did not become ready in ${READY_TIMEOUT_S}s; logs in $WORK_DIR" >&2
+  for log in "$WORK_DIR"/*.log; do echo "--- $log" >&2; tail -5 "$log" >&2; done
+  trap - EXIT
+  stop_all
+  exit 3
+}
+
+# Runs one measured workload; prints "ops_per_s p99_ms errors".
+measure() {
+  local label=$1
+  shift
+  echo "compare.sh: $label" >&2
+  local out
+  out=$("$MQ" bench "$@" --clients "$CLIENTS" --value-bytes "$VALUE_BYTES" --keys "$KEYS" \
+    --duration "$DURATION" --warmup "$WARMUP" -o json 2>/dev/null || true)
+  local ops p99 errors
+  ops=$(grep -o '"ops_per_s":[-0-9.e+]*' <<<"$out" | head -1 | cut -d: -f2 || true)
+  p99=$(grep -o '"p99":[-0-9.e+]*' <<<"$out" | head -1 | cut -d: -f2 || true)
+  errors=$(grep -o '"errors":[0-9]*' <<<"$out" | head -1 | cut -d: -f2 || true)
+  echo "${ops:-0} ${p99:-0} ${errors:-0}"
+}
+
+port() { echo $((BASE_PORT + $1)); }
+
+# --- null server ---------------------------------------------------------
+NULL_EP="127.0.0.1:$(port 0)"
+start null "$NULL_SERVER" --listen "$NULL_EP"
+wait_ready "mq-null-server" --endpoints "$NULL_EP"
+read -r NULL_SET NULL_SET_P99 NULL_SET_ERR < <(measure "null: set" --endpoints "$NULL_EP")
+read -r NULL_GET NULL_GET_P99 NULL_GET_ERR < <(measure "null: get" --endpoints "$NULL_EP" \
+  --workload get --preload)
+read -r NULL_PIPE NULL_PIPE_P99 NULL_PIPE_ERR < <(measure "null: set --pipeline $PIPELINE" \
+  --endpoints "$NULL_EP" --pipeline "$PIPELINE")
+stop_all
+
+# --- mq cluster ------------------------------------------------------------
+if "$MQ" node --help 2>/dev/null | grep -q -- '--peers'; then MQ_NODES=3; else MQ_NODES=1; fi
+PEERS=""
+MQ_EPS=""
+for i in $(seq 1 "$MQ_NODES"); do
+  PEERS+="${PEERS:+,}n$i=127.0.0.1:$(port $((10 + i)))"
+  MQ_EPS+="${MQ_EPS:+,}127.0.0.1:$(port $((10 + i)))"
+done
+for i in $(seq 1 "$MQ_NODES"); do
+  args=(node --id "n$i" --listen "127.0.0.1:$(port $((10 + i)))" --data-dir "$WORK_DIR/mq/n$i")
+  if ((MQ_NODES > 1)); then args+=(--peers "$PEERS"); fi
+  start "mq-n$i" "$MQ" "${args[@]}"
+done
+wait_ready "the mq cluster" --endpoints "$MQ_EPS"
+read -r MQ_SET MQ_SET_P99 MQ_SET_ERR < <(measure "mq: set" --endpoints "$MQ_EPS")
+read -r MQ_GET MQ_GET_P99 MQ_GET_ERR < <(measure "mq: get" --endpoints "$MQ_EPS" \
+  --workload get --preload)
+read -r MQ_PIPE MQ_PIPE_P99 MQ_PIPE_ERR < <(measure "mq: set --pipeline $PIPELINE" \
+  --endpoints "$MQ_EPS" --pipeline "$PIPELINE")
+stop_all
+
+# --- etcd cluster ----------------------------------------------------------
+CLUSTER=""
+ETCD_EPS=""
+for i in 1 2 3; do
+  CLUSTER+="${CLUSTER:+,}e$i=http://127.0.0.1:$(port $((30 + i)))"
+  ETCD_EPS+="${ETCD_EPS:+,}127.0.0.1:$(port $((20 + i)))"
+done
+for i in 1 2 3; do
+  start "etcd-e$i" "$ETCD" --name "e$i" --data-dir "$WORK_DIR/etcd/e$i" \
+    --listen-client-urls "http://127.0.0.1:$(port $((20 + i)))" \
+    --advertise-client-urls "http://127.0.0.1:$(port $((20 + i)))" \
+    --listen-peer-urls "http://127.0.0.1:$(port $((30 + i)))" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$(port $((30 + i)))" \
+    --initial-cluster "$CLUSTER" --initial-cluster-state new \
+    --initial-cluster-token mq-compare --logger zap --log-level warn
+done
+wait_ready "the etcd cluster" --target etcd --endpoints "$ETCD_EPS"
+read -r ETCD_SET ETCD_SET_P99 ETCD_SET_ERR < <(measure "etcd: set" --target etcd \
+  --endpoints "$ETCD_EPS")
+read -r ETCD_GET ETCD_GET_P99 ETCD_GET_ERR < <(measure "etcd: get" --target etcd \
+  --endpoints "$ETCD_EPS" --workload get --preload)
+stop_all
+
+# --- report ----------------------------------------------------------------
+awk -v nodes="$MQ_NODES" -v clients="$CLIENTS" -v bytes="$VALUE_BYTES" -v pipeline="$PIPELINE" \
+  -v ns="$NULL_SET" -v nsp="$NULL_SET_P99" -v nse="$NULL_SET_ERR" \
+  -v ng="$NULL_GET" -v ngp="$NULL_GET_P99" -v nge="$NULL_GET_ERR" \
+  -v np="$NULL_PIPE" -v npp="$NULL_PIPE_P99" -v npe="$NULL_PIPE_ERR" \
+  -v ms="$MQ_SET" -v msp="$MQ_SET_P99" -v mse="$MQ_SET_ERR" \
+  -v mg="$MQ_GET" -v mgp="$MQ_GET_P99" -v mge="$MQ_GET_ERR" \
+  -v mp="$MQ_PIPE" -v mpp="$MQ_PIPE_P99" -v mpe="$MQ_PIPE_ERR" \
+  -v es="$ETCD_SET" -v esp="$ETCD_SET_P99" -v ese="$ETCD_SET_ERR" \
+  -v eg="$ETCD_GET" -v egp="$ETCD_GET_P99" -v ege="$ETCD_GET_ERR" '
+function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+function verdict(ok) { return ok ? "met" : "MISSED" }
+BEGIN {
+  printf "\nmq (%d node%s) vs mq-null-server vs etcd (3 members): %d clients, %d-byte values\n\n",
+    nodes, (nodes > 1 ? "s" : ""), clients, bytes
+  fmt = "%-22s %12s %9s %12s %9s %12s %9s %8s %8s\n"
+  printf fmt, "WORKLOAD", "NULL OPS/S", "P99 MS", "MQ OPS/S", "P99 MS", "ETCD OPS/S", "P99 MS",
+    "MQ/NULL", "MQ/ETCD"
+  printf fmt, "set", sprintf("%.0f", ns), sprintf("%.2f", nsp), sprintf("%.0f", ms),
+    sprintf("%.2f", msp), sprintf("%.0f", es), sprintf("%.2f", esp), ratio(ms, ns), ratio(ms, es)
+  printf fmt, "get (linearizable)", sprintf("%.0f", ng), sprintf("%.2f", ngp), sprintf("%.0f", mg),
+    sprintf("%.2f", mgp), sprintf("%.0f", eg), sprintf("%.2f", egp), ratio(mg, ng), ratio(mg, eg)
+  printf fmt, "set --pipeline " pipeline, sprintf("%.0f", np), sprintf("%.2f", npp),
+    sprintf("%.0f", mp), sprintf("%.2f", mpp), "-", "-", ratio(mp, np), "-"
+  printf "\nerrors: null %d/%d/%d, mq %d/%d/%d, etcd %d/%d (set/get/pipelined)\n",
+    nse, nge, npe, mse, mge, mpe, ese, ege
+  printf "\ngoals:\n"
+  printf "  set >= 0.70 x null            %s (%s)\n", verdict(ns > 0 && ms / ns >= 0.70), ratio(ms, ns)
+  printf "  get >= 0.80 x null            %s (%s)\n", verdict(ng > 0 && mg / ng >= 0.80), ratio(mg, ng)
+  printf "  set >= 4 x etcd               %s (%s)\n", verdict(es > 0 && ms / es >= 4), ratio(ms, es)
+  printf "  get >= 4 x etcd               %s (%s)\n", verdict(eg > 0 && mg / eg >= 4), ratio(mg, eg)
+  printf "  set p99 < 5 ms                %s (%.2f ms)\n", verdict(msp > 0 && msp < 5), msp
+  printf "  pipelined >= 100000 ops/s     %s (%.0f)\n", verdict(mp >= 100000), mp
+}'
