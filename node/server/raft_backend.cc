@@ -70,6 +70,7 @@ struct RaftBackend::Impl {
     uint64_t term = 0;
     raft::NodeId lead = raft::kNoNode;
     uint64_t commit = 0;
+    raft::HardState persisted;  // last hard state written to the WAL
     std::unordered_map<uint64_t, PendingWrite> writes;
     std::vector<ReadFn> reads_to_issue;
     std::unordered_map<std::string, std::vector<ReadFn>> reads_in_flight;
@@ -265,12 +266,23 @@ struct RaftBackend::Impl {
     storage::WriteBatch batch;
     for (auto& [g, rd] : readies) {
       if (rd.snapshot) check_storage(disk->save_snapshot(g->shard, *rd.snapshot));
-      if (rd.hard_state || !rd.entries.empty()) {
+      // Term and vote must be durable before any vote or append is
+      // acknowledged; the commit index is volatile in Raft (a restarted node
+      // learns it again), so a change of commit alone costs no fsync: it
+      // rides along with the next write of the group.
+      std::optional<raft::HardState> hs;
+      if (rd.hard_state) {
+        const bool must = !rd.entries.empty() || rd.hard_state->term != g->persisted.term ||
+                          rd.hard_state->vote != g->persisted.vote;
+        if (must) hs = rd.hard_state;
+      }
+      if (hs || !rd.entries.empty()) {
         storage::GroupWrite w;
         w.group = g->shard;
-        w.hard_state = rd.hard_state;
+        w.hard_state = hs;
         w.entries = rd.entries;
         batch.push_back(w);
+        if (hs) g->persisted = *hs;
       }
     }
     if (!batch.empty()) {
@@ -565,7 +577,13 @@ std::unique_ptr<RaftBackend> RaftBackend::open(const RaftBackendOptions& options
         }
         applied = rg.snapshot->meta.index;
       }
+      // The commit index is written lazily (see process_ready), so it may
+      // trail the snapshot; a snapshot only ever covers committed entries.
+      if (rg.snapshot && rg.hard_state.commit < rg.snapshot->meta.index) {
+        rg.hard_state.commit = rg.snapshot->meta.index;
+      }
       g->log.set_hard_state(rg.hard_state);
+      g->persisted = rg.hard_state;
       if (!rg.entries.empty()) g->log.append(rg.entries);
     } else if (fresh) {
       raft::bootstrap(g->log, t.replicas(shard));
@@ -574,6 +592,7 @@ std::unique_ptr<RaftBackend> RaftBackend::open(const RaftBackendOptions& options
       storage::GroupWrite w;
       w.group = shard;
       w.hard_state = g->log.hard_state();
+      g->persisted = g->log.hard_state();
       w.entries = entries;
       bootstrap_batch.push_back(w);
     } else {
