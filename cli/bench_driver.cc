@@ -40,6 +40,7 @@ struct Stats {
   uint64_t ops = 0;
   uint64_t rpcs = 0;
   uint64_t misses = 0;
+  uint64_t redirects = 0;
   std::array<uint64_t, kBenchErrorKinds> errors{};
 
   uint64_t errors_total() const {
@@ -52,6 +53,7 @@ struct Stats {
     ops += other.ops;
     rpcs += other.rpcs;
     misses += other.misses;
+    redirects += other.redirects;
     for (int i = 0; i < kBenchErrorKinds; ++i) errors[i] += other.errors[i];
   }
 };
@@ -387,6 +389,10 @@ class Engine {
     if (leader < 0) return false;
     conns_.set_leader(hint.shard(), leader);
     ++s.hops;
+    {
+      std::lock_guard<std::mutex> lock(s.group->mutex);
+      ++s.group->stats.redirects;
+    }
     send(s);
     return true;
   }
@@ -649,6 +655,7 @@ BenchRunStatus run_engine(const BenchOptions& o, uint32_t preload_batch_ops, dou
   result->ops = total.ops;
   result->rpcs = total.rpcs;
   result->get_misses = total.misses;
+  result->leader_redirects = total.redirects;
   result->errors = total.errors;
   result->latency = std::move(total.latency);
   return BenchRunStatus::kRan;

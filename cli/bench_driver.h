@@ -54,6 +54,7 @@ struct BenchResult {
   uint64_t ops = 0;       // operations that succeeded (a get of a missing key included)
   uint64_t rpcs = 0;      // calls completed (a Batch counts once)
   uint64_t get_misses = 0;
+  uint64_t leader_redirects = 0;  // requests sent again to the leader a NotLeader named
   std::array<uint64_t, kBenchErrorKinds> errors{};
   uint64_t errors_total() const;
   LatencyHistogram latency;  // per successful operation, microseconds

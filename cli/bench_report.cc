@@ -69,6 +69,7 @@ json to_json(const BenchOptions& o, const BenchResult& r, const BenchPreloadSumm
   }
   j["errors_by_kind"] = std::move(kinds);
   j["get_misses"] = r.get_misses;
+  j["leader_redirects"] = r.leader_redirects;
   j["latency_ms"] = {{"p50", ms(r.latency.percentile_us(0.5))},
                      {"p90", ms(r.latency.percentile_us(0.9))},
                      {"p99", ms(r.latency.percentile_us(0.99))},
@@ -134,7 +135,8 @@ std::string render_bench_report(Format f, const BenchOptions& o, const BenchResu
   }
   line("duration", fixed(r.elapsed_s, 2) + " s after " + fixed(o.warmup_s, 1) + " s warm-up");
   line("ops", std::to_string(r.ops) + " (" + std::to_string(r.rpcs) + " calls, " +
-                  std::to_string(r.get_misses) + " gets of missing keys)");
+                  std::to_string(r.get_misses) + " gets of missing keys, " +
+                  std::to_string(r.leader_redirects) + " leader redirects)");
   line("ops/s", ops_per_s);
   line("errors", errors_text(r));
   line("latency ms", "p50 " + p50 + "  p90 " + p90 + "  p99 " + p99 + "  p99.9 " + p999 +
