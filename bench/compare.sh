@@ -11,6 +11,7 @@
 # Usage: bench/compare.sh [BUILD_DIR]        (default: build)
 # Environment: DURATION (s, default 10), WARMUP (s, default 2), CLIENTS (64),
 #   VALUE_BYTES (100), KEYS (20000), PIPELINE (16), BASE_PORT (17400),
+#   MQ_NODES (3, or 1 when `mq node` has no --peers; 1 measures one node alone),
 #   ETCD (path of the etcd binary, default: etcd on PATH).
 # Takes about 8 * (DURATION + WARMUP) seconds plus start-up: under 3 minutes
 # with the defaults.
@@ -111,6 +112,10 @@ measure() {
 
 port() { echo $((BASE_PORT + $1)); }
 
+# Numbers from a machine busy with other work are not comparable across runs
+# (the ratios within one run still are): the report says how busy it was.
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+
 # --- null server ---------------------------------------------------------
 NULL_EP="127.0.0.1:$(port 0)"
 start null "$NULL_SERVER" --listen "$NULL_EP"
@@ -123,7 +128,9 @@ read -r NULL_PIPE NULL_PIPE_P99 NULL_PIPE_ERR < <(measure "null: set --pipeline 
 stop_all
 
 # --- mq cluster ------------------------------------------------------------
-if "$MQ" node --help 2>/dev/null | grep -q -- '--peers'; then MQ_NODES=3; else MQ_NODES=1; fi
+if [[ -z "${MQ_NODES:-}" ]]; then
+  if "$MQ" node --help 2>/dev/null | grep -q -- '--peers'; then MQ_NODES=3; else MQ_NODES=1; fi
+fi
 PEERS=""
 MQ_EPS=""
 for i in $(seq 1 "$MQ_NODES"); do
@@ -167,7 +174,9 @@ read -r ETCD_GET ETCD_GET_P99 ETCD_GET_ERR < <(measure "etcd: get" --target etcd
 stop_all
 
 # --- report ----------------------------------------------------------------
-awk -v nodes="$MQ_NODES" -v clients="$CLIENTS" -v bytes="$VALUE_BYTES" -v pipeline="$PIPELINE" \
+LOAD_AT_END=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+awk -v load_start="$LOAD_AT_START" -v load_end="$LOAD_AT_END" -v cores="$(nproc 2>/dev/null || echo '?')" \
+  -v nodes="$MQ_NODES" -v clients="$CLIENTS" -v bytes="$VALUE_BYTES" -v pipeline="$PIPELINE" \
   -v ns="$NULL_SET" -v nsp="$NULL_SET_P99" -v nse="$NULL_SET_ERR" \
   -v ng="$NULL_GET" -v ngp="$NULL_GET_P99" -v nge="$NULL_GET_ERR" \
   -v np="$NULL_PIPE" -v npp="$NULL_PIPE_P99" -v npe="$NULL_PIPE_ERR" \
@@ -181,6 +190,8 @@ function verdict(ok) { return ok ? "met" : "MISSED" }
 BEGIN {
   printf "\nmq (%d node%s) vs mq-null-server vs etcd (3 members): %d clients, %d-byte values\n\n",
     nodes, (nodes > 1 ? "s" : ""), clients, bytes
+  printf "load average (1/5/15 min) %s at start, %s at the end, on %s cores\n\n", load_start,
+    load_end, cores
   fmt = "%-22s %12s %9s %12s %9s %12s %9s %8s %8s\n"
   printf fmt, "WORKLOAD", "NULL OPS/S", "P99 MS", "MQ OPS/S", "P99 MS", "ETCD OPS/S", "P99 MS",
     "MQ/NULL", "MQ/ETCD"
