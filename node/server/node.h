@@ -30,8 +30,8 @@ struct NodeConfig {
   size_t value_bytes_max = kv::kValueBytesMaxDefault;
   std::string fsync = "batch";  // always | batch | none
   int tick_ms = 10;
-  int election_ticks = 15;
-  int heartbeat_ticks = 3;
+  int election_ticks = 20;
+  int heartbeat_ticks = 2;
   uint64_t snapshot_every_entries = 20000;
 };
 

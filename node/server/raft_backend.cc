@@ -30,6 +30,9 @@ using Clock = std::chrono::steady_clock;
 // How often a leader checks whether the shard's preferred leader is back
 // and caught up, to hand leadership back and spread write load.
 constexpr int kRebalanceEveryTicks = 50;
+// A shard hands leadership back only after it has been stable this long
+// under its current leader, so transfers never chase each other.
+constexpr uint64_t kRebalanceStableTicks = 200;
 constexpr int64_t kPeerAliveWindowMs = 1000;
 
 grpc::Status unavailable(const std::string& message) {
@@ -71,6 +74,7 @@ struct RaftBackend::Impl {
     raft::NodeId lead = raft::kNoNode;
     uint64_t commit = 0;
     raft::HardState persisted;  // last hard state written to the WAL
+    uint64_t leader_since_tick = 0;  // when this node last became leader
     std::unordered_map<uint64_t, PendingWrite> writes;
     std::vector<ReadFn> reads_to_issue;
     std::unordered_map<std::string, std::vector<ReadFn>> reads_in_flight;
@@ -393,6 +397,7 @@ struct RaftBackend::Impl {
                " (term " + std::to_string(st.term) + ")");
     }
     const bool lost = was_leader && (st.role != raft::Role::kLeader || st.term != g.term);
+    if (st.role == raft::Role::kLeader && (!was_leader || st.term != g.term)) g.leader_since_tick = ticks;
     g.role = st.role;
     g.term = st.term;
     g.lead = st.lead;
@@ -456,6 +461,7 @@ struct RaftBackend::Impl {
       Group& g = *gp;
       const raft::NodeId preferred = topology().preferred_leader(g.shard);
       if (preferred == topology().self) continue;
+      if (ticks < g.leader_since_tick + kRebalanceStableTicks) continue;
       if (!transport->recently_heard(preferred, kPeerAliveWindowMs)) continue;
       const raft::Status st = g.node->status();
       auto it = st.progress.find(preferred);

@@ -42,8 +42,8 @@ struct RaftBackendOptions {
   std::string data_dir;
   storage::FsyncMode fsync_mode = storage::FsyncMode::kBatch;
   int tick_ms = 10;
-  int election_ticks = 15;   // election timeout drawn from [15, 30) ticks
-  int heartbeat_ticks = 3;
+  int election_ticks = 20;   // election timeout drawn from [20, 40) ticks
+  int heartbeat_ticks = 2;
   uint64_t snapshot_every_entries = 20000;  // applied entries between snapshots
   uint64_t log_tail_entries = 2000;          // kept after a snapshot for slow followers
 };
