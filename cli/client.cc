@@ -334,4 +334,31 @@ Error Client::status(ClusterStatus* out) {
   return e;
 }
 
+Error Client::set_faults(const FaultSet& faults, FaultSet* applied) {
+  v1::SetFaultsRequest req;
+  for (const auto& id : faults.drop_to) req.add_drop_to(id);
+  for (const auto& id : faults.drop_from) req.add_drop_from(id);
+  req.set_fsync_delay_ms(faults.fsync_delay_ms);
+  v1::SetFaultsResponse resp;
+  // Faults belong to one node: never retried on another endpoint.
+  Error e = impl_->invoke(true, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    return v1::Cluster::NewStub(ch)->SetFaults(&ctx, req, &resp);
+  });
+  if (!e.ok()) return e;
+  applied->drop_to.assign(resp.drop_to().begin(), resp.drop_to().end());
+  applied->drop_from.assign(resp.drop_from().begin(), resp.drop_from().end());
+  applied->fsync_delay_ms = resp.fsync_delay_ms();
+  return e;
+}
+
+Error Client::transfer_leader(uint32_t shard, const std::string& to_node) {
+  v1::TransferLeaderRequest req;
+  req.set_shard(shard);
+  req.set_to_node(to_node);
+  v1::TransferLeaderResponse resp;
+  return impl_->invoke(false, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    return v1::Cluster::NewStub(ch)->TransferLeader(&ctx, req, &resp);
+  });
+}
+
 }  // namespace mq::cli

@@ -64,6 +64,13 @@ struct ClusterStatus {
   std::vector<ShardStatus> shards;
 };
 
+// Injected network and disk faults of one node (admin RPC SetFaults).
+struct FaultSet {
+  std::vector<std::string> drop_to;    // node ids the node stops sending to
+  std::vector<std::string> drop_from;  // node ids whose traffic it ignores
+  uint32_t fsync_delay_ms = 0;         // added before every WAL append
+};
+
 enum class Consistency { kLinearizable, kStale };
 
 struct ClientOptions {
@@ -89,6 +96,12 @@ class Client {
   Error list(const std::string& user, const std::string& glob, uint32_t limit,
              Consistency consistency, ListResult* out);
   Error status(ClusterStatus* out);
+  // Replaces the fault set of the node at the first endpoint (an empty set
+  // heals it); applied is what the node now has.
+  Error set_faults(const FaultSet& faults, FaultSet* applied);
+  // Asks the shard's leader (found by following hints) to hand leadership
+  // to to_node; returns once the leader has started the transfer.
+  Error transfer_leader(uint32_t shard, const std::string& to_node);
 
   // The endpoint the last request used (or will use first).
   std::string current_endpoint() const;

@@ -6,12 +6,14 @@
 #include <cstdlib>
 
 #include "node/server/address.h"
+#include "playground/cluster_state.h"
 
 namespace mq::cli {
 
 void add_client_flags(CLI::App& app, ClientFlags& flags, bool with_consistency) {
   app.add_option("--endpoints", flags.endpoints,
-                 "Comma-separated host:port list of nodes (default: 127.0.0.1:7001)")
+                 "Comma-separated host:port list of nodes (default: the running local cluster "
+                 "(mq cluster up), else 127.0.0.1:7001)")
       ->envname("MQ_ENDPOINTS");
   app.add_option("-o,--output", flags.output,
                  "Output format: plain, json or table (default: table on a terminal, else plain)")
@@ -28,7 +30,11 @@ void add_client_flags(CLI::App& app, ClientFlags& flags, bool with_consistency) 
   }
 }
 
-std::vector<std::string> default_endpoints() { return {"127.0.0.1:7001"}; }
+std::vector<std::string> default_endpoints() {
+  auto local = playground::running_cluster_endpoints();
+  if (!local.empty()) return local;
+  return {"127.0.0.1:7001"};
+}
 
 std::string resolve_client_flags(const ClientFlags& flags, ResolvedClient* out) {
   if (flags.endpoints.empty()) {

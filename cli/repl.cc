@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "cli/commands.h"
 #include "cli/kv_command.h"
 #include "cli/suggest.h"
 #include "cli/tokenizer.h"
@@ -25,7 +26,7 @@ const std::vector<std::string>& command_names() {
 
 constexpr const char* kHelpOneLine =
     "commands: set USER KEY VALUE | get USER KEY | del USER KEY | keys USER [GLOB] | status | "
-    "help | quit";
+    "help | quit | \\cluster VERB ... | \\demo failover ...";
 
 constexpr const char* kHelp = R"(Commands:
   set USER KEY VALUE   store VALUE (quote values with spaces: "hello world")
@@ -33,6 +34,8 @@ constexpr const char* kHelp = R"(Commands:
   del USER KEY         delete; OK, or (nil) when the key was not there
   keys USER [GLOB]     list keys matching GLOB (* ? [a-z] [!a] \x)
   status               nodes and shards as seen by the connected node
+  \cluster VERB ...    a local cluster command: \cluster kill n2, \cluster status
+  \demo failover ...   the failover demo (mq demo failover --help)
   help                 this text
   quit, exit           leave (Ctrl-D too)
 Quoting: "..." takes \n \t \\ \" \xNN escapes; '...' is literal.
@@ -79,11 +82,39 @@ std::string history_path() {
   return "";
 }
 
+// `\cluster VERB ...` and `\demo ...`: the mq cluster / mq demo command,
+// run in this process; it prints its own results.
+bool run_launcher_line(const std::string& line, Format format, std::string* error) {
+  const size_t start = line.find_first_not_of(" \t");
+  if (start == std::string::npos || line[start] != '\\') return false;
+  std::string command;
+  for (const char* c : {"cluster", "demo"}) {
+    const size_t n = std::strlen(c);
+    if (line.compare(start + 1, n, c) == 0 &&
+        (start + 1 + n == line.size() || line[start + 1 + n] == ' ' || line[start + 1 + n] == '\t')) {
+      command = c;
+    }
+  }
+  if (command.empty()) return false;
+  auto words = tokenize(line.substr(start + 1 + command.size()), error);
+  if (!words) return true;
+  // Piped JSON sessions keep one JSON object per line.
+  if (format == Format::kJson) words->push_back("-o=json");
+  std::fflush(stdout);
+  run_cluster_words(command, *words);
+  std::fflush(stdout);
+  return true;
+}
+
 }  // namespace
 
 ReplStep repl_execute(Client& client, const std::string& line, Format format,
                       Consistency consistency, bool one_line) {
   std::string error;
+  if (run_launcher_line(line, format, &error)) {
+    if (!error.empty()) return {error_line(format, ErrorKind::kInvalid, error)};
+    return {};
+  }
   auto words = tokenize(line, &error);
   if (!words) return {error_line(format, ErrorKind::kInvalid, error)};
   if (words->empty()) return {};

@@ -1,0 +1,513 @@
+// mq cluster: the local cluster launcher. One verb per entry of the table
+// below; each verb parses its own flags with CLI11 and calls the launcher
+// (playground/launcher.h). Every verb also runs inside the REPL as
+// `\cluster VERB ...`.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "cli/client_flags.h"
+#include "cli/commands.h"
+#include "cli/repl.h"
+#include "cli/suggest.h"
+#include "playground/cluster_render.h"
+#include "playground/cluster_target.h"
+#include "playground/launcher.h"
+
+namespace mq::cli {
+
+namespace pg = mq::playground;
+
+namespace {
+
+constexpr int kStatusTimeoutMs = 500;
+constexpr int kReadyTimeoutMs = 10'000;
+
+struct CommonFlags {
+  pg::ClusterTarget target;
+  std::string output;
+};
+
+void add_common_flags(CLI::App& app, CommonFlags& f) {
+  app.add_option("--name", f.target.name, "Cluster name (default local)")->envname("MQ_CLUSTER");
+  app.add_option("--dir", f.target.dir,
+                 "State directory (default $MQ_HOME/clusters/NAME, else ~/.mq/clusters/NAME)")
+      ->envname("MQ_CLUSTER_DIR");
+  app.add_option("-o,--output", f.output, "plain, json or table (default: table)")
+      ->envname("MQ_OUTPUT");
+}
+
+// Resolves -o; prints the usage error and returns false when it is bad.
+bool resolve_format(const char* verb, const CommonFlags& f, Format* out) {
+  if (f.output.empty()) {
+    *out = Format::kTable;
+    return true;
+  }
+  if (auto p = parse_format(f.output)) {
+    *out = *p;
+    return true;
+  }
+  std::fprintf(stderr, "mq cluster %s: -o must be plain, json or table, not '%s'\n", verb, f.output.c_str());
+  return false;
+}
+
+void out(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+int report(const char* verb, const pg::Outcome& o) {
+  if (!o.ok()) std::fprintf(stderr, "mq cluster %s: %s\n", verb, o.message.c_str());
+  return o.exit_code;
+}
+
+// One acknowledgement on stdout: a JSON object or a sentence.
+int acknowledge(const char* verb, Format format, const pg::Outcome& o, const std::string& node,
+                const std::string& sentence) {
+  if (!o.ok()) return report(verb, o);
+  if (format == Format::kJson) {
+    out(std::string("{\"ok\":true,\"action\":\"") + verb + "\",\"node\":\"" + node + "\"" +
+        (o.message.empty() ? "" : ",\"note\":\"" + o.message + "\"") + "}\n");
+  } else {
+    out((o.message.empty() ? sentence : o.message) + "\n");
+  }
+  return 0;
+}
+
+volatile sig_atomic_t interrupted_flag = 0;
+void on_interrupt(int) { interrupted_flag = 1; }
+
+// SIGINT ends a following command (watch, logs -f) instead of the process,
+// so the REPL that ran it goes on.
+class InterruptScope {
+ public:
+  InterruptScope() {
+    interrupted_flag = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_);
+  }
+  ~InterruptScope() { sigaction(SIGINT, &old_, nullptr); }
+  bool interrupted() const { return interrupted_flag != 0; }
+
+ private:
+  struct sigaction old_ {};
+};
+
+pg::ClusterView observe(const pg::ClusterState& state) {
+  return pg::observe_cluster(state, kStatusTimeoutMs);
+}
+
+int cluster_up(int argc, char** argv) {
+  CommonFlags f;
+  pg::UpOptions o;
+  bool attach = false;
+  CLI::App app{"Start a local cluster (or the stopped nodes of an existing one) and wait until "
+               "every shard has a leader.",
+               "mq cluster up"};
+  add_common_flags(app, f);
+  app.add_option("-n,--nodes", o.nodes, "Number of nodes (default 3)")->envname("MQ_NODES");
+  app.add_option("--shards", o.shards, "Number of shards (default 16)")->envname("MQ_SHARDS");
+  app.add_option("--replication", o.replication, "Replicas per shard (default 3)")->envname("MQ_REPLICATION");
+  app.add_option("--base-port", o.base_port, "Port of n1; node i gets base+i-1 (default 7001)")
+      ->envname("MQ_BASE_PORT");
+  app.add_option("--wait-ms", o.wait_ms, "How long to wait for every shard to be led (default 10000)");
+  app.add_option("--node-flag", o.node_flags,
+                 "Extra flag for every `mq node`, e.g. --node-flag=--fsync=always (repeatable)");
+  app.add_flag("--attach", attach, "Then run the REPL on the cluster (the cluster keeps running after)");
+  app.footer(R"(Examples:
+  mq cluster up                       # 3 nodes on 127.0.0.1:7001-7003, 16 shards
+  mq cluster up -n 5 --base-port 7101 --name five
+  mq cluster up --attach              # and open the REPL on it
+
+Reuses a cluster already there: nodes that run are kept, stopped ones are
+started on their recorded ports and data dirs. Every port is checked before
+anything is spawned. Nodes run in a session of their own and keep running
+after this command returns; stop them with mq cluster down.
+Exit codes: 0 every shard led, 2 bad arguments, 3 shards still without a
+leader after --wait-ms, 5 a port is in use or a node exited at start.)");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  Format format;
+  if (!resolve_format("up", f, &format)) return 2;
+  o.name = f.target.name;
+  o.dir = f.target.resolved_dir();
+  const bool tty = isatty(STDERR_FILENO);
+  pg::ProgressFn progress = [tty](uint32_t led, uint32_t total) {
+    if (tty) std::fprintf(stderr, "\rwaiting for leaders: %u/%u shards led ", led, total);
+  };
+  pg::ClusterState state;
+  pg::UpResult result;
+  pg::Outcome outcome = pg::cluster_up(o, progress, &state, &result);
+  if (tty) std::fprintf(stderr, "\r%60s\r", "");
+  if (!outcome.ok()) return report("up", outcome);
+  if (result.already_running) {
+    std::fprintf(stderr, "cluster %s is already running (%zu nodes, state in %s)\n", state.name.c_str(),
+                 state.nodes.size(), o.dir.c_str());
+  } else {
+    std::fprintf(stderr, "cluster %s: started %zu node(s); every shard led %lld ms after the first spawn\n",
+                 state.name.c_str(), result.started.size(), static_cast<long long>(result.all_led_ms));
+  }
+  if (format == Format::kJson) {
+    std::string j = pg::render_status_json(result.view);
+    j.pop_back();  // the newline; the object gets two more fields
+    j.pop_back();
+    out(j + ",\"already_running\":" + (result.already_running ? "true" : "false") +
+        ",\"all_led_ms\":" + std::to_string(result.all_led_ms) + "}\n");
+  } else {
+    out(pg::render_nodes(result.view));
+    std::fputs(pg::connect_hint(result.view, f.target.flags()).c_str(), stderr);
+  }
+  if (!attach) return 0;
+  ReplOptions repl;
+  repl.client.endpoints = state.endpoints();
+  repl.format = Format::kPlain;
+  repl.interactive = isatty(STDIN_FILENO);
+  run_repl(repl);
+  std::fprintf(stderr, "cluster %s is still running; stop it with: mq cluster down%s\n", state.name.c_str(),
+               f.target.flags().c_str());
+  return 0;
+}
+
+int cluster_status(int argc, char** argv) {
+  CommonFlags f;
+  CLI::App app{"Show the nodes (up, down, paused, partitioned), every shard's leader, term, "
+               "commit and replica lag, and the cluster's health.",
+               "mq cluster status"};
+  add_common_flags(app, f);
+  app.footer(R"(Examples:
+  mq cluster status
+  mq cluster ls -o json | jq .health
+
+Health: healthy; degraded (every shard keeps a quorum; names what is down);
+unavailable (names the shards without a quorum).
+Exit codes: 0 healthy or degraded, 1 no such cluster, 3 unavailable.)");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  Format format;
+  if (!resolve_format("status", f, &format)) return 2;
+  pg::ClusterState state;
+  if (auto o = pg::open_cluster(f.target.resolved_dir(), &state); !o.ok()) return report("status", o);
+  pg::ClusterView view = observe(state);
+  out(format == Format::kJson ? pg::render_status_json(view) : pg::render_status_table(view));
+  return view.health == pg::Health::kUnavailable ? pg::kClusterUnavailable : 0;
+}
+
+int cluster_down(int argc, char** argv) {
+  CommonFlags f;
+  bool purge = false;
+  int term_timeout_ms = 5000;
+  CLI::App app{"Stop every node of the cluster: SIGTERM, then SIGKILL after a timeout; waits "
+               "until each is gone.",
+               "mq cluster down"};
+  add_common_flags(app, f);
+  app.add_flag("--purge", purge, "Also delete the state directory (data, logs)");
+  app.add_option("--timeout-ms", term_timeout_ms, "Wait after SIGTERM before SIGKILL (default 5000)");
+  app.footer(R"(Examples:
+  mq cluster down
+  mq cluster down --purge --name five
+
+A pid is signalled only after checking it is still this cluster's node
+(start time and command line), never a reused pid.
+Exit codes: 0 stopped, 1 no such cluster, 3 a node survived SIGKILL.)");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  Format format;
+  if (!resolve_format("down", f, &format)) return 2;
+  std::vector<std::string> stopped;
+  pg::Outcome o = pg::cluster_down(f.target.resolved_dir(), purge, term_timeout_ms, &stopped);
+  if (!o.ok()) return report("down", o);
+  std::string list;
+  for (const auto& id : stopped) list += (list.empty() ? "" : ",") + id;
+  if (format == Format::kJson) {
+    std::string j = "{\"ok\":true,\"stopped\":[";
+    for (size_t i = 0; i < stopped.size(); ++i) j += (i ? ",\"" : "\"") + stopped[i] + "\"";
+    out(j + "],\"purged\":" + (purge ? "true" : "false") + "}\n");
+  } else {
+    out("stopped " + std::to_string(stopped.size()) + " node(s)" + (list.empty() ? "" : " (" + list + ")") +
+        (purge ? "; deleted " + f.target.resolved_dir() : "") + "\n");
+  }
+  return 0;
+}
+
+// kill, stop, start, restart, pause, resume: one node each.
+int node_verb(const char* verb, int argc, char** argv) {
+  CommonFlags f;
+  std::string node;
+  uint32_t shard = 0;
+  std::string signal_name = "KILL";
+  const std::string v = verb;
+  const std::string title = "mq cluster " + v;
+  std::string what;
+  if (v == "kill") what = "Send a signal (default SIGKILL) to a node and wait until it is gone.";
+  if (v == "stop") what = "Stop a node: SIGTERM, SIGKILL after 5 s.";
+  if (v == "start") what = "Start a stopped node on its recorded port and data dir.";
+  if (v == "restart") what = "Stop a node, then start it again (same port, same data).";
+  if (v == "pause") what = "Freeze a node with SIGSTOP: it keeps its sockets but does nothing.";
+  if (v == "resume") what = "Continue a paused node (SIGCONT).";
+  CLI::App app{what, title};
+  add_common_flags(app, f);
+  app.add_option("NODE", node, "Node id (n1, n2, ...) or 'leader' (of --shard)")->required();
+  app.add_option("--shard", shard, "With NODE=leader: whose leader (default 0)");
+  if (v == "kill") app.add_option("--signal", signal_name, "KILL (default) or TERM");
+  app.footer("Examples:\n  " + title + " n2\n  " + title + " leader --shard 3\n\n" +
+             "Exit codes: 0 done, 1 no such cluster or node (or not running), 3 no leader to "
+             "resolve 'leader', 5 cannot start.");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  Format format;
+  if (!resolve_format(verb, f, &format)) return 2;
+  int sig = SIGKILL;
+  if (signal_name == "TERM" || signal_name == "SIGTERM") {
+    sig = SIGTERM;
+  } else if (signal_name != "KILL" && signal_name != "SIGKILL") {
+    std::fprintf(stderr, "mq cluster kill: --signal must be KILL or TERM, not '%s'\n", signal_name.c_str());
+    return 2;
+  }
+  const std::string dir = f.target.resolved_dir();
+  pg::ClusterState state;
+  if (auto o = pg::open_cluster(dir, &state); !o.ok()) return report(verb, o);
+  std::string id;
+  if (auto o = pg::resolve_node(state, node, shard, &id); !o.ok()) return report(verb, o);
+  const int pid = state.find(id)->pid;
+  pg::Outcome o;
+  std::string sentence;
+  if (v == "kill") {
+    o = pg::kill_node(dir, id, sig);
+    sentence = "killed " + id + " (pid " + std::to_string(pid) + ") with SIG" + (sig == SIGKILL ? "KILL" : "TERM");
+  } else if (v == "stop") {
+    o = pg::stop_one(dir, id);
+    sentence = "stopped " + id;
+  } else if (v == "start") {
+    o = pg::start_node(dir, id, kReadyTimeoutMs);
+    sentence = "started " + id + " on " + state.find(id)->address();
+  } else if (v == "restart") {
+    o = pg::restart_node(dir, id, kReadyTimeoutMs);
+    sentence = "restarted " + id + " on " + state.find(id)->address();
+  } else if (v == "pause") {
+    o = pg::pause_node(dir, id);
+    sentence = "paused " + id + " (SIGSTOP)";
+  } else {
+    o = pg::resume_node(dir, id);
+    sentence = "resumed " + id;
+  }
+  return acknowledge(verb, format, o, id, sentence);
+}
+
+int cluster_kill(int argc, char** argv) { return node_verb("kill", argc, argv); }
+int cluster_stop(int argc, char** argv) { return node_verb("stop", argc, argv); }
+int cluster_start(int argc, char** argv) { return node_verb("start", argc, argv); }
+int cluster_restart(int argc, char** argv) { return node_verb("restart", argc, argv); }
+int cluster_pause(int argc, char** argv) { return node_verb("pause", argc, argv); }
+int cluster_resume(int argc, char** argv) { return node_verb("resume", argc, argv); }
+
+int cluster_partition(int argc, char** argv) {
+  CommonFlags f;
+  std::string a, b;
+  bool one_way = false;
+  CLI::App app{"Cut the network between two groups of nodes (Raft traffic is dropped at each "
+               "node's transport; no root needed).",
+               "mq cluster partition"};
+  add_common_flags(app, f);
+  app.add_option("SIDE_A", a, "Nodes of one side: n1,n2")->required();
+  app.add_option("SIDE_B", b, "Nodes of the other side: n3")->required();
+  app.add_flag("--one-way", one_way, "Cut only SIDE_A -> SIDE_B (each a single node)");
+  app.footer(R"(Examples:
+  mq cluster partition n1 n2,n3       # n1 alone on one side
+  mq cluster partition --one-way n1 n2
+  mq cluster heal
+
+Clients still reach every node; only node-to-node traffic is cut.
+Exit codes: 0 done, 1 no such cluster, 2 bad sides, 3 a node refused the fault.)");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  Format format;
+  if (!resolve_format("partition", f, &format)) return 2;
+  const std::string dir = f.target.resolved_dir();
+  pg::Outcome o = one_way ? pg::cut_link(dir, a, b) : pg::partition(dir, a, b);
+  return acknowledge("partition", format, o, a,
+                     "partitioned " + a + (one_way ? " -> " : " | ") + b);
+}
+
+int cluster_isolate(int argc, char** argv) {
+  CommonFlags f;
+  std::string node;
+  uint32_t shard = 0;
+  CLI::App app{"Cut a node off from every other node.", "mq cluster isolate"};
+  add_common_flags(app, f);
+  app.add_option("NODE", node, "Node id or 'leader' (of --shard)")->required();
+  app.add_option("--shard", shard, "With NODE=leader: whose leader (default 0)");
+  app.footer("Examples:\n  mq cluster isolate n1\n  mq cluster isolate leader --shard 2\n  mq cluster heal");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  Format format;
+  if (!resolve_format("isolate", f, &format)) return 2;
+  const std::string dir = f.target.resolved_dir();
+  pg::ClusterState state;
+  if (auto o = pg::open_cluster(dir, &state); !o.ok()) return report("isolate", o);
+  std::string id;
+  if (auto o = pg::resolve_node(state, node, shard, &id); !o.ok()) return report("isolate", o);
+  return acknowledge("isolate", format, pg::isolate(dir, id), id, "isolated " + id);
+}
+
+int cluster_heal(int argc, char** argv) {
+  CommonFlags f;
+  CLI::App app{"Remove every injected network fault.", "mq cluster heal"};
+  add_common_flags(app, f);
+  app.footer("Examples:\n  mq cluster heal");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  Format format;
+  if (!resolve_format("heal", f, &format)) return 2;
+  return acknowledge("heal", format, pg::heal(f.target.resolved_dir()), "", "healed every link");
+}
+
+int cluster_transfer(int argc, char** argv) {
+  CommonFlags f;
+  uint32_t shard = 0;
+  std::string node;
+  CLI::App app{"Move a shard's leadership to another of its replicas.", "mq cluster transfer-leader"};
+  add_common_flags(app, f);
+  app.add_option("SHARD", shard, "Shard id")->required();
+  app.add_option("NODE", node, "Node id that should lead it")->required();
+  app.footer("Examples:\n  mq cluster transfer-leader 0 n2\n\n"
+             "Exit codes: 0 NODE leads SHARD, 1 no such cluster or node, 2 NODE holds no replica,\n"
+             "3 the transfer did not happen within 3 s.");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  Format format;
+  if (!resolve_format("transfer-leader", f, &format)) return 2;
+  return acknowledge("transfer-leader", format, pg::transfer_leader(f.target.resolved_dir(), shard, node),
+                     node, "shard " + std::to_string(shard) + " is now led by " + node);
+}
+
+int cluster_logs(int argc, char** argv) {
+  CommonFlags f;
+  std::string node;
+  bool follow = false;
+  size_t lines = 50;
+  CLI::App app{"Print a node's log (its stderr).", "mq cluster logs"};
+  add_common_flags(app, f);
+  app.add_option("NODE", node, "Node id")->required();
+  app.add_flag("-f,--follow", follow, "Keep printing new lines until Ctrl-C");
+  app.add_option("-n,--lines", lines, "Print the last N lines first (default 50; 0 = all)");
+  app.footer("Examples:\n  mq cluster logs n1\n  mq cluster logs -f n2");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  pg::ClusterState state;
+  if (auto o = pg::open_cluster(f.target.resolved_dir(), &state); !o.ok()) return report("logs", o);
+  const pg::NodeRecord* n = state.find(node);
+  if (!n) return report("logs", {pg::kClusterNotFound, "no node '" + node + "' in cluster " + state.name});
+  std::ifstream in(n->log_path, std::ios::binary);
+  if (!in) return report("logs", {pg::kClusterNotFound, "no log yet at " + n->log_path});
+  std::vector<std::string> tail;
+  std::string line;
+  while (std::getline(in, line)) {
+    tail.push_back(line);
+    if (lines > 0 && tail.size() > lines) tail.erase(tail.begin());
+  }
+  for (const auto& l : tail) out(l + "\n");
+  if (!follow) return 0;
+  in.clear();
+  InterruptScope scope;
+  // Bounded by the user: Ctrl-C (or a closed stdout) ends it.
+  while (!scope.interrupted()) {
+    std::string chunk;
+    char buf[4096];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+      chunk.append(buf, static_cast<size_t>(in.gcount()));
+      if (in.eof()) break;
+    }
+    in.clear();
+    if (!chunk.empty()) {
+      out(chunk);
+      if (std::ferror(stdout)) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return 0;
+}
+
+struct Verb {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+const std::vector<Verb>& verbs() {
+  static const std::vector<Verb> table = {
+      {"up", "Start a local cluster and wait until every shard is led", cluster_up},
+      {"status", "Nodes, shard leaders, terms, lag and health (also: ls)", cluster_status},
+      {"ls", "Same as status", cluster_status},
+      {"watch", "Live view: shard-by-node roles and an event feed", cluster_watch},
+      {"kill", "Kill a node (SIGKILL, or --signal TERM); NODE or 'leader'", cluster_kill},
+      {"stop", "Stop a node (TERM, then KILL)", cluster_stop},
+      {"start", "Start a stopped node (same port and data)", cluster_start},
+      {"restart", "Stop, then start a node", cluster_restart},
+      {"pause", "Freeze a node (SIGSTOP)", cluster_pause},
+      {"resume", "Continue a paused node (SIGCONT)", cluster_resume},
+      {"partition", "Cut the links between two sides: partition n1 n2,n3", cluster_partition},
+      {"isolate", "Cut one node off from all others", cluster_isolate},
+      {"heal", "Remove every network fault", cluster_heal},
+      {"transfer-leader", "Move a shard's leadership: transfer-leader SHARD NODE", cluster_transfer},
+      {"logs", "Print (or -f follow) a node's log", cluster_logs},
+      {"down", "Stop every node and wait for them (--purge deletes the state)", cluster_down},
+  };
+  return table;
+}
+
+void print_cluster_usage(FILE* to) {
+  std::fprintf(to, "Usage: mq cluster <verb> [flags] [args]   (mq cluster <verb> --help for details)\n\n"
+                   "Runs a cluster of real `mq node` processes on this machine.\n\nVerbs:\n");
+  for (const auto& v : verbs()) std::fprintf(to, "  %-16s %s\n", v.name, v.summary);
+  std::fprintf(to, R"(
+Every verb takes --name NAME (MQ_CLUSTER, default local) or --dir DIR
+(MQ_CLUSTER_DIR), and -o plain|json|table. In the REPL: \cluster VERB ...
+
+Examples:
+  mq cluster up && mq cluster kill leader && mq cluster status
+  mq cluster partition n1 n2,n3; mq cluster heal
+  mq cluster down --purge
+
+Exit codes: 0 ok, 1 no such cluster or node, 2 bad arguments, 3 unavailable
+(no quorum, no leader, a node did not answer), 5 cannot start (port in use).
+)");
+}
+
+}  // namespace
+
+int cmd_cluster(int argc, char** argv) {
+  if (argc < 2) {
+    print_cluster_usage(stderr);
+    return 2;
+  }
+  const std::string verb = argv[1];
+  if (verb == "--help" || verb == "-h" || verb == "help") {
+    print_cluster_usage(stdout);
+    return 0;
+  }
+  for (const auto& v : verbs()) {
+    if (verb == v.name) {
+      std::string name = std::string("mq cluster ") + v.name;
+      std::vector<char*> args = {name.data()};
+      for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+      args.push_back(nullptr);
+      return v.run(static_cast<int>(args.size()) - 1, args.data());
+    }
+  }
+  std::vector<std::string> names;
+  for (const auto& v : verbs()) names.push_back(v.name);
+  std::string message = "mq cluster: unknown verb '" + verb + "'";
+  if (auto near = closest(verb, names); !near.empty()) message += "; did you mean 'mq cluster " + near + "'?";
+  std::fprintf(stderr, "%s\nRun 'mq cluster --help' for the list.\n", message.c_str());
+  return 2;
+}
+
+int run_cluster_words(const std::string& command, const std::vector<std::string>& words) {
+  std::vector<std::string> storage = {"mq " + command};
+  storage.insert(storage.end(), words.begin(), words.end());
+  std::vector<char*> args;
+  for (auto& s : storage) args.push_back(s.data());
+  args.push_back(nullptr);
+  const int argc = static_cast<int>(storage.size());
+  return command == "demo" ? cmd_demo(argc, args.data()) : cmd_cluster(argc, args.data());
+}
+
+}  // namespace mq::cli

@@ -1,0 +1,87 @@
+#include "playground/cluster_render.h"
+
+#include <nlohmann/json.hpp>
+
+namespace mq::playground {
+
+namespace {
+
+std::string led_list(const ClusterView& view, const std::string& id) {
+  std::string out;
+  for (const auto& s : view.shards) {
+    if (s.leader == id) out += (out.empty() ? "" : ",") + std::to_string(s.id);
+  }
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+std::string render_nodes(const ClusterView& view) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& n : view.nodes) {
+    rows.push_back({n.id, n.state_word(), n.pid ? std::to_string(n.pid) : "-", n.address,
+                    led_list(view, n.id)});
+  }
+  return cli::render_table({"ID", "STATE", "PID", "ADDRESS", "LEADS SHARDS"}, rows);
+}
+
+std::string render_status_table(const ClusterView& view) {
+  std::string out = render_nodes(view) + "\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : view.shards) {
+    std::string replicas;
+    for (const auto& r : s.replicas) {
+      std::string cell = r.node + ":" + r.role;
+      if (r.lag_known && r.lag > 0) cell += "(lag " + std::to_string(r.lag) + ")";
+      replicas += (replicas.empty() ? "" : " ") + cell;
+    }
+    rows.push_back({std::to_string(s.id), s.leader.empty() ? "-" : s.leader, std::to_string(s.term),
+                    std::to_string(s.commit), s.quorum ? "yes" : "NO", replicas});
+  }
+  out += cli::render_table({"SHARD", "LEADER", "TERM", "COMMIT", "QUORUM", "REPLICAS"}, rows);
+  out += "\ncluster " + view.name + ": " + view.health_line() + "\n";
+  return out;
+}
+
+std::string render_status_json(const ClusterView& view) {
+  using nlohmann::json;
+  json j;
+  j["name"] = view.name;
+  j["health"] = health_name(view.health);
+  j["health_reason"] = view.health_reason;
+  j["nodes"] = json::array();
+  for (const auto& n : view.nodes) {
+    j["nodes"].push_back({{"id", n.id},
+                          {"state", n.state_word()},
+                          {"pid", n.pid},
+                          {"address", n.address},
+                          {"shards_led", n.shards_led}});
+  }
+  j["shards"] = json::array();
+  for (const auto& s : view.shards) {
+    json replicas = json::array();
+    for (const auto& r : s.replicas) {
+      json jr = {{"node", r.node}, {"role", r.role}};
+      if (r.lag_known) jr["lag"] = r.lag;
+      replicas.push_back(jr);
+    }
+    j["shards"].push_back({{"id", s.id},
+                           {"leader", s.leader},
+                           {"term", s.term},
+                           {"commit", s.commit},
+                           {"quorum", s.quorum},
+                           {"replicas", replicas}});
+  }
+  return j.dump() + "\n";
+}
+
+std::string connect_hint(const ClusterView& view, const std::string& dir_flag) {
+  std::string endpoints;
+  for (const auto& n : view.nodes) endpoints += (endpoints.empty() ? "" : ",") + n.address;
+  return "Connect: mq repl  (finds this cluster itself; or --endpoints " + endpoints + ")\n" +
+         "Try:     mq set user123 greeting hello; mq cluster kill leader" + dir_flag +
+         "; mq cluster watch" + dir_flag + "\n" + "Stop:    mq cluster down" + dir_flag +
+         "  (--purge also deletes its data)\n";
+}
+
+}  // namespace mq::playground

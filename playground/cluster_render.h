@@ -1,0 +1,26 @@
+// What `mq cluster` prints: the nodes table, the status (nodes, shards,
+// health) as a table or JSON. Results go to stdout, so these return text.
+#pragma once
+
+#include <string>
+
+#include "cli/output.h"
+#include "playground/cluster_view.h"
+
+namespace mq::playground {
+
+// ID STATE PID ADDRESS LEADS (the shards it leads).
+std::string render_nodes(const ClusterView& view);
+
+// Nodes, shards (leader, term, commit, lag per replica) and the health line.
+std::string render_status_table(const ClusterView& view);
+
+// {"name", "health", "health_reason", "nodes": [{id, state, pid, address,
+// shards_led}], "shards": [{id, leader, term, commit, quorum, replicas:
+// [{node, role, lag}]}]}.
+std::string render_status_json(const ClusterView& view);
+
+// How to talk to the cluster: the endpoints and a few commands.
+std::string connect_hint(const ClusterView& view, const std::string& dir_flag);
+
+}  // namespace mq::playground

@@ -1,0 +1,193 @@
+#include "playground/cluster_state.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "playground/node_process.h"
+
+namespace mq::playground {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+NodeRecord* ClusterState::find(const std::string& id) {
+  for (auto& n : nodes) {
+    if (n.id == id) return &n;
+  }
+  return nullptr;
+}
+
+const NodeRecord* ClusterState::find(const std::string& id) const {
+  return const_cast<ClusterState*>(this)->find(id);
+}
+
+std::string ClusterState::peers() const {
+  std::string out;
+  for (const auto& n : nodes) out += (out.empty() ? "" : ",") + n.id + "=" + n.address();
+  return out;
+}
+
+std::vector<std::string> ClusterState::endpoints() const {
+  std::vector<std::string> out;
+  for (const auto& n : nodes) out.push_back(n.address());
+  return out;
+}
+
+std::vector<std::string> ClusterState::placement(uint32_t shard) const {
+  std::vector<std::string> out;
+  if (nodes.empty()) return out;
+  const size_t n = nodes.size();
+  const size_t rf = std::min<size_t>(replication == 0 ? 1 : replication, n);
+  for (size_t i = 0; i < rf; ++i) out.push_back(nodes[(shard + i) % n].id);
+  return out;
+}
+
+std::string default_cluster_dir(const std::string& name) {
+  if (const char* home = std::getenv("MQ_HOME"); home && *home) {
+    return std::string(home) + "/clusters/" + name;
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.mq/clusters/" + name;
+}
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (unsigned char c : name) {
+    if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+bool state_exists(const std::string& dir) {
+  std::error_code ec;
+  return fs::exists(fs::path(dir) / kStateFileName, ec);
+}
+
+std::string state_to_json(const ClusterState& s) {
+  json j;
+  j["name"] = s.name;
+  j["binary"] = s.binary;
+  j["shards"] = s.shard_count;
+  j["replication"] = s.replication;
+  j["node_flags"] = s.node_flags;
+  j["nodes"] = json::array();
+  for (const auto& n : s.nodes) {
+    j["nodes"].push_back({{"id", n.id},
+                          {"port", n.port},
+                          {"pid", n.pid},
+                          {"start_time_ticks", n.start_time_ticks},
+                          {"data_dir", n.data_dir},
+                          {"log", n.log_path},
+                          {"paused", n.paused},
+                          {"drop_to", n.faults.drop_to},
+                          {"drop_from", n.faults.drop_from}});
+  }
+  return j.dump(2) + "\n";
+}
+
+std::string state_from_json(const std::string& text, ClusterState* out) {
+  try {
+    const json j = json::parse(text);
+    ClusterState s;
+    s.name = j.at("name").get<std::string>();
+    s.binary = j.at("binary").get<std::string>();
+    s.shard_count = j.at("shards").get<uint32_t>();
+    s.replication = j.at("replication").get<uint32_t>();
+    s.node_flags = j.value("node_flags", std::vector<std::string>{});
+    for (const auto& jn : j.at("nodes")) {
+      NodeRecord n;
+      n.id = jn.at("id").get<std::string>();
+      n.port = jn.at("port").get<uint16_t>();
+      n.pid = jn.value("pid", 0);
+      n.start_time_ticks = jn.value("start_time_ticks", uint64_t{0});
+      n.data_dir = jn.at("data_dir").get<std::string>();
+      n.log_path = jn.at("log").get<std::string>();
+      n.paused = jn.value("paused", false);
+      n.faults.drop_to = jn.value("drop_to", std::vector<std::string>{});
+      n.faults.drop_from = jn.value("drop_from", std::vector<std::string>{});
+      s.nodes.push_back(std::move(n));
+    }
+    if (s.nodes.empty()) return "the state lists no nodes";
+    *out = std::move(s);
+    return "";
+  } catch (const std::exception& e) {
+    return std::string("malformed state: ") + e.what();
+  }
+}
+
+std::string load_state(const std::string& dir, ClusterState* out) {
+  const fs::path path = fs::path(dir) / kStateFileName;
+  std::ifstream in(path);
+  if (!in) return "no cluster state at " + path.string();
+  std::stringstream text;
+  text << in.rdbuf();
+  if (auto e = state_from_json(text.str(), out); !e.empty()) return path.string() + ": " + e;
+  return "";
+}
+
+std::string save_state(const std::string& dir, const ClusterState& state) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return "cannot create " + dir + ": " + ec.message();
+  const fs::path path = fs::path(dir) / kStateFileName;
+  const fs::path tmp = fs::path(dir) / (std::string(kStateFileName) + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << state_to_json(state);
+    out.flush();
+    if (!out) return "cannot write " + tmp.string();
+  }
+  // Readers see the old state or the new one, never half of it.
+  fs::rename(tmp, path, ec);
+  if (ec) return "cannot write " + path.string() + ": " + ec.message();
+  return "";
+}
+
+StateLock::StateLock(const std::string& dir, int timeout_ms) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const int fd = ::open((fs::path(dir) / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::close(fd);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  fd_ = fd;
+}
+
+StateLock::~StateLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+std::vector<std::string> running_cluster_endpoints() {
+  const char* env = std::getenv("MQ_CLUSTER");
+  const std::string name = env && *env ? env : "local";
+  if (!valid_name(name)) return {};
+  const std::string dir = default_cluster_dir(name);
+  ClusterState state;
+  if (!load_state(dir, &state).empty()) return {};
+  // Running nodes first (they answer at once), then the others, so a
+  // long-lived client still reaches a node that is restarted later.
+  std::vector<std::string> up, rest;
+  for (const auto& n : state.nodes) {
+    (node_liveness(state, n) == Liveness::kUp ? up : rest).push_back(n.address());
+  }
+  if (up.empty()) return {};
+  up.insert(up.end(), rest.begin(), rest.end());
+  return up;
+}
+
+}  // namespace mq::playground

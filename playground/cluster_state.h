@@ -1,0 +1,99 @@
+// The state directory of a local cluster: what `mq cluster up` spawned and
+// where, so that every later command (and a restarted node) finds the same
+// ports, data dirs and logs.
+//
+// Layout of DIR:
+//   cluster.json   this state (written whole to a temp file, then renamed)
+//   lock           flock()ed while a command changes the state
+//   n1/            data dir of node n1 (one per node)
+//   n1.log         stdout and stderr of node n1 (appended across restarts)
+//
+// A pid alone does not identify a node: the kernel reuses pids. Each node
+// record keeps the pid's start time (field 22 of /proc/PID/stat), and the
+// process must also still run our binary with `node --id ID` (see
+// node_process.h) before any signal is sent to it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mq::playground {
+
+struct NodeFaults {
+  std::vector<std::string> drop_to;    // node ids this node does not send to
+  std::vector<std::string> drop_from;  // node ids whose traffic it ignores
+  bool empty() const { return drop_to.empty() && drop_from.empty(); }
+};
+
+struct NodeRecord {
+  std::string id;        // "n1"
+  uint16_t port = 0;     // listens on 127.0.0.1:port
+  int pid = 0;           // 0 = never started or known to be stopped
+  uint64_t start_time_ticks = 0;  // /proc/PID/stat starttime of pid
+  std::string data_dir;
+  std::string log_path;
+  bool paused = false;   // SIGSTOP sent by `mq cluster pause`
+  NodeFaults faults;     // injected with SetFaults, re-applied after a restart
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+};
+
+struct ClusterState {
+  std::string name = "local";
+  std::string binary;  // absolute path of the mq binary the nodes run
+  uint32_t shard_count = 16;
+  uint32_t replication = 3;
+  std::vector<std::string> node_flags;  // extra `mq node` flags, e.g. --fsync always
+  std::vector<NodeRecord> nodes;        // in --peers order
+
+  NodeRecord* find(const std::string& id);
+  const NodeRecord* find(const std::string& id) const;
+  // "n1=127.0.0.1:7001,n2=..." in node order: the same list for every node.
+  std::string peers() const;
+  std::vector<std::string> endpoints() const;
+  // Replica node ids of a shard under the default placement (DESIGN.md):
+  // nodes (s+i) mod N, i = 0..RF-1, RF clamped to N.
+  std::vector<std::string> placement(uint32_t shard) const;
+};
+
+constexpr const char* kStateFileName = "cluster.json";
+
+// The state directory of cluster `name`: $MQ_HOME/clusters/NAME when MQ_HOME
+// is set, else ~/.mq/clusters/NAME.
+std::string default_cluster_dir(const std::string& name);
+
+// Cluster names and node ids: letters, digits, '-', '_', '.'; 1..64 bytes.
+bool valid_name(const std::string& name);
+
+bool state_exists(const std::string& dir);
+// "" on success, else a one-line reason.
+std::string load_state(const std::string& dir, ClusterState* out);
+std::string save_state(const std::string& dir, const ClusterState& state);
+
+std::string state_to_json(const ClusterState& state);
+std::string state_from_json(const std::string& text, ClusterState* out);
+
+// An exclusive lock on DIR/lock held for the object's lifetime, so two
+// commands never interleave their read-modify-write of the state file.
+class StateLock {
+ public:
+  // Waits up to timeout_ms; ok() says whether the lock was taken.
+  StateLock(const std::string& dir, int timeout_ms);
+  ~StateLock();
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// The node addresses of the local cluster named by MQ_CLUSTER (default
+// "local") in its default directory, when at least one of its nodes is
+// running; else empty. Used as the client's default --endpoints.
+std::vector<std::string> running_cluster_endpoints();
+
+}  // namespace mq::playground

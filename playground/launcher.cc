@@ -1,0 +1,413 @@
+#include "playground/launcher.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "cli/client.h"
+#include "playground/fault_plan.h"
+#include "playground/node_process.h"
+
+namespace mq::playground {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kLockTimeoutMs = 10'000;
+constexpr int kStatusTimeoutMs = 300;
+constexpr int kPollMs = 20;
+constexpr int kStopTermTimeoutMs = 5000;
+constexpr int kKillWaitMs = 5000;
+constexpr int kNodesMax = 64;
+
+int64_t ms_since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+std::string log_tail(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  return last;
+}
+
+Outcome fail(int code, std::string message) { return {code, std::move(message)}; }
+
+// Runs fn on the locked, loaded state and saves it afterwards when fn
+// returns ok.
+template <typename Fn>
+Outcome with_state(const std::string& dir, Fn&& fn) {
+  StateLock lock(dir, kLockTimeoutMs);
+  if (!lock.ok()) return fail(kClusterUnavailable, "another mq cluster command holds " + dir + "/lock");
+  ClusterState state;
+  if (Outcome o = open_cluster(dir, &state); !o.ok()) return o;
+  Outcome o = fn(state);
+  if (o.ok()) {
+    if (auto e = save_state(dir, state); !e.empty()) return fail(kClusterCannotStart, e);
+  }
+  return o;
+}
+
+bool answers_status(const std::string& address, int timeout_ms) {
+  ClientOptions o;
+  o.endpoints = {address};
+  o.timeout_ms = timeout_ms;
+  o.dial_timeout_ms = timeout_ms;
+  Client client(o);
+  ClusterStatus s;
+  return client.status(&s).ok();
+}
+
+std::string install_faults(const NodeRecord& node) {
+  ClientOptions o;
+  o.endpoints = {node.address()};
+  o.timeout_ms = 2000;
+  Client client(o);
+  cli::FaultSet applied;
+  cli::Error e = client.set_faults({node.faults.drop_to, node.faults.drop_from, 0}, &applied);
+  return e.ok() ? "" : node.id + ": " + e.message;
+}
+
+// Installs the recorded faults on every running node.
+Outcome install_all_faults(const ClusterState& state) {
+  std::string errors;
+  for (const auto& n : state.nodes) {
+    if (node_liveness(state, n) != Liveness::kUp) continue;
+    if (auto e = install_faults(n); !e.empty()) errors += (errors.empty() ? "" : "; ") + e;
+  }
+  if (!errors.empty()) return fail(kClusterUnavailable, "cannot set faults: " + errors);
+  return {};
+}
+
+// Waits until the node answers, then gives it back its recorded faults.
+Outcome await_ready(const ClusterState& state, const NodeRecord& node, int timeout_ms) {
+  const auto start = Clock::now();
+  while (!answers_status(node.address(), kStatusTimeoutMs)) {
+    if (node_liveness(state, node) == Liveness::kDown) {
+      return fail(kClusterCannotStart,
+                  node.id + " exited at start; " + node.log_path + ": " + log_tail(node.log_path));
+    }
+    if (ms_since(start) >= timeout_ms) {
+      return fail(kClusterUnavailable, node.id + " did not answer within " +
+                                           std::to_string(timeout_ms) + " ms; see " + node.log_path);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+  }
+  if (!node.faults.empty()) {
+    if (auto e = install_faults(node); !e.empty()) return fail(kClusterUnavailable, e);
+  }
+  return {};
+}
+
+}  // namespace
+
+Outcome open_cluster(const std::string& dir, ClusterState* state) {
+  if (!state_exists(dir)) return fail(kClusterNotFound, "no cluster in " + dir + " (start one: mq cluster up)");
+  if (auto e = load_state(dir, state); !e.empty()) return fail(kClusterNotFound, e);
+  return {};
+}
+
+bool wait_all_led(const ClusterState& state, int timeout_ms, const ProgressFn& progress,
+                  ClusterView* view) {
+  const auto start = Clock::now();
+  ClusterObserver observer(kStatusTimeoutMs);
+  while (true) {
+    *view = observer.observe(state);
+    uint32_t led = 0;
+    for (const auto& s : view->shards) led += !s.leader.empty();
+    if (progress) progress(led, static_cast<uint32_t>(view->shards.size()));
+    if (led == view->shards.size()) return true;
+    if (ms_since(start) >= timeout_ms) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+  }
+}
+
+Outcome cluster_up(const UpOptions& options, const ProgressFn& progress, ClusterState* state,
+                   UpResult* result) {
+  if (!valid_name(options.name)) return fail(kClusterUsage, "--name: letters, digits, '-', '_', '.' only");
+  if (options.nodes < 1 || options.nodes > kNodesMax) {
+    return fail(kClusterUsage, "-n must be between 1 and " + std::to_string(kNodesMax));
+  }
+  if (options.base_port == 0 || options.base_port + options.nodes - 1 > 65535) {
+    return fail(kClusterUsage, "--base-port leaves no room for " + std::to_string(options.nodes) + " ports");
+  }
+  const std::string dir = options.dir.empty() ? default_cluster_dir(options.name) : options.dir;
+  std::vector<size_t> to_start;
+  Clock::time_point spawned_at;
+  {
+    StateLock lock(dir, kLockTimeoutMs);
+    if (!lock.ok()) return fail(kClusterUnavailable, "another mq cluster command holds " + dir + "/lock");
+    if (state_exists(dir)) {
+      if (auto e = load_state(dir, state); !e.empty()) return fail(kClusterNotFound, e);
+      // The nodes run the binary of this call from now on (it may have been
+      // rebuilt or moved); only stopped nodes are respawned.
+    } else {
+      *state = {};
+      state->name = options.name;
+      state->shard_count = options.shards;
+      state->replication = options.replication;
+      state->node_flags = options.node_flags;
+      for (int i = 0; i < options.nodes; ++i) {
+        NodeRecord n;
+        n.id = "n" + std::to_string(i + 1);
+        n.port = static_cast<uint16_t>(options.base_port + i);
+        n.data_dir = (fs::path(dir) / n.id).string();
+        n.log_path = (fs::path(dir) / (n.id + ".log")).string();
+        state->nodes.push_back(n);
+      }
+    }
+    for (size_t i = 0; i < state->nodes.size(); ++i) {
+      if (node_liveness(*state, state->nodes[i]) == Liveness::kDown) to_start.push_back(i);
+    }
+    if (!to_start.empty()) state->binary = self_executable();
+    // Every port is checked before anything is spawned: a half-started
+    // cluster is worse than none.
+    for (size_t i : to_start) {
+      const NodeRecord& n = state->nodes[i];
+      if (port_busy(n.port)) {
+        return fail(kClusterCannotStart, "port " + std::to_string(n.port) + " (for " + n.id +
+                                             ") is in use; choose other ports with --base-port, "
+                                             "or another --name");
+      }
+    }
+    spawned_at = Clock::now();
+    for (size_t i : to_start) {
+      NodeRecord& n = state->nodes[i];
+      if (auto e = spawn_node(*state, &n); !e.empty()) {
+        save_state(dir, *state);
+        return fail(kClusterCannotStart, e);
+      }
+      result->started.push_back(n.id);
+    }
+    if (auto e = save_state(dir, *state); !e.empty()) return fail(kClusterCannotStart, e);
+  }
+  result->already_running = to_start.empty();
+  for (size_t i : to_start) {
+    const NodeRecord& n = state->nodes[i];
+    if (!n.faults.empty()) {
+      if (Outcome o = await_ready(*state, n, options.wait_ms); !o.ok()) return o;
+    }
+  }
+  const auto led_start = Clock::now();
+  ClusterObserver observer(kStatusTimeoutMs);
+  bool all_led = false;
+  while (true) {
+    result->view = observer.observe(*state);
+    uint32_t led = 0;
+    for (const auto& s : result->view.shards) led += !s.leader.empty();
+    if (progress) progress(led, static_cast<uint32_t>(result->view.shards.size()));
+    all_led = led == result->view.shards.size();
+    if (all_led) break;
+    for (size_t i : to_start) {
+      const NodeRecord& n = state->nodes[i];
+      if (node_liveness(*state, n) == Liveness::kDown) {
+        return fail(kClusterCannotStart,
+                    n.id + " exited at start; " + n.log_path + ": " + log_tail(n.log_path));
+      }
+    }
+    if (ms_since(led_start) >= options.wait_ms) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+  }
+  result->all_led_ms = ms_since(to_start.empty() ? led_start : spawned_at);
+  if (!all_led) {
+    return fail(kClusterUnavailable, "not every shard has a leader after " +
+                                         std::to_string(options.wait_ms) + " ms: " +
+                                         result->view.health_line());
+  }
+  return {};
+}
+
+Outcome resolve_node(const ClusterState& state, const std::string& name, uint32_t shard,
+                     std::string* id) {
+  if (name != "leader") {
+    if (!state.find(name)) return fail(kClusterNotFound, "no node '" + name + "' in cluster " + state.name);
+    *id = name;
+    return {};
+  }
+  if (shard >= state.shard_count) {
+    return fail(kClusterUsage, "--shard must be below " + std::to_string(state.shard_count));
+  }
+  ClusterView view = observe_cluster(state, kStatusTimeoutMs);
+  const std::string& leader = view.shards[shard].leader;
+  if (leader.empty()) return fail(kClusterUnavailable, "shard " + std::to_string(shard) + " has no leader now");
+  *id = leader;
+  return {};
+}
+
+Outcome start_node(const std::string& dir, const std::string& id, int ready_timeout_ms) {
+  ClusterState state;
+  Outcome o = with_state(dir, [&](ClusterState& s) -> Outcome {
+    NodeRecord* n = s.find(id);
+    if (!n) return fail(kClusterNotFound, "no node '" + id + "' in cluster " + s.name);
+    if (node_liveness(s, *n) != Liveness::kDown) return {kClusterOk, id + " is already running"};
+    if (port_busy(n->port)) {
+      return fail(kClusterCannotStart, "port " + std::to_string(n->port) + " of " + id + " is in use");
+    }
+    s.binary = self_executable();
+    if (auto e = spawn_node(s, n); !e.empty()) return fail(kClusterCannotStart, e);
+    state = s;
+    return {};
+  });
+  if (!o.ok() || state.nodes.empty()) return o;
+  return await_ready(state, *state.find(id), ready_timeout_ms);
+}
+
+Outcome stop_one(const std::string& dir, const std::string& id) {
+  return with_state(dir, [&](ClusterState& s) -> Outcome {
+    NodeRecord* n = s.find(id);
+    if (!n) return fail(kClusterNotFound, "no node '" + id + "' in cluster " + s.name);
+    if (node_liveness(s, *n) == Liveness::kDown) return {kClusterOk, id + " is not running"};
+    if (!stop_node(s, *n, kStopTermTimeoutMs)) return fail(kClusterUnavailable, id + " did not exit");
+    n->paused = false;
+    return {};
+  });
+}
+
+Outcome kill_node(const std::string& dir, const std::string& id, int sig) {
+  return with_state(dir, [&](ClusterState& s) -> Outcome {
+    NodeRecord* n = s.find(id);
+    if (!n) return fail(kClusterNotFound, "no node '" + id + "' in cluster " + s.name);
+    if (node_liveness(s, *n) == Liveness::kDown) return fail(kClusterNotFound, id + " is not running");
+    if (!signal_node(s, *n, sig)) return fail(kClusterNotFound, id + " is not running");
+    // A paused node acts on TERM only once it runs again.
+    if (sig != SIGKILL) signal_node(s, *n, SIGCONT);
+    if (!wait_node_gone(s, *n, sig == SIGKILL ? kKillWaitMs : kStopTermTimeoutMs)) {
+      return fail(kClusterUnavailable, id + " did not exit after the signal");
+    }
+    n->paused = false;
+    return {};
+  });
+}
+
+Outcome restart_node(const std::string& dir, const std::string& id, int ready_timeout_ms) {
+  if (Outcome o = stop_one(dir, id); !o.ok()) return o;
+  return start_node(dir, id, ready_timeout_ms);
+}
+
+Outcome pause_node(const std::string& dir, const std::string& id) {
+  return with_state(dir, [&](ClusterState& s) -> Outcome {
+    NodeRecord* n = s.find(id);
+    if (!n) return fail(kClusterNotFound, "no node '" + id + "' in cluster " + s.name);
+    if (!signal_node(s, *n, SIGSTOP)) return fail(kClusterNotFound, id + " is not running");
+    n->paused = true;
+    return {};
+  });
+}
+
+Outcome resume_node(const std::string& dir, const std::string& id) {
+  return with_state(dir, [&](ClusterState& s) -> Outcome {
+    NodeRecord* n = s.find(id);
+    if (!n) return fail(kClusterNotFound, "no node '" + id + "' in cluster " + s.name);
+    if (!signal_node(s, *n, SIGCONT)) return fail(kClusterNotFound, id + " is not running");
+    n->paused = false;
+    // Faults changed while it was stopped reach it now.
+    if (auto e = install_faults(*n); !e.empty()) return fail(kClusterUnavailable, e);
+    return {};
+  });
+}
+
+Outcome partition(const std::string& dir, const std::string& side_a, const std::string& side_b) {
+  return with_state(dir, [&](ClusterState& s) -> Outcome {
+    std::string error;
+    auto a = parse_node_list(s, side_a, &error);
+    if (a.empty()) return fail(kClusterUsage, error);
+    auto b = parse_node_list(s, side_b, &error);
+    if (b.empty()) return fail(kClusterUsage, error);
+    if (auto e = plan_partition(&s, a, b); !e.empty()) return fail(kClusterUsage, e);
+    return install_all_faults(s);
+  });
+}
+
+Outcome cut_link(const std::string& dir, const std::string& from, const std::string& to) {
+  return with_state(dir, [&](ClusterState& s) -> Outcome {
+    if (auto e = plan_one_way(&s, from, to); !e.empty()) return fail(kClusterUsage, e);
+    return install_all_faults(s);
+  });
+}
+
+Outcome isolate(const std::string& dir, const std::string& id) {
+  return with_state(dir, [&](ClusterState& s) -> Outcome {
+    if (auto e = plan_isolate(&s, id); !e.empty()) return fail(kClusterUsage, e);
+    return install_all_faults(s);
+  });
+}
+
+Outcome heal(const std::string& dir) {
+  return with_state(dir, [&](ClusterState& s) -> Outcome {
+    plan_heal(&s);
+    return install_all_faults(s);
+  });
+}
+
+Outcome transfer_leader(const std::string& dir, uint32_t shard, const std::string& to_node) {
+  ClusterState state;
+  if (Outcome o = open_cluster(dir, &state); !o.ok()) return o;
+  if (!state.find(to_node)) return fail(kClusterNotFound, "no node '" + to_node + "' in cluster " + state.name);
+  if (shard >= state.shard_count) {
+    return fail(kClusterUsage, "shard must be below " + std::to_string(state.shard_count));
+  }
+  ClientOptions o;
+  o.endpoints = state.endpoints();
+  o.timeout_ms = 3000;
+  Client client(o);
+  if (cli::Error e = client.transfer_leader(shard, to_node); !e.ok()) {
+    return fail(e.kind == cli::ErrorKind::kInvalid ? kClusterUsage : kClusterUnavailable, e.message);
+  }
+  // The transfer is asynchronous: wait (bounded) to report the result.
+  constexpr int kTransferWaitMs = 3000;
+  const auto start = Clock::now();
+  while (ms_since(start) < kTransferWaitMs) {
+    ClusterView view = observe_cluster(state, kStatusTimeoutMs);
+    if (view.shards[shard].leader == to_node) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+  }
+  return fail(kClusterUnavailable, "shard " + std::to_string(shard) + " is not led by " + to_node +
+                                       " after " + std::to_string(kTransferWaitMs) + " ms");
+}
+
+Outcome cluster_down(const std::string& dir, bool purge, int term_timeout_ms,
+                     std::vector<std::string>* stopped) {
+  StateLock lock(dir, kLockTimeoutMs);
+  if (!lock.ok()) return fail(kClusterUnavailable, "another mq cluster command holds " + dir + "/lock");
+  ClusterState state;
+  if (Outcome o = open_cluster(dir, &state); !o.ok()) return o;
+  for (const auto& n : state.nodes) {
+    if (signal_node(state, n, SIGTERM)) {
+      signal_node(state, n, SIGCONT);
+      stopped->push_back(n.id);
+    }
+  }
+  std::vector<std::string> stuck;
+  for (const auto& n : state.nodes) {
+    if (wait_node_gone(state, n, term_timeout_ms)) continue;
+    signal_node(state, n, SIGKILL);
+  }
+  for (auto& n : state.nodes) {
+    if (!wait_node_gone(state, n, kKillWaitMs)) stuck.push_back(n.id + " (pid " + std::to_string(n.pid) + ")");
+    n.paused = false;
+    n.faults = {};
+  }
+  if (!stuck.empty()) {
+    save_state(dir, state);
+    std::string list;
+    for (const auto& s : stuck) list += (list.empty() ? "" : ", ") + s;
+    return fail(kClusterUnavailable, "still running after SIGKILL: " + list);
+  }
+  if (purge) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (ec) return fail(kClusterCannotStart, "cannot delete " + dir + ": " + ec.message());
+    return {};
+  }
+  if (auto e = save_state(dir, state); !e.empty()) return fail(kClusterCannotStart, e);
+  return {};
+}
+
+}  // namespace mq::playground

@@ -1,0 +1,198 @@
+#include "playground/node_process.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace mq::playground {
+
+namespace bp = boost::process;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr auto kPollInterval = std::chrono::milliseconds(10);
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The fields of /proc/PID/stat after the command name, which may itself
+// hold spaces and parentheses: field 3 (state) is first.
+std::vector<std::string> stat_fields_after_comm(int pid) {
+  const std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t close = text.rfind(')');
+  std::vector<std::string> fields;
+  if (close == std::string::npos) return fields;
+  std::istringstream in(text.substr(close + 1));
+  std::string f;
+  while (in >> f) fields.push_back(f);
+  return fields;
+}
+
+char process_state(int pid) {
+  auto f = stat_fields_after_comm(pid);
+  return f.empty() || f[0].empty() ? '\0' : f[0][0];
+}
+
+std::vector<std::string> process_cmdline(int pid) {
+  const std::string raw = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+  std::vector<std::string> args;
+  size_t start = 0;
+  while (start < raw.size()) {
+    size_t end = raw.find('\0', start);
+    if (end == std::string::npos) end = raw.size();
+    args.push_back(raw.substr(start, end - start));
+    start = end + 1;
+  }
+  return args;
+}
+
+// Collects the exit status of pid when it is our exited child; harmless
+// (ECHILD) when it is not our child.
+void reap_if_child(int pid) {
+  if (pid > 0) ::waitpid(pid, nullptr, WNOHANG);
+}
+
+}  // namespace
+
+const char* liveness_name(Liveness l) {
+  switch (l) {
+    case Liveness::kDown: return "down";
+    case Liveness::kUp: return "up";
+    case Liveness::kPaused: return "paused";
+  }
+  return "down";
+}
+
+uint64_t process_start_time_ticks(int pid) {
+  auto f = stat_fields_after_comm(pid);
+  // starttime is field 22 of stat; fields here start at field 3.
+  if (f.size() < 20) return 0;
+  return std::strtoull(f[19].c_str(), nullptr, 10);
+}
+
+bool is_our_node(int pid, uint64_t start_time_ticks, const std::string& binary,
+                 const std::string& id) {
+  if (pid <= 0) return false;
+  const char state = process_state(pid);
+  if (state == '\0' || state == 'Z' || state == 'X') return false;
+  if (start_time_ticks != 0 && process_start_time_ticks(pid) != start_time_ticks) return false;
+  const auto args = process_cmdline(pid);
+  if (args.size() < 4 || args[1] != "node" || args[2] != "--id" || args[3] != id) return false;
+  // A rebuilt binary keeps its path; a different program with our flags
+  // would not have it.
+  return args[0] == binary;
+}
+
+Liveness node_liveness(const ClusterState& state, const NodeRecord& node) {
+  reap_if_child(node.pid);
+  if (!is_our_node(node.pid, node.start_time_ticks, state.binary, node.id)) return Liveness::kDown;
+  const char s = process_state(node.pid);
+  return s == 'T' || s == 't' ? Liveness::kPaused : Liveness::kUp;
+}
+
+std::vector<std::string> node_command(const ClusterState& state, const NodeRecord& node) {
+  std::vector<std::string> args = {"node",        "--id",         node.id,
+                                   "--listen",    node.address(), "--data-dir",
+                                   node.data_dir, "--peers",      state.peers(),
+                                   "--shards",    std::to_string(state.shard_count),
+                                   "--replication", std::to_string(state.replication)};
+  args.insert(args.end(), state.node_flags.begin(), state.node_flags.end());
+  return args;
+}
+
+std::string spawn_node(const ClusterState& state, NodeRecord* node) {
+  std::error_code ec;
+  fs::create_directories(node->data_dir, ec);
+  if (ec) return "cannot create " + node->data_dir + ": " + ec.message();
+  // O_APPEND: a restarted node's log continues the same file.
+  FILE* log = std::fopen(node->log_path.c_str(), "a");
+  if (!log) return "cannot open " + node->log_path;
+  try {
+    bp::child child(
+        bp::exe = state.binary, bp::args = node_command(state, *node), bp::std_in < bp::null,
+        bp::std_out > log, bp::std_err > log,
+        // Every other inherited descriptor is closed: a node holding the
+        // launcher's stdout pipe would keep a reader of it waiting forever.
+        bp::limit_handles,
+        bp::extend::on_exec_setup = [](auto&) {
+          // A session of its own: no terminal signals, and it outlives the
+          // launcher without becoming part of its job.
+          ::setsid();
+        },
+        ec);
+    std::fclose(log);
+    if (ec) return "cannot start " + state.binary + ": " + ec.message();
+    node->pid = child.id();
+    child.detach();
+  } catch (const std::exception& e) {
+    std::fclose(log);
+    return std::string("cannot start node ") + node->id + ": " + e.what();
+  }
+  node->paused = false;
+  // Read right away: the child has exec'ed (Boost.Process waits for that).
+  node->start_time_ticks = process_start_time_ticks(node->pid);
+  return "";
+}
+
+bool signal_node(const ClusterState& state, const NodeRecord& node, int sig) {
+  if (!is_our_node(node.pid, node.start_time_ticks, state.binary, node.id)) return false;
+  return ::kill(node.pid, sig) == 0;
+}
+
+bool wait_node_gone(const ClusterState& state, const NodeRecord& node, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    reap_if_child(node.pid);
+    if (!is_our_node(node.pid, node.start_time_ticks, state.binary, node.id)) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+bool stop_node(const ClusterState& state, const NodeRecord& node, int term_timeout_ms) {
+  if (!signal_node(state, node, SIGTERM)) return true;
+  signal_node(state, node, SIGCONT);
+  if (wait_node_gone(state, node, term_timeout_ms)) return true;
+  signal_node(state, node, SIGKILL);
+  constexpr int kKillWaitMs = 5000;
+  return wait_node_gone(state, node, kKillWaitMs);
+}
+
+bool port_busy(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;
+  // SO_REUSEADDR as gRPC sets it: a port in TIME_WAIT is free for the node.
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool busy = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0;
+  ::close(fd);
+  return busy;
+}
+
+std::string self_executable() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : p.string();
+}
+
+}  // namespace mq::playground

@@ -1,0 +1,277 @@
+// The launcher's pure parts: the state file, fault plans, the combined view
+// and its health word, the demo's windows, sparkline and lost-write count.
+#include <catch2/catch.hpp>
+
+#include "playground/cluster_state.h"
+#include "playground/cluster_view.h"
+#include "playground/demo_report.h"
+#include "playground/fault_plan.h"
+#include "playground/watch_view.h"
+
+using namespace mq::playground;
+using mq::cli::ClusterStatus;
+using mq::cli::ShardStatus;
+
+namespace {
+
+ClusterState three_nodes(uint32_t shards = 3) {
+  ClusterState s;
+  s.name = "t";
+  s.binary = "/bin/mq";
+  s.shard_count = shards;
+  s.replication = 3;
+  for (int i = 1; i <= 3; ++i) {
+    NodeRecord n;
+    n.id = "n" + std::to_string(i);
+    n.port = static_cast<uint16_t>(7000 + i);
+    n.data_dir = "/d/" + n.id;
+    n.log_path = "/d/" + n.id + ".log";
+    s.nodes.push_back(n);
+  }
+  return s;
+}
+
+// What node `self` answers when `leader` leads every shard in `term`.
+ClusterStatus answer(const ClusterState& st, const std::string& self, const std::string& leader,
+                     uint64_t term) {
+  ClusterStatus cs;
+  cs.node = self;
+  for (uint32_t s = 0; s < st.shard_count; ++s) {
+    ShardStatus sh;
+    sh.id = s;
+    sh.leader = leader;
+    sh.term = term;
+    sh.commit = 10;
+    sh.role = self == leader ? "leader" : "follower";
+    for (const auto& id : st.placement(s)) sh.replicas.push_back({id, id == leader ? "leader" : "follower", 10, 0});
+    cs.shards.push_back(sh);
+  }
+  return cs;
+}
+
+RecordedOp write(uint32_t shard, int64_t invoke_us, int64_t complete_us, const std::string& key,
+                 const std::string& value, mq::lincheck::Outcome outcome = mq::lincheck::Outcome::kOk) {
+  RecordedOp r;
+  r.shard = shard;
+  r.op.kind = mq::lincheck::OpKind::kSet;
+  r.op.key = key;
+  r.op.value = value;
+  r.op.invoke_time = invoke_us;
+  r.op.complete_time = complete_us;
+  r.op.outcome = outcome;
+  return r;
+}
+
+RecordedOp final_read(uint64_t reader, const std::string& key, bool found, const std::string& value,
+                      int64_t at_us) {
+  RecordedOp r;
+  r.op.client = reader;
+  r.op.kind = mq::lincheck::OpKind::kGet;
+  r.op.key = key;
+  r.op.found = found;
+  r.op.value = value;
+  r.op.invoke_time = at_us;
+  r.op.complete_time = at_us + 1;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("the state file round-trips every field", "[cluster][state]") {
+  ClusterState s = three_nodes();
+  s.node_flags = {"--fsync", "always"};
+  s.nodes[1].pid = 4242;
+  s.nodes[1].start_time_ticks = 987654321;
+  s.nodes[1].paused = true;
+  s.nodes[2].faults = {{"n1"}, {"n1", "n2"}};
+  ClusterState back;
+  REQUIRE(state_from_json(state_to_json(s), &back) == "");
+  CHECK(back.name == "t");
+  CHECK(back.node_flags == s.node_flags);
+  REQUIRE(back.nodes.size() == 3);
+  CHECK(back.nodes[1].pid == 4242);
+  CHECK(back.nodes[1].start_time_ticks == 987654321);
+  CHECK(back.nodes[1].paused);
+  CHECK(back.nodes[2].faults.drop_from == std::vector<std::string>{"n1", "n2"});
+  CHECK(back.peers() == "n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003");
+}
+
+TEST_CASE("a malformed state file is an error, not a guess", "[cluster][state]") {
+  ClusterState out;
+  CHECK(state_from_json("{", &out) != "");
+  CHECK(state_from_json(R"({"name":"x","binary":"b","shards":1,"replication":1,"nodes":[]})", &out) != "");
+}
+
+TEST_CASE("placement follows the design's formula", "[cluster][state]") {
+  ClusterState s = three_nodes();
+  CHECK(s.placement(0) == std::vector<std::string>{"n1", "n2", "n3"});
+  CHECK(s.placement(1) == std::vector<std::string>{"n2", "n3", "n1"});
+  s.replication = 5;  // clamped to the node count
+  CHECK(s.placement(2).size() == 3);
+}
+
+TEST_CASE("a partition cuts both directions between the sides only", "[cluster][faults]") {
+  ClusterState s = three_nodes();
+  REQUIRE(plan_partition(&s, {"n1"}, {"n2", "n3"}) == "");
+  CHECK_FALSE(link_ok(s, "n1", "n2"));
+  CHECK_FALSE(link_ok(s, "n3", "n1"));
+  CHECK(link_ok(s, "n2", "n3"));
+  CHECK(s.find("n1")->faults.drop_to == std::vector<std::string>{"n2", "n3"});
+  plan_heal(&s);
+  CHECK(link_ok(s, "n1", "n2"));
+  CHECK(s.find("n1")->faults.empty());
+}
+
+TEST_CASE("partition sides must not overlap or be empty", "[cluster][faults]") {
+  ClusterState s = three_nodes();
+  CHECK(plan_partition(&s, {"n1"}, {"n1", "n2"}) != "");
+  CHECK(plan_partition(&s, {}, {"n2"}) != "");
+  std::string error;
+  CHECK(parse_node_list(s, "n1,n9", &error).empty());
+  CHECK(error.find("n9") != std::string::npos);
+}
+
+TEST_CASE("a one-way cut breaks the link for health purposes", "[cluster][faults]") {
+  ClusterState s = three_nodes();
+  REQUIRE(plan_one_way(&s, "n1", "n2") == "");
+  CHECK(s.find("n1")->faults.drop_to == std::vector<std::string>{"n2"});
+  CHECK(s.find("n2")->faults.drop_from == std::vector<std::string>{"n1"});
+  CHECK(s.find("n2")->faults.drop_to.empty());
+  CHECK_FALSE(link_ok(s, "n1", "n2"));
+  CHECK(link_ok(s, "n1", "n3"));
+}
+
+TEST_CASE("health: healthy, degraded naming the down node, unavailable naming shards", "[cluster][health]") {
+  ClusterState s = three_nodes();
+  const std::vector<Liveness> all_up(3, Liveness::kUp);
+  std::vector<std::optional<ClusterStatus>> answers = {answer(s, "n1", "n1", 2), answer(s, "n2", "n1", 2),
+                                                      answer(s, "n3", "n1", 2)};
+  ClusterView v = build_view(s, all_up, answers);
+  CHECK(v.health == Health::kHealthy);
+  CHECK(v.shards[0].leader == "n1");
+  CHECK(v.nodes[0].shards_led == 3);
+
+  answers[2].reset();
+  v = build_view(s, {Liveness::kUp, Liveness::kUp, Liveness::kDown}, answers);
+  CHECK(v.health == Health::kDegraded);
+  CHECK(v.health_reason.find("n3 down") != std::string::npos);
+  CHECK(v.nodes[2].state_word() == "down");
+  CHECK(v.nodes[2].pid == 0);
+
+  answers[1].reset();
+  v = build_view(s, {Liveness::kUp, Liveness::kPaused, Liveness::kDown}, answers);
+  CHECK(v.health == Health::kUnavailable);
+  CHECK(v.health_reason.find("no quorum for shards 0, 1, 2") != std::string::npos);
+  CHECK(v.nodes[1].state_word() == "paused");
+}
+
+TEST_CASE("health: a partitioned minority leader is not the shard's leader", "[cluster][health]") {
+  ClusterState s = three_nodes();
+  REQUIRE(plan_partition(&s, {"n1"}, {"n2", "n3"}) == "");
+  // n1 still believes it leads term 2; n2 was elected in term 3.
+  std::vector<std::optional<ClusterStatus>> answers = {answer(s, "n1", "n1", 2), answer(s, "n2", "n2", 3),
+                                                      answer(s, "n3", "n2", 3)};
+  ClusterView v = build_view(s, std::vector<Liveness>(3, Liveness::kUp), answers);
+  CHECK(v.shards[0].leader == "n2");
+  CHECK(v.shards[0].term == 3);
+  CHECK(v.shards[0].quorum);
+  CHECK(v.health == Health::kDegraded);
+  CHECK(v.nodes[0].state_word() == "partitioned");
+}
+
+TEST_CASE("health: a three-way split leaves no quorum", "[cluster][health]") {
+  ClusterState s = three_nodes();
+  REQUIRE(plan_isolate(&s, "n1") == "");
+  REQUIRE(plan_one_way(&s, "n2", "n3") == "");
+  ClusterView v = build_view(s, std::vector<Liveness>(3, Liveness::kUp), {std::nullopt, std::nullopt, std::nullopt});
+  CHECK(v.health == Health::kUnavailable);
+  CHECK_FALSE(v.shards[1].quorum);
+}
+
+TEST_CASE("the event tracker reports a leader change with the leaderless time", "[cluster][watch]") {
+  ClusterState s = three_nodes(1);
+  EventTracker t;
+  auto view = [&](const std::string& leader, uint64_t term, std::vector<Liveness> l) {
+    std::vector<std::optional<ClusterStatus>> a(3);
+    for (size_t i = 0; i < 3; ++i) {
+      if (l[i] == Liveness::kUp && !leader.empty()) a[i] = answer(s, s.nodes[i].id, leader, term);
+    }
+    return build_view(s, l, a);
+  };
+  CHECK(t.observe(view("n1", 2, {Liveness::kUp, Liveness::kUp, Liveness::kUp}), 0).empty());
+  auto e1 = t.observe(view("", 2, {Liveness::kDown, Liveness::kUp, Liveness::kUp}), 100);
+  bool saw_down = false;
+  for (const auto& e : e1) saw_down |= e.text == "n1 up -> down";
+  CHECK(saw_down);
+  auto e2 = t.observe(view("n2", 3, {Liveness::kDown, Liveness::kUp, Liveness::kUp}), 350);
+  const ClusterEvent* change = nullptr;
+  for (const auto& e : e2) {
+    if (e.leader_change) change = &e;
+  }
+  REQUIRE(change != nullptr);
+  CHECK(change->from == "n1");
+  CHECK(change->to == "n2");
+  CHECK(change->term == 3);
+  CHECK(change->leaderless_ms == 350);
+  const std::string grid = render_watch(view("n2", 3, {Liveness::kDown, Liveness::kUp, Liveness::kUp}),
+                                        {*change}, 5, false);
+  CHECK(grid.find("no leader for 350 ms") != std::string::npos);
+}
+
+TEST_CASE("the unavailability window is the longest gap after the fault", "[cluster][demo]") {
+  std::vector<RecordedOp> h = {write(0, 0, 1000, "a", "1"),       write(0, 0, 2000, "a", "2"),
+                               write(0, 0, 10'000, "a", "3"),     write(0, 0, 400'000, "a", "4"),
+                               write(0, 0, 401'000, "a", "5"),    write(1, 0, 1000, "b", "1"),
+                               write(1, 0, 3000, "b", "2", mq::lincheck::Outcome::kUnknown)};
+  auto w = unavailability_windows(h, 3, 5000, 500'000);
+  REQUIRE(w.size() == 3);
+  CHECK(w[0].window_ms == 390);  // 10 ms -> 400 ms
+  // Shard 1's only success is before the fault: unavailable to the end.
+  CHECK(w[1].window_ms == 499);
+  // Shard 2 had no successful write at all.
+  CHECK(w[2].window_ms == 495);
+}
+
+TEST_CASE("throughput per second and its sparkline", "[cluster][demo]") {
+  std::vector<RecordedOp> h;
+  for (int i = 0; i < 10; ++i) h.push_back(write(0, 0, 100'000 + i, "a", std::to_string(i)));
+  h.push_back(write(0, 0, 1'500'000, "a", "x"));
+  auto per = ok_per_second(h, 2'900'000);
+  REQUIRE(per.size() == 3);
+  CHECK(per[0] == 10);
+  CHECK(per[1] == 1);
+  CHECK(per[2] == 0);
+  CHECK(sparkline(per) == "█▂▁");
+}
+
+TEST_CASE("a write lost after acknowledgement is counted", "[cluster][demo]") {
+  const uint64_t reader = 99;
+  std::vector<std::string> ex;
+  // k1: the final read sees the last acknowledged write: nothing lost.
+  // k2: the final read sees an older write that finished before the
+  // acknowledged one started: lost. k3: nothing there: lost.
+  std::vector<RecordedOp> h = {write(0, 0, 10, "k1", "a"),       write(0, 20, 30, "k1", "b"),
+                               write(0, 0, 10, "k2", "a"),       write(0, 20, 30, "k2", "b"),
+                               write(0, 0, 10, "k3", "a"),       final_read(reader, "k1", true, "b", 100),
+                               final_read(reader, "k2", true, "a", 100), final_read(reader, "k3", false, "", 100)};
+  CHECK(count_lost_writes(h, reader, &ex) == 2);
+  CHECK(ex.size() == 2);
+  // Overlapping writes may land in either order: not lost.
+  std::vector<RecordedOp> overlap = {write(0, 0, 50, "k", "a"), write(0, 10, 40, "k", "b"),
+                                     final_read(reader, "k", true, "a", 100)};
+  CHECK(count_lost_writes(overlap, reader, &ex) == 0);
+}
+
+TEST_CASE("the report's exit code follows the verdict and lost writes", "[cluster][demo]") {
+  const uint64_t reader = 5;
+  DemoTimeline tl{"kill-leader", "n1", 0, 10, 20, 30};
+  std::vector<RecordedOp> good = {write(0, 0, 10, "k", "a"), final_read(reader, "k", true, "a", 40)};
+  DemoReport r = make_report(tl, good, 1, reader, {}, true);
+  CHECK(r.verdict.verdict == mq::lincheck::Result::kLinearizable);
+  CHECK(report_exit_code(r) == 0);
+  std::vector<RecordedOp> bad = {write(0, 0, 10, "k", "a"), final_read(reader, "k", false, "", 40)};
+  r = make_report(tl, bad, 1, reader, {}, true);
+  CHECK(r.lost_writes == 1);
+  CHECK(report_exit_code(r) == 1);
+  CHECK(render_report_json(r).find("\"lost_writes\":1") != std::string::npos);
+}
