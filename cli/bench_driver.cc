@@ -379,6 +379,18 @@ class Engine {
     }
   }
 
+  // An answer names the shard's leader: the next request for the shard goes
+  // there directly, whether this answer came from it or (a stale read, a
+  // forwarded request) from another node.
+  void learn_leader(const Slot& s, const v1::ResponseHeader& header) {
+    int leader = s.address;
+    if (!header.leader_address().empty() && header.leader_address() != conns_.address(s.address)) {
+      leader = conns_.index_of(header.leader_address());
+      if (leader < 0) leader = s.address;
+    }
+    conns_.set_leader(header.shard(), leader);
+  }
+
   // Follows a NotLeader hint: true when the request was sent again.
   bool follow(Slot& s, const v1::NotLeader& hint) {
     if (hint.leader_address().empty() || s.hops >= kLeaderHopsMax ||
@@ -437,9 +449,7 @@ class Engine {
       case Call::kSet:
       case Call::kGet: {
         if (st.ok()) {
-          const auto& header =
-              s.call == Call::kSet ? s.set_resp.header() : s.get_resp.header();
-          conns_.set_leader(header.shard(), s.address);
+          learn_leader(s, s.call == Call::kSet ? s.set_resp.header() : s.get_resp.header());
           record(s, 1, s.call == Call::kGet && !s.get_resp.found(), 0, 0);
           return issue_next(s);
         }
@@ -485,7 +495,7 @@ class Engine {
           const auto& header = r.has_set() ? r.set().header()
                                : r.has_get() ? r.get().header()
                                              : r.delete_().header();
-          conns_.set_leader(header.shard(), s.address);
+          learn_leader(s, header);
           learned = true;
         }
       } else if (r.code() == static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION) &&

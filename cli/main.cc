@@ -28,7 +28,17 @@ const std::vector<Subcommand>& subcommands() {
   return table;
 }
 
-int cmd_version(int, char**) {
+int cmd_version(int argc, char** argv) {
+  if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::printf(R"(Print the version of mq.
+Usage: mq version
+
+Examples:
+  mq version
+  mq --version
+)");
+    return 0;
+  }
   std::printf("%s\n", version_string().c_str());
   return 0;
 }
@@ -57,16 +67,26 @@ no quorum, 4 outcome unknown.
 }
 
 int cmd_help(int argc, char** argv) {
-  if (argc >= 2) {
+  // `mq help help` and `mq help --help` are the usage itself.
+  const bool about_help = argc >= 2 && (std::strcmp(argv[1], "help") == 0 ||
+                                        std::strcmp(argv[1], "--help") == 0 ||
+                                        std::strcmp(argv[1], "-h") == 0);
+  if (argc >= 2 && !about_help) {
+    std::vector<std::string> names;
     for (const auto& s : subcommands()) {
-      if (std::strcmp(s.name, argv[1]) == 0 && std::strcmp(s.name, "help") != 0) {
+      if (std::strcmp(s.name, argv[1]) == 0) {
         std::string name = std::string("mq ") + s.name;
         char help_flag[] = "--help";
         char* args[] = {name.data(), help_flag, nullptr};
         return s.run(2, args);
       }
+      names.push_back(s.name);
     }
-    std::fprintf(stderr, "mq help: unknown command '%s'\n", argv[1]);
+    std::string message = std::string("mq help: unknown command '") + argv[1] + "'";
+    if (auto near = closest(argv[1], names); !near.empty()) {
+      message += "; did you mean '" + near + "'?";
+    }
+    std::fprintf(stderr, "%s\n", message.c_str());
     return 2;
   }
   print_usage(stdout);
