@@ -33,6 +33,8 @@ class Raft {
   void tick();
   void step(const Message& m);
   ProposeError propose(std::string data);
+  // Proposes many entries with one append per follower; see RawNode.
+  ProposeError propose_batch(std::vector<std::string>& data, size_t* accepted);
   ProposeError propose_conf_change(const ConfChange& cc);
   ProposeError read_index(std::string context);
   ProposeError transfer_leader(NodeId to);

@@ -35,6 +35,12 @@ ProposeError RawNode::propose(std::string data) {
   return err;
 }
 
+ProposeError RawNode::propose_batch(std::vector<std::string>& data, size_t* accepted) {
+  const ProposeError err = raft_.propose_batch(data, accepted);
+  after_input();
+  return err;
+}
+
 ProposeError RawNode::propose_conf_change(const ConfChange& cc) {
   const ProposeError err = raft_.propose_conf_change(cc);
   after_input();

@@ -56,6 +56,10 @@ class RawNode {
   // Messages addressed to another node, or from unknown senders, are ignored.
   void step(const Message& m);
   ProposeError propose(std::string data);
+  // Proposes data[0..n) in order; *accepted of them (a prefix) were taken.
+  // Returns kOk when all were, else why the first refused one was refused.
+  // One AppendEntries per follower carries the whole batch.
+  ProposeError propose_batch(std::vector<std::string>& data, size_t* accepted);
   ProposeError propose_conf_change(const ConfChange& cc);
   // Answers with a ReadState carrying `context` in a later Ready (callers
   // use unique contexts); kOk does not promise an answer: leadership may be

@@ -24,6 +24,37 @@ ProposeError Raft::propose(std::string data) {
   return ProposeError::kOk;
 }
 
+ProposeError Raft::propose_batch(std::vector<std::string>& data, size_t* accepted) {
+  *accepted = 0;
+  if (role_ != Role::kLeader) return ProposeError::kNotLeader;
+  if (lead_transferee_ != kNoNode) return ProposeError::kTransferInProgress;
+  // The longest prefix within the limits is accepted, as if each entry had
+  // been proposed alone, but the followers get one append for all of them.
+  std::vector<Entry> entries;
+  uint64_t bytes = uncommitted_bytes_;
+  ProposeError refused = ProposeError::kOk;
+  for (std::string& d : data) {
+    if (d.size() > config_.max_size_per_msg_bytes) {
+      refused = ProposeError::kTooLarge;
+      break;
+    }
+    if (bytes > 0 && bytes + d.size() > config_.max_uncommitted_bytes) {
+      refused = ProposeError::kTooMuchUncommitted;
+      break;
+    }
+    bytes += d.size();
+    Entry e;
+    e.data = std::move(d);
+    entries.push_back(std::move(e));
+  }
+  *accepted = entries.size();
+  if (!entries.empty()) {
+    MQ_INVARIANT(append_entry(std::move(entries)));
+    bcast_append();
+  }
+  return refused;
+}
+
 bool Raft::append_entry(std::vector<Entry> entries) {
   uint64_t index = log_.last_index();
   uint64_t bytes = 0;

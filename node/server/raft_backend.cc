@@ -33,6 +33,7 @@ constexpr int kRebalanceEveryTicks = 50;
 // A shard hands leadership back only after it has been stable this long
 // under its current leader, so transfers never chase each other.
 constexpr uint64_t kRebalanceStableTicks = 200;
+constexpr uint64_t kEagerCampaignTicks = 100;
 constexpr int64_t kPeerAliveWindowMs = 1000;
 
 grpc::Status unavailable(const std::string& message) {
@@ -76,6 +77,8 @@ struct RaftBackend::Impl {
     raft::HardState persisted;  // last hard state written to the WAL
     uint64_t leader_since_tick = 0;  // when this node last became leader
     std::unordered_map<uint64_t, PendingWrite> writes;
+    std::vector<std::string> writes_to_issue;  // envelopes, proposed after the inbox drains
+    std::vector<uint64_t> write_ids_to_issue;
     std::vector<ReadFn> reads_to_issue;
     std::unordered_map<std::string, std::vector<ReadFn>> reads_in_flight;
     std::deque<std::pair<uint64_t, std::vector<ReadFn>>> reads_ready;  // by read index
@@ -95,6 +98,7 @@ struct RaftBackend::Impl {
   std::thread loop_thread;
 
   std::atomic<uint32_t> fsync_delay_ms{0};  // injected slow disk (admin RPC)
+  bool campaign_on_start = false;  // a fresh cluster: preferred leaders stand at once
   uint64_t next_request_id = 0;
   uint64_t next_read_context = 0;
   uint64_t ticks = 0;
@@ -182,12 +186,31 @@ struct RaftBackend::Impl {
       return;
     }
     const uint64_t id = next_request_id++;
-    const raft::ProposeError e = g->node->propose(wrap(id, command));
-    if (e != raft::ProposeError::kOk) {
-      done({}, propose_error(e, *g));
-      return;
-    }
+    g->writes_to_issue.push_back(wrap(id, command));
+    g->write_ids_to_issue.push_back(id);
     g->writes.emplace(id, PendingWrite{std::move(done)});
+  }
+
+  // All writes that arrived together go to Raft as one batch per group:
+  // one AppendEntries per follower instead of one per write.
+  void issue_writes() {
+    for (auto& gp : groups) {
+      if (!gp || gp->writes_to_issue.empty()) continue;
+      Group& g = *gp;
+      size_t accepted = 0;
+      const raft::ProposeError e = g.node->propose_batch(g.writes_to_issue, &accepted);
+      if (e != raft::ProposeError::kOk) {
+        const grpc::Status s = propose_error(e, g);
+        for (size_t i = accepted; i < g.write_ids_to_issue.size(); ++i) {
+          auto it = g.writes.find(g.write_ids_to_issue[i]);
+          auto done = std::move(it->second.done);
+          g.writes.erase(it);
+          done({}, s);
+        }
+      }
+      g.writes_to_issue.clear();
+      g.write_ids_to_issue.clear();
+    }
   }
 
   // serve runs once the read may be answered (or with the error why not).
@@ -228,6 +251,16 @@ struct RaftBackend::Impl {
   // ---- the loop -----------------------------------------------------------
 
   void run() {
+    if (campaign_on_start) {
+      // The preferred leader of each shard stands at once, so a fresh
+      // cluster has its leaders where placement wants them without waiting
+      // for a timeout. The core must first apply the bootstrap membership,
+      // which is what the first Ready cycle does.
+      process_ready();
+      for (auto& g : groups) {
+        if (g && topology().preferred_leader(g->shard) == topology().self) g->node->campaign();
+      }
+    }
     const auto tick = std::chrono::milliseconds(options.tick_ms);
     auto next_tick = Clock::now() + tick;
     std::vector<std::function<void()>> work;
@@ -240,6 +273,7 @@ struct RaftBackend::Impl {
       }
       for (auto& fn : work) fn();
       work.clear();
+      issue_writes();
       issue_reads();
       const auto now = Clock::now();
       if (now >= next_tick) {
@@ -252,6 +286,7 @@ struct RaftBackend::Impl {
           if (g) g->node->tick();
         }
         if (ticks % kRebalanceEveryTicks == 0) rebalance();
+        if (ticks <= kEagerCampaignTicks && ticks % 5 == 0) campaign_where_preferred();
       }
       process_ready();
     }
@@ -434,6 +469,7 @@ struct RaftBackend::Impl {
       rest.swap(inbox);
     }
     for (auto& fn : rest) fn();
+    issue_writes();
     issue_reads();
     const grpc::Status unknown(grpc::StatusCode::ABORTED, why + "; the write's outcome is unknown");
     const grpc::Status retry = unavailable(why);
@@ -450,6 +486,18 @@ struct RaftBackend::Impl {
         for (auto& r : reads) r(retry);
       }
       g.reads_ready.clear();
+    }
+  }
+
+  // Early in a node's life its peers may not have been up when it first
+  // stood; standing again where it is the preferred leader and no leader is
+  // known gets a fresh cluster fully led sooner than election timeouts.
+  void campaign_where_preferred() {
+    for (auto& g : groups) {
+      if (g && g->lead == raft::kNoNode && g->role != raft::Role::kLeader &&
+          topology().preferred_leader(g->shard) == topology().self) {
+        g->node->campaign();
+      }
     }
   }
 
@@ -631,11 +679,7 @@ std::unique_ptr<RaftBackend> RaftBackend::open(const RaftBackendOptions& options
     log_info("bootstrapped a new cluster " + t.cluster_id + " with " + std::to_string(t.nodes.size()) +
              " nodes, " + std::to_string(t.shard_count) + " shards, replication " +
              std::to_string(t.replication));
-    // The preferred leader of each shard stands at once, so a fresh cluster
-    // has its leaders where placement wants them without waiting a timeout.
-    for (auto& g : impl->groups) {
-      if (g && t.preferred_leader(g->shard) == t.self) g->node->campaign();
-    }
+    impl->campaign_on_start = true;
   } else {
     log_info("recovered " + std::to_string(recovered.size()) + " shard groups from " + options.data_dir);
   }
