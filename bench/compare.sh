@@ -107,6 +107,9 @@ measure() {
   ops=$(grep -o '"ops_per_s":[-0-9.e+]*' <<<"$out" | head -1 | cut -d: -f2 || true)
   p99=$(grep -o '"p99":[-0-9.e+]*' <<<"$out" | head -1 | cut -d: -f2 || true)
   errors=$(grep -o '"errors":[0-9]*' <<<"$out" | head -1 | cut -d: -f2 || true)
+  if [[ "${errors:-0}" != 0 ]]; then
+    echo "compare.sh: $label: errors $(grep -o '"errors_by_kind":{[^}]*}' <<<"$out" | cut -d: -f2- || true)" >&2
+  fi
   echo "${ops:-0} ${p99:-0} ${errors:-0}"
 }
 
