@@ -127,6 +127,35 @@ pg::Outcome heal(const std::string& dir, const std::string& fault, const std::st
   return pg::heal(dir);
 }
 
+// Every shard led, and no leader change for kStableMs: a node restarted
+// just before takes its preferred shards back, which would blur the fault.
+pg::Outcome settle(const pg::ClusterState& state) {
+  constexpr int64_t kStableMs = 1000;
+  const auto start = Clock::now();
+  pg::ClusterObserver observer(kObserveTimeoutMs);
+  std::vector<std::string> leaders;
+  auto stable_since = Clock::now();
+  while (true) {
+    pg::ClusterView v = observer.observe(state);
+    std::vector<std::string> now;
+    bool all = true;
+    for (const auto& s : v.shards) {
+      now.push_back(s.leader);
+      all &= !s.leader.empty();
+    }
+    if (!all || now != leaders) {
+      leaders = now;
+      stable_since = Clock::now();
+    } else if (us_since(stable_since) >= kStableMs * 1000) {
+      return {};
+    }
+    if (us_since(start) >= static_cast<int64_t>(kSettleTimeoutMs) * 1000) {
+      return {pg::kClusterUnavailable, "the cluster did not settle: " + v.health_line()};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kObserveIntervalMs));
+  }
+}
+
 void sleep_until_us(Clock::time_point epoch, int64_t us) {
   std::this_thread::sleep_until(epoch + std::chrono::microseconds(us));
 }
@@ -138,12 +167,7 @@ pg::Outcome run_trial(const DemoFlags& f, const std::string& dir, int trial, pg:
   if (f.shard >= state.shard_count) {
     return {pg::kClusterUsage, "--shard must be below " + std::to_string(state.shard_count)};
   }
-  pg::ClusterView settled;
-  if (!pg::wait_all_led(state, kSettleTimeoutMs, nullptr, &settled)) {
-    return {pg::kClusterUnavailable, "the cluster did not settle: " + settled.health_line()};
-  }
-  std::string target;
-  if (auto o = pick_target(state, f, &target); !o.ok()) return o;
+  if (auto o = settle(state); !o.ok()) return o;
 
   pg::WorkloadOptions wo;
   wo.endpoints = state.endpoints();
@@ -155,34 +179,40 @@ pg::Outcome run_trial(const DemoFlags& f, const std::string& dir, int trial, pg:
   const int64_t duration_us = static_cast<int64_t>(f.duration_s * 1e6);
   pg::DemoTimeline tl;
   tl.fault = f.fault;
-  tl.target_node = target;
   tl.target_shard = f.shard;
   pg::Workload workload(wo, epoch);
   EventRecorder recorder(state, epoch);
   workload.start();
   // A third of the run before the fault, a third under it, a third after.
   sleep_until_us(epoch, duration_us / 3);
+  std::string target;
+  pg::Outcome injected = pick_target(state, f, &target);
+  tl.target_node = target;
   tl.fault_us = us_since(epoch);
-  pg::Outcome injected = inject(dir, state, f.fault, target);
+  if (injected.ok()) injected = inject(dir, state, f.fault, target);
   std::fprintf(stderr, "%.2fs: %s %s%s\n", tl.fault_us / 1e6, f.fault.c_str(), target.c_str(),
                injected.ok() ? "" : (" failed: " + injected.message).c_str());
   sleep_until_us(epoch, 2 * duration_us / 3);
   tl.heal_us = us_since(epoch);
-  pg::Outcome healed = heal(dir, f.fault, target);
+  pg::Outcome healed = target.empty() ? pg::Outcome{} : heal(dir, f.fault, target);
   std::fprintf(stderr, "%.2fs: healed%s\n", us_since(epoch) / 1e6,
                healed.ok() ? "" : (": " + healed.message).c_str());
   sleep_until_us(epoch, duration_us);
   workload.stop();
   tl.end_us = us_since(epoch);
+  recorder.stop();
   if (f.check) {
     pg::ClusterView v;
     pg::wait_all_led(state, kSettleTimeoutMs, nullptr, &v);
     workload.read_back(kReadBackTimeoutMs);
   }
-  recorder.stop();
   if (!injected.ok()) return injected;
-  *report = pg::make_report(tl, workload.history(), state.shard_count,
-                            static_cast<uint64_t>(f.clients), recorder.events(), f.check);
+  const auto history = workload.history();
+  std::fprintf(stderr, "checking %zu operations for linearizability...\n", history.size());
+  const auto check_start = Clock::now();
+  *report = pg::make_report(tl, history, state.shard_count, static_cast<uint64_t>(f.clients),
+                            recorder.events(), f.check);
+  std::fprintf(stderr, "checked in %.1f s\n", us_since(check_start) / 1e6);
   if (!healed.ok()) return healed;
   return {};
 }

@@ -78,10 +78,12 @@ std::string render_status_json(const ClusterView& view) {
 std::string connect_hint(const ClusterView& view, const std::string& dir_flag) {
   std::string endpoints;
   for (const auto& n : view.nodes) endpoints += (endpoints.empty() ? "" : ",") + n.address;
-  return "Connect: mq repl  (finds this cluster itself; or --endpoints " + endpoints + ")\n" +
-         "Try:     mq set user123 greeting hello; mq cluster kill leader" + dir_flag +
-         "; mq cluster watch" + dir_flag + "\n" + "Stop:    mq cluster down" + dir_flag +
-         "  (--purge also deletes its data)\n";
+  // Client commands find the default cluster by themselves; any other is
+  // named by its endpoints.
+  const std::string client_flags = dir_flag.empty() ? "" : " --endpoints " + endpoints;
+  return "Connect: mq repl" + client_flags + "\n" + "Try:     mq set" + client_flags +
+         " user123 greeting hello; mq cluster kill leader" + dir_flag + "; mq cluster watch" + dir_flag +
+         "\n" + "Stop:    mq cluster down" + dir_flag + "  (--purge also deletes its data)\n";
 }
 
 }  // namespace mq::playground

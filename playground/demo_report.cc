@@ -180,7 +180,9 @@ std::string render_report_text(const DemoReport& r) {
   out += "leader changes:\n";
   if (r.leader_changes.empty()) out += "  none\n";
   for (const auto& e : r.leader_changes) {
-    out += "  " + ms_text(e.time_ms * 1000 - t.fault_us) + " ms after the fault: " + e.text + "\n";
+    const int64_t rel_us = e.time_ms * 1000 - t.fault_us;
+    out += "  " + ms_text(rel_us < 0 ? -rel_us : rel_us) + " ms " + (rel_us < 0 ? "before" : "after") +
+           " the fault: " + e.text + "\n";
   }
   auto counts = [](const char* what, const OpCounts& c) {
     return std::string("  ") + what + ": " + std::to_string(c.ok) + " ok, " + std::to_string(c.failed) +

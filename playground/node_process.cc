@@ -145,8 +145,24 @@ std::string spawn_node(const ClusterState& state, NodeRecord* node) {
     return std::string("cannot start node ") + node->id + ": " + e.what();
   }
   node->paused = false;
-  // Read right away: the child has exec'ed (Boost.Process waits for that).
+  // The start time survives exec, so it can be read at once.
   node->start_time_ticks = process_start_time_ticks(node->pid);
+  // With limit_handles, Boost.Process does not wait for the exec: until it
+  // happens the child still shows the launcher's command line.
+  constexpr int kExecWaitMs = 5000;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kExecWaitMs);
+  while (!is_our_node(node->pid, node->start_time_ticks, state.binary, node->id)) {
+    const char s = process_state(node->pid);
+    if (s == '\0' || s == 'Z' || s == 'X') {
+      reap_if_child(node->pid);
+      return "node " + node->id + " exited at once; see " + node->log_path;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return "node " + node->id + " did not start " + state.binary + " within " +
+             std::to_string(kExecWaitMs) + " ms";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return "";
 }
 
