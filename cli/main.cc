@@ -20,6 +20,8 @@ const std::vector<Subcommand>& subcommands() {
       {"del", "Delete a key", cmd_del},
       {"keys", "List a user's keys matching a glob", cmd_keys},
       {"status", "Show nodes and shards", cmd_status},
+      {"cluster", "Run a local cluster: up, status, kill, partition, watch, down, ...", cmd_cluster},
+      {"demo", "Failover demo on a local cluster, with a linearizability check", cmd_demo},
       {"bench", "Load-test a cluster (or etcd) and report ops/s and latency", cmd_bench},
       {"repl", "Interactive client (bare `mq` on a terminal starts it too)", cmd_repl},
       {"help", "Show this help, or a subcommand's: mq help set", cmd_help},
