@@ -175,6 +175,9 @@ pg::Outcome run_trial(const DemoFlags& f, const std::string& dir, int trial, pg:
   wo.timeout_ms = f.timeout_ms;
   wo.shard_count = state.shard_count;
   wo.seed = f.seed + static_cast<uint64_t>(trial);
+  wo.key_prefix = "demo" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
   const auto epoch = Clock::now();
   const int64_t duration_us = static_cast<int64_t>(f.duration_s * 1e6);
   pg::DemoTimeline tl;

@@ -74,7 +74,7 @@ void Workload::run(Thread* t) {
   uint64_t seq = 0;
   while (!stopping_.load(std::memory_order_relaxed)) {
     const std::string& user = users_[pick_user(rng)];
-    const std::string key = "k" + std::to_string(pick_key(rng));
+    const std::string key = options_.key_prefix + "-k" + std::to_string(pick_key(rng));
     RecordedOp r;
     r.shard = kv::shard_of(user, options_.shard_count);
     r.op.client = t->id;
@@ -116,7 +116,7 @@ void Workload::read_back(int timeout_ms) {
   const uint64_t reader = static_cast<uint64_t>(options_.clients);
   for (const auto& user : users_) {
     for (int k = 0; k < options_.keys_per_user; ++k) {
-      const std::string key = "k" + std::to_string(k);
+      const std::string key = options_.key_prefix + "-k" + std::to_string(k);
       RecordedOp r;
       r.shard = kv::shard_of(user, options_.shard_count);
       r.op.client = reader;

@@ -32,6 +32,9 @@ struct WorkloadOptions {
   int keys_per_user = 2;
   int write_percent = 75;    // the rest are linearizable gets
   uint64_t seed = 1;
+  // Prefixed to every key: each run starts from keys nobody wrote, which
+  // the checker's model (every key initially absent) requires.
+  std::string key_prefix = "demo";
 };
 
 struct RecordedOp {

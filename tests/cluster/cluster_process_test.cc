@@ -224,3 +224,22 @@ TEST_CASE("the failover demo loses no acknowledged write and stays linearizable"
   json s = c.status_until([](const json& x) { return x["health"] == "healthy"; });
   CHECK(s["health"] == "healthy");
 }
+
+TEST_CASE("a second demo on the same cluster starts from fresh keys", "[cluster][process][demo]") {
+  TestCluster c(3, 4);
+  REQUIRE(c.cluster("up", {"--shards", "4", "--base-port", std::to_string(c.base_port())}).exit_code == 0);
+  for (const char* fault : {"partition", "pause"}) {
+    auto d = mq::test::mq({"demo", "failover", "--dir", c.dir(), "--fault", fault, "--duration", "2",
+                           "--clients", "4", "--check", "-o", "json"},
+                          90'000);
+    INFO(fault);
+    INFO(d.err);
+    REQUIRE(d.exit_code == 0);
+    json r = d.json();
+    CHECK(r["linearizable"] == "yes");
+    CHECK(r["lost_writes"] == 0);
+    CHECK(r["fault"]["kind"] == fault);
+  }
+  json s = c.status_until([](const json& x) { return x["health"] == "healthy"; });
+  CHECK(s["health"] == "healthy");
+}
