@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -51,6 +52,16 @@ bool stale_shows(NodeRpc& rpc, const std::string& user, const std::string& key, 
     if (Clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// Bytes of WAL segments in a data dir (layout in node/storage/storage.h).
+uintmax_t wal_bytes(const std::string& data_dir) {
+  uintmax_t total = 0;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(data_dir + "/wal", ec)) {
+    if (f.is_regular_file()) total += f.file_size();
+  }
+  return total;
 }
 
 // The commit index of every shard as its leader reports it.
@@ -172,6 +183,15 @@ TEST_CASE("a node behind a compacted log catches up by snapshot", "[replication]
     if (r.ok && r.found && r.value == "value" + std::to_string(k)) ++found;
   }
   CHECK(found == kKeys);
+
+  // Proof of the path taken: caught up by log replay, the node's WAL would
+  // hold all 2400 entries as the leader's does; by InstallSnapshot it holds
+  // a small tail, and the state arrives as a snapshot file.
+  const uintmax_t leader_wal = wal_bytes(cluster.data_dir(leader));
+  const uintmax_t caught_up_wal = wal_bytes(cluster.data_dir(stopped));
+  INFO("WAL bytes: leader " << leader_wal << ", caught-up node " << caught_up_wal);
+  CHECK(caught_up_wal * 2 < leader_wal);
+  CHECK_FALSE(std::filesystem::is_empty(cluster.data_dir(stopped) + "/snap"));
 }
 
 }  // namespace
