@@ -19,6 +19,7 @@ endpoints=127.0.0.1:7201,127.0.0.1:7202,127.0.0.1:7203,127.0.0.1:7204,127.0.0.1:
 "$mq" cluster status "${c[@]}" | tail -n 1 || true  # unavailable: shards on n2 and n3 lose quorum
 "$mq" cluster start n2 "${c[@]}"
 "$mq" cluster start n3 "${c[@]}"
+sleep 1  # the restarted nodes rejoin their shards
 "$mq" cluster status "${c[@]}" | tail -n 1
 
 "$mq" cluster partition n1,n2 n3,n4,n5 "${c[@]}"

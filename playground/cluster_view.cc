@@ -62,6 +62,41 @@ size_t largest_connected(const ClusterState& state, const std::vector<std::strin
   return best;
 }
 
+// "partitioned n1,n2 | n3" (groups of running nodes that cannot talk to
+// each other), or the cut links when every node is still reachable some
+// way; "" when no fault is injected.
+std::string describe_partition(const ClusterState& state, const std::vector<std::string>& up) {
+  bool any = false;
+  for (const auto& n : state.nodes) any |= !n.faults.empty();
+  if (!any) return "";
+  std::vector<std::string> groups;
+  std::set<std::string> seen;
+  for (const auto& start : up) {
+    if (seen.count(start)) continue;
+    std::vector<std::string> group, stack = {start};
+    seen.insert(start);
+    while (!stack.empty()) {
+      const std::string a = stack.back();
+      stack.pop_back();
+      group.push_back(a);
+      for (const auto& b : up) {
+        if (!seen.count(b) && link_ok(state, a, b)) {
+          seen.insert(b);
+          stack.push_back(b);
+        }
+      }
+    }
+    std::sort(group.begin(), group.end());
+    groups.push_back(join(group, ","));
+  }
+  if (groups.size() > 1) return "partitioned " + join(groups, " | ");
+  std::vector<std::string> cuts;
+  for (const auto& n : state.nodes) {
+    for (const auto& to : n.faults.drop_to) cuts.push_back(n.id + "->" + to);
+  }
+  return "links cut: " + join(cuts);
+}
+
 }  // namespace
 
 bool link_ok(const ClusterState& state, const std::string& a, const std::string& b) {
@@ -160,9 +195,9 @@ ClusterView build_view(const ClusterState& state, const std::vector<Liveness>& l
     else if (sv.leader.empty()) leaderless.push_back(std::to_string(sv.id));
   }
   for (const auto& n : view.nodes) {
-    const std::string w = n.state_word();
-    if (w != "up") troubled.push_back(n.id + " " + w);
+    if (n.liveness != Liveness::kUp) troubled.push_back(n.id + " " + liveness_name(n.liveness));
   }
+  if (std::string cut = describe_partition(state, up_ids); !cut.empty()) troubled.push_back(cut);
   std::vector<std::string> reasons;
   if (!no_quorum.empty()) {
     view.health = Health::kUnavailable;

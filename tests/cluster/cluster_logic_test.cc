@@ -139,6 +139,10 @@ TEST_CASE("a one-way cut breaks the link for health purposes", "[cluster][faults
   CHECK(s.find("n2")->faults.drop_to.empty());
   CHECK_FALSE(link_ok(s, "n1", "n2"));
   CHECK(link_ok(s, "n1", "n3"));
+  std::vector<std::optional<ClusterStatus>> answers = {answer(s, "n1", "n1", 2), answer(s, "n2", "n1", 2),
+                                                      answer(s, "n3", "n1", 2)};
+  ClusterView v = build_view(s, std::vector<Liveness>(3, Liveness::kUp), answers);
+  CHECK(v.health_reason == "links cut: n1->n2");
 }
 
 TEST_CASE("health: healthy, degraded naming the down node, unavailable naming shards", "[cluster][health]") {
@@ -176,6 +180,7 @@ TEST_CASE("health: a partitioned minority leader is not the shard's leader", "[c
   CHECK(v.shards[0].term == 3);
   CHECK(v.shards[0].quorum);
   CHECK(v.health == Health::kDegraded);
+  CHECK(v.health_reason == "partitioned n1 | n2,n3");
   CHECK(v.nodes[0].state_word() == "partitioned");
 }
 
