@@ -141,6 +141,11 @@ TEST_CASE("kill the leader, fail over, restart on the same port", "[cluster][pro
 TEST_CASE("pause and resume a node", "[cluster][process]") {
   TestCluster c(3, 4);
   REQUIRE(c.cluster("up", {"--shards", "4", "--base-port", std::to_string(c.base_port())}).exit_code == 0);
+  auto logs = c.cluster("logs", {"n3", "-n", "0"});
+  REQUIRE(logs.exit_code == 0);
+  CHECK(logs.out.find("serving on 127.0.0.1:" + std::to_string(c.base_port() + 2)) != std::string::npos);
+  CHECK(c.cluster("logs", {"n9"}).exit_code == 1);
+
   REQUIRE(c.cluster("pause", {"n3"}).exit_code == 0);
   json s = c.status();
   CHECK(node_state(s, "n3") == "paused");
