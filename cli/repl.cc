@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/kv_command.h"
@@ -121,8 +122,8 @@ ReplStep repl_execute(Client& client, const std::string& line, Format format,
   const std::string& verb = (*words)[0];
   if (verb == "quit" || verb == "exit") return {"", true};
   if (verb == "help") {
-    // kHelpOneLine holds no quote or backslash, so it is a valid JSON string as is.
-    if (format == Format::kJson) return {std::string("{\"help\":\"") + kHelpOneLine + "\"}\n"};
+    // Serialized, not pasted: the help text may hold quotes or backslashes.
+    if (format == Format::kJson) return {nlohmann::json{{"help", kHelpOneLine}}.dump() + "\n"};
     return {one_line ? std::string(kHelpOneLine) + "\n" : kHelp};
   }
   if (verb == "status") {

@@ -109,6 +109,7 @@ bool NodeProcess::wait_ready(int timeout_ms) {
 
 std::optional<int> NodeProcess::stop(int timeout_ms) {
   process_->signal(SIGTERM);
+  process_->signal(SIGCONT);  // a node a test paused must still see the SIGTERM
   return process_->wait(timeout_ms);
 }
 

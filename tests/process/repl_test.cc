@@ -3,6 +3,7 @@
 // comes back.
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -169,4 +170,41 @@ TEST_CASE("a REPL coprocess survives the node restarting", "[process][repl]") {
   repl.close_stdin();
   CHECK(repl.wait(kLineTimeoutMs) == std::optional<int>(0));
   CHECK(repl.stdout_text().empty());  // nothing beyond one line per command
+}
+
+TEST_CASE("a write to a node that stops answering is reported as unknown", "[process][repl]") {
+  TempDir dir;
+  NodeProcess node(dir / "n1", free_loopback_port());
+  REQUIRE(node.wait_ready());
+
+  // The REPL keeps its connection, so the next request is sent before the
+  // silence is noticed: exactly the case where the outcome cannot be known.
+  Subprocess repl({{mq_binary(), "repl", "-o", "json", "--endpoints", node.endpoint(), "--timeout",
+                    "700"},
+                   {},
+                   /*pipe_stdin=*/true,
+                   ""});
+  auto ask = [&](const std::string& command) {
+    REQUIRE(repl.write_stdin(command + "\n", kLineTimeoutMs));
+    const auto line = repl.read_line(kLineTimeoutMs);
+    INFO("command: " << command << "\nREPL stderr: " << repl.stderr_text());
+    REQUIRE(line);
+    return json::parse(*line);
+  };
+  CHECK(ask("set u k before")["key"] == "k");
+
+  node.process().signal(SIGSTOP);
+  const json unknown = ask("set u k during");
+  node.process().signal(SIGCONT);
+  CHECK(unknown["error"]["code"] == "unknown_outcome");
+  CHECK_THAT(unknown["error"]["message"].get<std::string>(), Contains("may or may not"));
+
+  // Once the node answers again the value is one of the two, never garbage.
+  const json after = ask("get u k");
+  REQUIRE(after["found"] == true);
+  const std::string value = after["value"];
+  CHECK((value == "before" || value == "during"));
+
+  repl.close_stdin();
+  CHECK(repl.wait(kLineTimeoutMs) == std::optional<int>(0));
 }
