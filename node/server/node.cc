@@ -139,6 +139,7 @@ int run_node(const NodeConfig& config) {
   options.election_ticks = config.election_ticks;
   options.heartbeat_ticks = config.heartbeat_ticks;
   options.snapshot_every_entries = config.snapshot_every_entries;
+  options.value_bytes_max = config.value_bytes_max;
   int exit_code = kNodeExitCannotStart;
   std::unique_ptr<RaftBackend> backend = RaftBackend::open(options, &error, &exit_code);
   if (!backend) {

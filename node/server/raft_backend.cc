@@ -35,6 +35,8 @@ constexpr int kRebalanceEveryTicks = 50;
 constexpr uint64_t kRebalanceStableTicks = 200;
 constexpr uint64_t kEagerCampaignTicks = 100;
 constexpr int64_t kPeerAliveWindowMs = 1000;
+// Below the node's gRPC receive limit (the value ceiling plus overhead).
+constexpr size_t kPeerBatchBytesMax = 16 << 20;
 
 grpc::Status unavailable(const std::string& message) {
   return {grpc::StatusCode::UNAVAILABLE, message};
@@ -332,6 +334,8 @@ struct RaftBackend::Impl {
     }
     for (auto& [g, rd] : readies) {
       if (rd.snapshot) {
+        log_info("shard " + std::to_string(g->shard) + ": installed a snapshot at index " +
+                 std::to_string(rd.snapshot->meta.index) + " from the leader");
         g->log.apply_snapshot(*rd.snapshot);
         check_storage(disk->compact(g->shard, rd.snapshot->meta.index));
       }
@@ -339,16 +343,25 @@ struct RaftBackend::Impl {
       if (!rd.entries.empty()) g->log.append(rd.entries);
     }
 
-    // 2. Send, coalesced: one batch per destination for all groups.
-    std::map<raft::NodeId, peer::PeerBatch> out;
+    // 2. Send, coalesced: one batch per destination for all groups, split
+    //    only when it would outgrow what a peer accepts in one message.
+    std::map<raft::NodeId, std::pair<peer::PeerBatch, size_t>> out;
     for (auto& [g, rd] : readies) {
       for (const raft::Message& m : rd.messages) {
-        auto* gm = out[m.to].add_messages();
+        auto& [batch, bytes] = out[m.to];
+        std::string encoded = raft::encode(m);
+        if (bytes > 0 && bytes + encoded.size() > kPeerBatchBytesMax) {
+          transport->send(m.to, std::move(batch));
+          batch = peer::PeerBatch();
+          bytes = 0;
+        }
+        bytes += encoded.size();
+        auto* gm = batch.add_messages();
         gm->set_shard(g->shard);
-        gm->set_message(raft::encode(m));
+        gm->set_message(std::move(encoded));
       }
     }
-    for (auto& [to, b] : out) transport->send(to, std::move(b));
+    for (auto& [to, b] : out) transport->send(to, std::move(b.first));
 
     // 3. Apply, then answer reads whose index is applied.
     for (auto& [g, rd] : readies) {
@@ -660,6 +673,12 @@ std::unique_ptr<RaftBackend> RaftBackend::open(const RaftBackendOptions& options
     c.election_tick = options.election_ticks;
     c.heartbeat_tick = options.heartbeat_ticks;
     c.applied = applied;
+    // One entry must always fit in one Raft message: a command carries the
+    // value plus the user, the key and a few bytes of framing.
+    constexpr uint64_t kCommandOverheadBytes = 4096;
+    c.max_size_per_msg_bytes =
+        std::max<uint64_t>(c.max_size_per_msg_bytes, options.value_bytes_max + kCommandOverheadBytes);
+    c.max_uncommitted_bytes = std::max<uint64_t>(c.max_uncommitted_bytes, 4 * c.max_size_per_msg_bytes);
     c.random_seed = seed_base ^ (static_cast<uint64_t>(shard) * 0x9E3779B97F4A7C15ULL);
     if (auto e = c.validate(); !e.empty()) {
       *error = "raft configuration: " + e;

@@ -46,6 +46,7 @@ struct RaftBackendOptions {
   int heartbeat_ticks = 2;
   uint64_t snapshot_every_entries = 20000;  // applied entries between snapshots
   uint64_t log_tail_entries = 2000;          // kept after a snapshot for slow followers
+  size_t value_bytes_max = 1 << 20;          // the largest value a command may carry
 };
 
 class RaftBackend final : public KvBackend {
