@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "mq/v1/cluster.grpc.pb.h"
@@ -109,30 +110,53 @@ struct Client::Impl {
   template <typename Send>
   Error invoke(bool is_write, const std::string* user, Send&& send) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
-    // A known leader, then leader hints, override the endpoint list.
+    // Where to send: a leader hint (or the cached leader) when there is one,
+    // else the endpoint list in order. Endpoints that refused a connection
+    // during this request are skipped; a hint naming one of them means the
+    // leader is gone and a new one is not yet elected, so the request waits
+    // briefly and asks again instead of giving up.
     std::string target = cached_leader(user);
-    int hops = 0, no_leader_retries = 0;
-    size_t refused = 0;
-    std::string last_refusal;
+    std::set<std::string> unreachable;
+    int hops = 0, waits = 0;
+    auto forget = [&](const std::string& endpoint) {
+      channels.erase(endpoint);
+      for (auto it = leaders.begin(); it != leaders.end();) {
+        it = it->second == endpoint ? leaders.erase(it) : std::next(it);
+      }
+    };
+    auto next_endpoint = [&]() -> bool {
+      for (size_t i = 0; i < options.endpoints.size(); ++i) {
+        if (!unreachable.count(options.endpoints[current])) return true;
+        current = (current + 1) % options.endpoints.size();
+      }
+      return false;
+    };
+    auto wait_for_leader = [&]() -> bool {
+      if (++waits > kNoLeaderRetriesMax || Clock::now() + kNoLeaderBackoff >= deadline) return false;
+      std::this_thread::sleep_for(kNoLeaderBackoff);
+      target.clear();
+      return true;
+    };
     while (true) {
+      if (target.empty() && !next_endpoint()) {
+        connected = false;
+        return {ErrorKind::kUnavailable,
+                "cannot reach the cluster: no answer from " + join_endpoints(unreachable)};
+      }
       const std::string endpoint = target.empty() ? options.endpoints[current] : target;
       auto ch = channel(endpoint);
       const auto dial_deadline =
           std::min(deadline, Clock::now() + std::chrono::milliseconds(options.dial_timeout_ms));
       if (!connect(*ch, dial_deadline)) {
         // Never sent: safe to try elsewhere, for writes too.
-        channels.erase(endpoint);
-        for (auto it = leaders.begin(); it != leaders.end();) {
-          it = it->second == endpoint ? leaders.erase(it) : std::next(it);
-        }
-        last_refusal = endpoint;
+        forget(endpoint);
+        unreachable.insert(endpoint);
         target.clear();
-        if (++refused >= options.endpoints.size() || Clock::now() >= deadline) {
+        if (Clock::now() >= deadline) {
           connected = false;
-          return {ErrorKind::kUnavailable,
-                  "cannot reach the cluster: no answer from " + join_endpoints(refused, endpoint)};
+          return {ErrorKind::kUnavailable, "cannot reach the cluster: no answer from " +
+                                               join_endpoints(unreachable)};
         }
-        current = (current + 1) % options.endpoints.size();
         continue;
       }
       grpc::ClientContext ctx;
@@ -144,10 +168,12 @@ struct Client::Impl {
         case grpc::StatusCode::INVALID_ARGUMENT:
         case grpc::StatusCode::OUT_OF_RANGE:
           return {ErrorKind::kInvalid, s.error_message()};
-        case grpc::StatusCode::RESOURCE_EXHAUSTED:
-          return {ErrorKind::kUnavailable, s.error_message()};
         case grpc::StatusCode::NOT_FOUND:
           return {ErrorKind::kNotFound, s.error_message()};
+        case grpc::StatusCode::RESOURCE_EXHAUSTED:
+          // Refused before proposing (the shard is overloaded): not applied.
+          if (!wait_for_leader()) return {ErrorKind::kUnavailable, s.error_message()};
+          continue;
         case grpc::StatusCode::FAILED_PRECONDITION: {
           v1::NotLeader hint;
           if (!hint.ParseFromString(s.error_details())) {
@@ -155,33 +181,27 @@ struct Client::Impl {
           }
           // Refused by a non-leader: the request did not happen, so it is
           // safe to send again, to the leader when one is known.
-          if (!hint.leader_address().empty() && hops < kLeaderHopsMax) {
+          const std::string& to = hint.leader_address();
+          if (!to.empty() && !unreachable.count(to) && to != endpoint && hops < kLeaderHopsMax) {
             ++hops;
-            if (!hint.leader().empty()) leaders[hint.shard()] = hint.leader_address();
+            if (!hint.leader().empty()) leaders[hint.shard()] = to;
             if (options.verbose) {
               std::fprintf(stderr, "mq: shard %u is led by %s at %s; following\n", hint.shard(),
-                           hint.leader().c_str(), hint.leader_address().c_str());
+                           hint.leader().empty() ? "?" : hint.leader().c_str(), to.c_str());
             }
-            target = hint.leader_address();
+            target = to;
             continue;
           }
-          if (++no_leader_retries > kNoLeaderRetriesMax || Clock::now() + kNoLeaderBackoff >= deadline) {
-            return {ErrorKind::kUnavailable, s.error_message()};
-          }
-          std::this_thread::sleep_for(kNoLeaderBackoff);
           leaders.erase(hint.shard());
-          target.clear();
+          hops = 0;
+          if (!wait_for_leader()) return {ErrorKind::kUnavailable, s.error_message()};
           continue;
         }
         case grpc::StatusCode::ABORTED:
           // The node took the request but lost leadership before it
           // committed: a write may still commit under the next leader.
           if (is_write) return {ErrorKind::kUnknownOutcome, s.error_message()};
-          target.clear();
-          if (Clock::now() + kNoLeaderBackoff >= deadline) {
-            return {ErrorKind::kUnavailable, s.error_message()};
-          }
-          std::this_thread::sleep_for(kNoLeaderBackoff);
+          if (!wait_for_leader()) return {ErrorKind::kUnavailable, s.error_message()};
           continue;
         case grpc::StatusCode::DEADLINE_EXCEEDED:
           return {ErrorKind::kUnknownOutcome,
@@ -189,21 +209,14 @@ struct Client::Impl {
                                  " ms; the write may or may not have been applied"
                            : "timed out after " + std::to_string(options.timeout_ms) + " ms"};
         case grpc::StatusCode::UNAVAILABLE:
-          channels.erase(endpoint);
-          for (auto it = leaders.begin(); it != leaders.end();) {
-            it = it->second == endpoint ? leaders.erase(it) : std::next(it);
-          }
+          forget(endpoint);
           if (is_write) {
             return {ErrorKind::kUnknownOutcome,
                     "connection to " + endpoint + " lost after sending (" + s.error_message() +
                         "); the write may or may not have been applied"};
           }
+          unreachable.insert(endpoint);
           target.clear();
-          if (++refused >= options.endpoints.size() || Clock::now() >= deadline) {
-            connected = false;
-            return {ErrorKind::kUnavailable, "lost connection to " + endpoint + ": " + s.error_message()};
-          }
-          current = (current + 1) % options.endpoints.size();
           continue;
         default:
           return {ErrorKind::kInternal, s.error_message()};
@@ -211,12 +224,9 @@ struct Client::Impl {
     }
   }
 
-  std::string join_endpoints(size_t tried, const std::string& last) const {
-    if (options.endpoints.size() <= 1 || tried <= 1) return last;
+  static std::string join_endpoints(const std::set<std::string>& endpoints) {
     std::string out;
-    for (size_t i = 0; i < options.endpoints.size(); ++i) {
-      out += (i ? ", " : "") + options.endpoints[i];
-    }
+    for (const auto& e : endpoints) out += (out.empty() ? "" : ", ") + e;
     return out;
   }
 };
