@@ -21,7 +21,8 @@ struct ClientFlags {
 
 void add_client_flags(CLI::App& app, ClientFlags& flags, bool with_consistency);
 
-// The endpoint list when none is given: MQ_ENDPOINTS, else 127.0.0.1:7001.
+// The endpoint list when none is given (MQ_ENDPOINTS is read by the flag
+// itself): the running local cluster's nodes, else 127.0.0.1:7001.
 std::vector<std::string> default_endpoints();
 
 struct ResolvedClient {
