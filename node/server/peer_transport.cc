@@ -15,6 +15,8 @@ constexpr size_t kQueueBatchesMax = 4096;
 constexpr auto kReconnectBackoffMin = std::chrono::milliseconds(20);
 constexpr auto kReconnectBackoffMax = std::chrono::milliseconds(500);
 constexpr int kPeerMessageBytesMax = 256 << 20;
+// Merged batches stay well below the receiving node's message limit.
+constexpr size_t kMergedBatchBytesMax = 16 << 20;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -155,8 +157,19 @@ void PeerTransport::run_link(Link* link) {
         std::unique_lock lock(link->mutex);
         link->wake.wait_for(lock, std::chrono::milliseconds(200),
                             [&] { return stopping_ || !link->queue.empty(); });
+        // Batches queued while the previous write was in flight travel as
+        // one: one stream write, one wake-up of the peer's loop.
+        size_t merged_bytes = 0;
         while (!link->queue.empty()) {
-          out.push_back(std::move(link->queue.front()));
+          peer::PeerBatch& next = link->queue.front();
+          const size_t bytes = next.ByteSizeLong();
+          if (out.empty() || merged_bytes + bytes > kMergedBatchBytesMax) {
+            out.push_back(std::move(next));
+            merged_bytes = bytes;
+          } else {
+            for (auto& m : *next.mutable_messages()) out.back().add_messages()->Swap(&m);
+            merged_bytes += bytes;
+          }
           link->queue.pop_front();
         }
       }
