@@ -1,5 +1,7 @@
 #include "cli/bench_connections.h"
 
+#include "cli/channel_connect.h"
+
 #include <chrono>
 
 namespace mq::cli {
@@ -55,13 +57,7 @@ bool BenchConnections::probe(int address) {
   auto& channel = *entries_[address]->channels[0];
   const auto deadline =
       std::chrono::system_clock::now() + std::chrono::milliseconds(dial_timeout_ms_);
-  auto state = channel.GetState(true);
-  while (state != GRPC_CHANNEL_READY) {
-    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) return false;
-    if (!channel.WaitForStateChange(state, deadline)) return false;
-    state = channel.GetState(true);
-  }
-  return true;
+  return connect_channel(channel, deadline);
 }
 
 }  // namespace mq::cli

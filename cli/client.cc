@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "cli/channel_connect.h"
 #include "mq/v1/cluster.grpc.pb.h"
 #include "mq/v1/kv.grpc.pb.h"
 #include "node/kv/shard_hash.h"
@@ -29,18 +30,6 @@ Header to_header(const v1::ResponseHeader& h) {
 
 v1::Consistency to_proto(Consistency c) {
   return c == Consistency::kStale ? v1::STALE : v1::LINEARIZABLE;
-}
-
-// Connects (or confirms a connection) without waiting out the deadline when
-// the endpoint refuses: TRANSIENT_FAILURE ends the wait at once.
-bool connect(grpc::Channel& channel, Clock::time_point deadline) {
-  auto state = channel.GetState(true);
-  while (state != GRPC_CHANNEL_READY) {
-    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) return false;
-    if (!channel.WaitForStateChange(state, deadline)) return false;
-    state = channel.GetState(true);
-  }
-  return true;
 }
 
 }  // namespace
@@ -147,7 +136,7 @@ struct Client::Impl {
       auto ch = channel(endpoint);
       const auto dial_deadline =
           std::min(deadline, Clock::now() + std::chrono::milliseconds(options.dial_timeout_ms));
-      if (!connect(*ch, dial_deadline)) {
+      if (!connect_channel(*ch, dial_deadline)) {
         // Never sent: safe to try elsewhere, for writes too.
         forget(endpoint);
         unreachable.insert(endpoint);
