@@ -17,6 +17,7 @@
 
 #include "mq/v1/kv.grpc.pb.h"
 #include "node/kv/shard_hash.h"
+#include "node/server/lock_order_checks.h"
 
 namespace {
 
@@ -130,6 +131,7 @@ class NullKv final : public mq::v1::KV::CallbackService {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mq::server::disable_lock_order_checks();
   std::string listen = "127.0.0.1:7400";
   CLI::App app{"A trivial in-memory server of mq's KV API (no Raft, no disk): the ceiling "
                "that `mq bench` results are compared with.",

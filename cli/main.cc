@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/suggest.h"
+#include "node/server/lock_order_checks.h"
 
 namespace mq::cli {
 
@@ -99,6 +100,7 @@ int cmd_help(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace mq::cli;
+  mq::server::disable_lock_order_checks();
   if (argc < 2) {
     if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
       std::string name = "mq repl";
