@@ -43,6 +43,10 @@ int cmd_node(int argc, char** argv) {
   app.add_option("--snapshot-entries", config.snapshot_every_entries,
                  "Applied entries between snapshots of a shard (default 20000)")
       ->envname("MQ_SNAPSHOT_ENTRIES");
+  app.add_option("--read-lease", config.read_lease,
+                 "on (default): a leader answers linearizable reads from its applied state while "
+                 "its lease holds, renewed by heartbeat rounds; off: every read takes a round")
+      ->envname("MQ_READ_LEASE");
   app.set_config("--config", "", "Read these flags from a TOML file (key = value per flag)");
   app.add_option("--max-value-bytes", config.value_bytes_max,
                  "Largest value accepted, in bytes (default 1048576 = 1 MiB)")

@@ -73,6 +73,9 @@ class RawNode {
   void advance(const Ready& rd);
 
   Status status() const { return raft_.status(); }
+  // Cheap views of what status() copies, for checks on every request.
+  Role role() const { return raft_.role(); }
+  uint64_t term() const { return raft_.term(); }
   // Voters and learners as of the applied index, for snapshots.
   std::vector<NodeId> voters() const;
   std::vector<NodeId> learners() const;

@@ -89,6 +89,9 @@ std::string validate_node_config(const NodeConfig& c) {
     return "--election-ticks must exceed --heartbeat-ticks (>= 1)";
   }
   if (c.snapshot_every_entries < 100) return "--snapshot-entries must be at least 100";
+  if (c.read_lease != "on" && c.read_lease != "off") {
+    return "--read-lease must be on or off, not '" + c.read_lease + "'";
+  }
   std::string note;
   if (!make_topology(c.peers, c.id, c.listen, c.shard_count, c.replication, &error, &note)) {
     return error;
@@ -139,6 +142,7 @@ int run_node(const NodeConfig& config) {
   options.election_ticks = config.election_ticks;
   options.heartbeat_ticks = config.heartbeat_ticks;
   options.snapshot_every_entries = config.snapshot_every_entries;
+  options.read_lease = config.read_lease == "on";
   options.value_bytes_max = config.value_bytes_max;
   int exit_code = kNodeExitCannotStart;
   std::unique_ptr<RaftBackend> backend = RaftBackend::open(options, &error, &exit_code);

@@ -33,6 +33,7 @@ struct NodeConfig {
   int election_ticks = 20;
   int heartbeat_ticks = 2;
   uint64_t snapshot_every_entries = 20000;
+  std::string read_lease = "on";  // on: leader leases answer linearizable reads; off: a round each
 };
 
 // Validates the configuration; "" when valid, else a one-line reason.

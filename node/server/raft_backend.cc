@@ -19,6 +19,7 @@
 #include "node/server/log.h"
 #include "node/server/node.h"
 #include "node/server/peer_transport.h"
+#include "node/server/read_lease.h"
 #include "node/storage/storage.h"
 
 namespace mq::server {
@@ -67,7 +68,16 @@ struct RaftBackend::Impl {
     std::function<void(const kv::ApplyResult&, const grpc::Status&)> done;
   };
 
+  // One ReadIndex round: the reads waiting for it (none for a round that
+  // only renews the lease), and when and in which term it was issued.
+  struct ReadRound {
+    std::vector<ReadFn> reads;
+    Clock::time_point issued;
+    uint64_t term = 0;
+  };
+
   struct Group {
+    explicit Group(Clock::duration lease_length) : lease(lease_length) {}
     uint32_t shard = 0;
     raft::MemoryStorage log;
     std::unique_ptr<raft::RawNode> node;
@@ -82,7 +92,9 @@ struct RaftBackend::Impl {
     std::vector<std::string> writes_to_issue;  // envelopes, proposed after the inbox drains
     std::vector<uint64_t> write_ids_to_issue;
     std::vector<ReadFn> reads_to_issue;
-    std::unordered_map<std::string, std::vector<ReadFn>> reads_in_flight;
+    std::unordered_map<std::string, ReadRound> reads_in_flight;
+    ReadLease lease;
+    bool lease_renewal_in_flight = false;
     std::deque<std::pair<uint64_t, std::vector<ReadFn>>> reads_ready;  // by read index
   };
 
@@ -92,6 +104,10 @@ struct RaftBackend::Impl {
   std::vector<std::unique_ptr<Group>> groups;  // indexed by shard; null when not hosted
   std::unique_ptr<PeerTransport> transport;
   const Clock::time_point started = Clock::now();
+  // A node restarted from its data dir remembers no follower lease it may
+  // have granted before the restart, so for one election timeout it neither
+  // votes nor campaigns (see read_lease.h); a leader's transfer still goes.
+  Clock::time_point votes_quiet_until{};
 
   std::mutex inbox_mutex;
   std::condition_variable inbox_wake;
@@ -230,21 +246,37 @@ struct RaftBackend::Impl {
       serve(not_leader(shard, g));
       return;
     }
+    // The core's own role and term, not the loop's copy from the last
+    // Ready: a message stepped earlier in this iteration may have ended the
+    // leadership.
+    if (auto index = g->lease.read_index(g->term, Clock::now());
+        index && *index <= g->sm.applied_index() && g->node->role() == raft::Role::kLeader &&
+        g->node->term() == g->term) {
+      serve(grpc::Status::OK);
+      return;
+    }
     g->reads_to_issue.push_back(std::move(serve));
   }
 
-  // One ReadIndex round per group for all reads that arrived together.
+  // One ReadIndex round per group for all reads that arrived together, and
+  // one for a lease past half its life, so a steady read load never waits
+  // for a round.
   void issue_reads() {
+    const Clock::time_point now = Clock::now();
     for (auto& gp : groups) {
-      if (!gp || gp->reads_to_issue.empty()) continue;
+      if (!gp) continue;
       Group& g = *gp;
+      const bool renew = g.reads_to_issue.empty() && !g.lease_renewal_in_flight &&
+                         g.role == raft::Role::kLeader && g.lease.wants_renewal(g.term, now);
+      if (g.reads_to_issue.empty() && !renew) continue;
       std::string context = std::to_string(next_read_context++);
       const raft::ProposeError e = g.node->read_index(context);
       if (e != raft::ProposeError::kOk) {
         const grpc::Status s = propose_error(e, g);
         for (auto& r : g.reads_to_issue) r(s);
       } else {
-        g.reads_in_flight.emplace(std::move(context), std::move(g.reads_to_issue));
+        if (renew) g.lease_renewal_in_flight = true;
+        g.reads_in_flight.emplace(std::move(context), ReadRound{std::move(g.reads_to_issue), now, g.term});
       }
       g.reads_to_issue.clear();
     }
@@ -370,7 +402,10 @@ struct RaftBackend::Impl {
       for (raft::ReadState& rs : rd.read_states) {
         auto it = g->reads_in_flight.find(rs.context);
         if (it == g->reads_in_flight.end()) continue;
-        g->reads_ready.emplace_back(rs.index, std::move(it->second));
+        ReadRound& round = it->second;
+        if (options.read_lease) g->lease.confirmed(round.term, round.issued, rs.index);
+        if (round.reads.empty()) g->lease_renewal_in_flight = false;
+        g->reads_ready.emplace_back(rs.index, std::move(round.reads));
         g->reads_in_flight.erase(it);
       }
       serve_ready_reads(*g);
@@ -465,8 +500,10 @@ struct RaftBackend::Impl {
     for (auto& r : to_issue) r(retry);
     auto in_flight = std::move(g.reads_in_flight);
     g.reads_in_flight.clear();
-    for (auto& [ctx, reads] : in_flight) {
-      for (auto& r : reads) r(retry);
+    g.lease_renewal_in_flight = false;
+    g.lease.reset();
+    for (auto& [ctx, round] : in_flight) {
+      for (auto& r : round.reads) r(retry);
     }
     // reads_ready stay: their index was confirmed while this node led, so
     // serving them once applied is still linearizable.
@@ -491,8 +528,8 @@ struct RaftBackend::Impl {
       Group& g = *gp;
       for (auto& [id, w] : g.writes) w.done({}, unknown);
       g.writes.clear();
-      for (auto& [ctx, reads] : g.reads_in_flight) {
-        for (auto& r : reads) r(retry);
+      for (auto& [ctx, round] : g.reads_in_flight) {
+        for (auto& r : round.reads) r(retry);
       }
       g.reads_in_flight.clear();
       for (auto& [index, reads] : g.reads_ready) {
@@ -506,6 +543,7 @@ struct RaftBackend::Impl {
   // stood; standing again where it is the preferred leader and no leader is
   // known gets a fresh cluster fully led sooner than election timeouts.
   void campaign_where_preferred() {
+    if (Clock::now() < votes_quiet_until) return;
     for (auto& g : groups) {
       if (g && g->lead == raft::kNoNode && g->role != raft::Role::kLeader &&
           topology().preferred_leader(g->shard) == topology().self) {
@@ -527,6 +565,7 @@ struct RaftBackend::Impl {
       const raft::Status st = g.node->status();
       auto it = st.progress.find(preferred);
       if (it == st.progress.end() || it->second.match < st.last_index) continue;
+      g.lease.forbid(g.term);
       if (g.node->transfer_leader(preferred) == raft::ProposeError::kOk) {
         log_info("shard " + std::to_string(g.shard) + ": handing leadership back to preferred leader " +
                  node_name(preferred));
@@ -535,6 +574,7 @@ struct RaftBackend::Impl {
   }
 
   void on_peer_batch(raft::NodeId from, peer::PeerBatch& batch) {
+    const bool votes_quiet = Clock::now() < votes_quiet_until;
     for (const auto& gm : batch.messages()) {
       Group* g = group(gm.shard());
       if (!g) continue;
@@ -542,6 +582,10 @@ struct RaftBackend::Impl {
       std::string error;
       if (!raft::decode(gm.message(), &m, &error)) {
         log_warn("dropped a malformed Raft message from " + node_name(from) + ": " + error);
+        continue;
+      }
+      if (votes_quiet && (m.type == raft::MessageType::kPreVote ||
+                          (m.type == raft::MessageType::kVote && m.context != raft::kTransferContext))) {
         continue;
       }
       g->node->step(m);
@@ -628,7 +672,9 @@ std::unique_ptr<RaftBackend> RaftBackend::open(const RaftBackendOptions& options
   std::vector<std::vector<raft::Entry>> bootstrap_entries(t.shard_count);
   for (uint32_t shard = 0; shard < t.shard_count; ++shard) {
     if (!t.hosts(t.self, shard)) continue;
-    auto g = std::make_unique<Impl::Group>();
+    auto g = std::make_unique<Impl::Group>(
+        options.read_lease ? ReadLease::length_for(options.election_ticks, options.tick_ms)
+                           : ReadLease::Clock::duration::zero());
     g->shard = shard;
     uint64_t applied = 0;
     auto it = recovered.find(shard);
@@ -701,6 +747,8 @@ std::unique_ptr<RaftBackend> RaftBackend::open(const RaftBackendOptions& options
     impl->campaign_on_start = true;
   } else {
     log_info("recovered " + std::to_string(recovered.size()) + " shard groups from " + options.data_dir);
+    impl->votes_quiet_until =
+        impl->started + std::chrono::milliseconds(options.election_ticks * options.tick_ms);
   }
 
   Impl* raw = impl.get();
@@ -854,6 +902,7 @@ void RaftBackend::transfer_leader(uint32_t shard, const std::string& to_node, Do
       (*shared_done)(grpc::Status::OK);
       return;
     }
+    g->lease.forbid(g->term);
     const raft::ProposeError e = g->node->transfer_leader(to->raft_id);
     (*shared_done)(e == raft::ProposeError::kOk ? grpc::Status::OK : im->propose_error(e, *g));
   });

@@ -12,8 +12,10 @@
 //
 // Reads: linearizable reads use ReadIndex (a heartbeat round confirms
 // leadership; reads arriving in one loop iteration share one round) and are
-// served once the state machine has applied the read index. Stale reads are
-// served by any replica from its applied state.
+// served once the state machine has applied the read index. A confirmed
+// round also gives the leader a read lease (read_lease.h): until it lapses,
+// reads are answered at once from the applied state, with no round. Stale
+// reads are served by any replica from its applied state.
 //
 // A write whose leader loses leadership before it commits is answered
 // ABORTED ("outcome unknown"): it may still commit under the next leader.
@@ -47,6 +49,7 @@ struct RaftBackendOptions {
   uint64_t snapshot_every_entries = 20000;  // applied entries between snapshots
   uint64_t log_tail_entries = 2000;          // kept after a snapshot for slow followers
   size_t value_bytes_max = 1 << 20;          // the largest value a command may carry
+  bool read_lease = true;                    // false: every linearizable read takes a round
 };
 
 class RaftBackend final : public KvBackend {

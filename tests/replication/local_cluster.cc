@@ -45,7 +45,10 @@ LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(opt
 LocalCluster::~LocalCluster() {
   // TERM everyone first so the nodes shut down in parallel, then reap each.
   for (Node& n : nodes_) {
-    if (n.process && !n.process->exited()) n.process->signal(SIGTERM);
+    if (n.process && !n.process->exited()) {
+      n.process->signal(SIGTERM);
+      n.process->signal(SIGCONT);  // a paused node must run to stop
+    }
   }
   for (Node& n : nodes_) {
     if (!n.process) continue;
@@ -109,6 +112,16 @@ void LocalCluster::kill(size_t node) {
   if (!n.process) return;
   n.process->signal(SIGKILL);
   n.process->wait(kStopTimeoutMs);
+}
+
+void LocalCluster::pause(size_t node) {
+  Node& n = nodes_.at(node);
+  if (n.process) n.process->signal(SIGSTOP);
+}
+
+void LocalCluster::resume(size_t node) {
+  Node& n = nodes_.at(node);
+  if (n.process) n.process->signal(SIGCONT);
 }
 
 void LocalCluster::kill_all() {

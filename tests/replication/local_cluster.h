@@ -52,6 +52,10 @@ class LocalCluster {
   void start(size_t node);
   // SIGKILL and reap: a crash.
   void kill(size_t node);
+  // SIGSTOP / SIGCONT: a process that stops being scheduled and comes back
+  // (a long GC pause, a stalled VM) with its sockets open.
+  void pause(size_t node);
+  void resume(size_t node);
   // SIGKILL to every node before reaping any: a whole-cluster power cut.
   void kill_all();
   // SIGTERM and a bounded wait (SIGKILL after it); the exit status of the

@@ -33,10 +33,19 @@ NodeRpc::NodeRpc(std::string endpoint) : endpoint_(std::move(endpoint)) {
 NodeRpc::~NodeRpc() = default;
 
 StaleRead NodeRpc::stale_get(const std::string& user, const std::string& key, int timeout_ms) {
+  return get(user, key, false, timeout_ms);
+}
+
+StaleRead NodeRpc::linearizable_get(const std::string& user, const std::string& key, int timeout_ms) {
+  return get(user, key, true, timeout_ms);
+}
+
+StaleRead NodeRpc::get(const std::string& user, const std::string& key, bool linearizable,
+                       int timeout_ms) {
   v1::GetRequest req;
   req.set_user(user);
   req.set_key(key);
-  req.set_consistency(v1::STALE);
+  req.set_consistency(linearizable ? v1::LINEARIZABLE : v1::STALE);
   v1::GetResponse resp;
   grpc::ClientContext ctx;
   set_deadline(ctx, timeout_ms);

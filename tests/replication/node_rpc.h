@@ -1,6 +1,7 @@
 // Direct gRPC calls to ONE node, for what the client library deliberately
-// does not do: a stale read pinned to a given replica (the client would
-// follow its cached leader), fault injection, and a Batch of writes.
+// does not do: a read pinned to a given replica (the client would follow
+// its cached leader and retry elsewhere), fault injection, and a Batch of
+// writes.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +39,9 @@ class NodeRpc {
 
   // Get with STALE consistency, answered by this node from its own replica.
   StaleRead stale_get(const std::string& user, const std::string& key, int timeout_ms);
+  // Get with LINEARIZABLE consistency, answered by this node or refused
+  // (then ok is false and error says why, e.g. not the leader).
+  StaleRead linearizable_get(const std::string& user, const std::string& key, int timeout_ms);
 
   // Replaces the node's fault set with a slow disk of fsync_delay_ms
   // (0 heals). "" on success, else the error.
@@ -49,6 +53,8 @@ class NodeRpc {
                            int timeout_ms);
 
  private:
+  StaleRead get(const std::string& user, const std::string& key, bool linearizable, int timeout_ms);
+
   std::string endpoint_;
   std::shared_ptr<grpc::Channel> channel_;
 };
