@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <random>
+#include <shared_mutex>
 #include <unordered_map>
 
 #include "node/kv/command.h"
@@ -93,6 +94,12 @@ struct RaftBackend::Impl {
     std::vector<uint64_t> write_ids_to_issue;
     std::vector<ReadFn> reads_to_issue;
     std::unordered_map<std::string, ReadRound> reads_in_flight;
+    // Lease reads are answered on the gRPC thread that received them, with
+    // no hop to the loop. The loop is the only writer of the state machine,
+    // the lease and role/term/lead; it changes them under this mutex held
+    // exclusively and reads them freely, gRPC threads read them under it
+    // held shared.
+    mutable std::shared_mutex shared_state;
     ReadLease lease;
     bool lease_renewal_in_flight = false;
     std::deque<std::pair<uint64_t, std::vector<ReadFn>>> reads_ready;  // by read index
@@ -258,6 +265,24 @@ struct RaftBackend::Impl {
     g->reads_to_issue.push_back(std::move(serve));
   }
 
+  // On the calling (gRPC) thread: answers a linearizable get from the
+  // leader's applied state when its lease holds; false when the loop must
+  // take the read (no lease, not applied far enough, not the leader).
+  bool try_lease_read(uint32_t shard, const v1::GetRequest& req, v1::GetResponse* resp) const {
+    const Group* g = shard < groups.size() ? groups[shard].get() : nullptr;
+    if (!g) return false;
+    std::shared_lock lock(g->shared_state);
+    if (g->role != raft::Role::kLeader) return false;
+    const auto index = g->lease.read_index(g->term, Clock::now());
+    if (!index || *index > g->sm.applied_index()) return false;
+    if (auto v = g->sm.get(req.user(), req.key())) {
+      resp->set_found(true);
+      resp->set_value(std::move(*v));
+    }
+    fill_header(*g, resp->mutable_header());
+    return true;
+  }
+
   // One ReadIndex round per group for all reads that arrived together, and
   // one for a lease past half its life, so a steady read load never waits
   // for a round.
@@ -403,7 +428,10 @@ struct RaftBackend::Impl {
         auto it = g->reads_in_flight.find(rs.context);
         if (it == g->reads_in_flight.end()) continue;
         ReadRound& round = it->second;
-        if (options.read_lease) g->lease.confirmed(round.term, round.issued, rs.index);
+        if (options.read_lease) {
+          std::unique_lock lock(g->shared_state);
+          g->lease.confirmed(round.term, round.issued, rs.index);
+        }
         if (round.reads.empty()) g->lease_renewal_in_flight = false;
         g->reads_ready.emplace_back(rs.index, std::move(round.reads));
         g->reads_in_flight.erase(it);
@@ -426,6 +454,7 @@ struct RaftBackend::Impl {
 
   void restore(Group& g, const raft::Snapshot& snap) {
     std::string error;
+    std::unique_lock lock(g.shared_state);
     if (!g.sm.restore(snap.data, &error)) {
       log_error("shard " + std::to_string(g.shard) + ": snapshot at index " +
                 std::to_string(snap.meta.index) + " cannot be restored: " + error);
@@ -439,10 +468,15 @@ struct RaftBackend::Impl {
     uint64_t id = 0;
     std::string_view command;
     if (e.type != raft::EntryType::kNormal || e.data.empty() || !unwrap(e.data, &id, &command)) {
+      std::unique_lock lock(g.shared_state);
       g.sm.apply(e.index, "");
       return;
     }
-    const kv::ApplyResult r = g.sm.apply(e.index, command);
+    kv::ApplyResult r;
+    {
+      std::unique_lock lock(g.shared_state);
+      r = g.sm.apply(e.index, command);
+    }
     auto it = g.writes.find(id);
     if (it == g.writes.end()) return;  // proposed by another node, or before a restart
     auto done = std::move(it->second.done);
@@ -481,9 +515,12 @@ struct RaftBackend::Impl {
     }
     const bool lost = was_leader && (st.role != raft::Role::kLeader || st.term != g.term);
     if (st.role == raft::Role::kLeader && (!was_leader || st.term != g.term)) g.leader_since_tick = ticks;
-    g.role = st.role;
-    g.term = st.term;
-    g.lead = st.lead;
+    if (g.role != st.role || g.term != st.term || g.lead != st.lead) {
+      std::unique_lock lock(g.shared_state);
+      g.role = st.role;
+      g.term = st.term;
+      g.lead = st.lead;
+    }
     g.commit = st.commit;
     if (lost) fail_group(g, "leadership of shard " + std::to_string(g.shard) + " moved");
   }
@@ -501,7 +538,10 @@ struct RaftBackend::Impl {
     auto in_flight = std::move(g.reads_in_flight);
     g.reads_in_flight.clear();
     g.lease_renewal_in_flight = false;
-    g.lease.reset();
+    {
+      std::unique_lock lock(g.shared_state);
+      g.lease.reset();
+    }
     for (auto& [ctx, round] : in_flight) {
       for (auto& r : round.reads) r(retry);
     }
@@ -565,7 +605,10 @@ struct RaftBackend::Impl {
       const raft::Status st = g.node->status();
       auto it = st.progress.find(preferred);
       if (it == st.progress.end() || it->second.match < st.last_index) continue;
-      g.lease.forbid(g.term);
+      {
+        std::unique_lock lock(g.shared_state);
+        g.lease.forbid(g.term);
+      }
       if (g.node->transfer_leader(preferred) == raft::ProposeError::kOk) {
         log_info("shard " + std::to_string(g.shard) + ": handing leadership back to preferred leader " +
                  node_name(preferred));
@@ -815,6 +858,10 @@ void RaftBackend::del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Do
 void RaftBackend::get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) {
   Impl* im = impl_.get();
   const uint32_t shard = kv::shard_of(req.user(), im->topology().shard_count);
+  if (req.consistency() != v1::STALE && im->try_lease_read(shard, req, resp)) {
+    done(grpc::Status::OK);
+    return;
+  }
   auto shared_done = std::make_shared<Done>(std::move(done));
   const bool posted = im->post([im, &req, resp, shard, shared_done] {
     im->read(shard, req.consistency(), [im, &req, resp, shard, shared_done](const grpc::Status& s) {
@@ -902,7 +949,10 @@ void RaftBackend::transfer_leader(uint32_t shard, const std::string& to_node, Do
       (*shared_done)(grpc::Status::OK);
       return;
     }
-    g->lease.forbid(g->term);
+    {
+      std::unique_lock lock(g->shared_state);
+      g->lease.forbid(g->term);
+    }
     const raft::ProposeError e = g->node->transfer_leader(to->raft_id);
     (*shared_done)(e == raft::ProposeError::kOk ? grpc::Status::OK : im->propose_error(e, *g));
   });
