@@ -42,6 +42,12 @@ class Raft {
   void campaign();
 
   // --- outputs, drained by RawNode ---
+  // A leader's commit index that advanced since its last appends travels
+  // lazily: on every append queued before the outputs are drained, and in
+  // an append of its own to each follower that has none queued. Called by
+  // RawNode just before it drains messages.
+  void flush_commit();
+  bool commit_unsent() const { return commit_unsent_; }
   std::vector<Message>& messages() { return msgs_; }
   const std::vector<Message>& messages() const { return msgs_; }
   std::vector<ReadState>& read_states() { return read_states_; }
@@ -135,6 +141,8 @@ class Raft {
 
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;
+  // The commit index advanced and not every follower has been told yet.
+  bool commit_unsent_ = false;
   int randomized_election_timeout_ = 0;
 
   std::vector<Message> msgs_;

@@ -66,12 +66,14 @@ void RawNode::campaign() {
 
 bool RawNode::has_ready() const {
   const RaftLog& log = raft_.log();
-  return !operator_equal(raft_.hard_state(), prev_hard_state_) || log.unstable_snapshot() ||
+  return raft_.commit_unsent() || !operator_equal(raft_.hard_state(), prev_hard_state_) ||
+         log.unstable_snapshot() ||
          !log.unstable_entries().empty() || !raft_.messages().empty() ||
          log.has_next_committed() || !raft_.read_states().empty();
 }
 
 Ready RawNode::ready() {
+  raft_.flush_commit();
   Ready rd;
   const HardState hs = raft_.hard_state();
   if (!operator_equal(hs, prev_hard_state_)) rd.hard_state = hs;

@@ -2,6 +2,7 @@
 // bytes and count, a bounded window of pipelined appends per follower, and
 // back-off on rejection guided by the follower's conflict hint.
 #include <algorithm>
+#include <set>
 
 #include "node/raft/invariant.h"
 #include "node/raft/raft.h"
@@ -121,6 +122,24 @@ bool Raft::send_append(NodeId to, bool send_if_empty) {
   return true;
 }
 
+void Raft::flush_commit() {
+  if (!commit_unsent_) return;
+  commit_unsent_ = false;
+  if (role_ != Role::kLeader) return;
+  // A queued append may carry the newer commit: a follower commits only up
+  // to the last entry the append proved to match (RaftLog::maybe_append).
+  std::set<NodeId> told;
+  for (Message& m : msgs_) {
+    if (m.type == MessageType::kApp && m.term == term_) {
+      m.commit = std::max(m.commit, log_.committed());
+      told.insert(m.to);
+    }
+  }
+  for (const auto& [id, pr] : tracker_.progress()) {
+    if (id != id_ && !told.count(id)) send_append(id, true);
+  }
+}
+
 void Raft::bcast_append() {
   for (auto& [id, pr] : tracker_.progress()) {
     if (id != id_) send_append(id, true);
@@ -207,11 +226,12 @@ void Raft::handle_append_response(const Message& m) {
       break;
     case ProgressState::kReplicate: pr->inflights.free_le(m.index); break;
   }
-  if (maybe_commit()) {
-    bcast_append();
-  } else if (was_paused) {
-    send_append(m.from, true);
-  }
+  // A new commit index waits for flush_commit(): acks arrive in bursts (one
+  // per follower, many groups per loop iteration), and appends that are
+  // queued anyway carry it, so a commit costs no message of its own while
+  // writes keep coming.
+  if (maybe_commit()) commit_unsent_ = true;
+  if (was_paused) send_append(m.from, true);
   // Fill the window; bounded by max_inflight_msgs and the log's end.
   for (uint64_t i = 0; i < config_.max_inflight_msgs && send_append(m.from, false); ++i) {
   }
