@@ -38,7 +38,7 @@ int cmd_node(int argc, char** argv) {
   app.add_option("--election-ticks", config.election_ticks,
                  "Election timeout in ticks, randomized up to twice this (default 20)")
       ->envname("MQ_ELECTION_TICKS");
-  app.add_option("--heartbeat-ticks", config.heartbeat_ticks, "Heartbeat interval in ticks (default 2)")
+  app.add_option("--heartbeat-ticks", config.heartbeat_ticks, "Heartbeat interval in ticks (default 5)")
       ->envname("MQ_HEARTBEAT_TICKS");
   app.add_option("--snapshot-entries", config.snapshot_every_entries,
                  "Applied entries between snapshots of a shard (default 20000)")

@@ -31,7 +31,7 @@ struct NodeConfig {
   std::string fsync = "batch";  // always | batch | none
   int tick_ms = 10;
   int election_ticks = 20;
-  int heartbeat_ticks = 2;
+  int heartbeat_ticks = 5;
   uint64_t snapshot_every_entries = 20000;
   std::string read_lease = "on";  // on: leader leases answer linearizable reads; off: a round each
 };

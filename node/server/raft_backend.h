@@ -45,7 +45,7 @@ struct RaftBackendOptions {
   storage::FsyncMode fsync_mode = storage::FsyncMode::kBatch;
   int tick_ms = 10;
   int election_ticks = 20;   // election timeout drawn from [20, 40) ticks
-  int heartbeat_ticks = 2;
+  int heartbeat_ticks = 5;
   uint64_t snapshot_every_entries = 20000;  // applied entries between snapshots
   uint64_t log_tail_entries = 2000;          // kept after a snapshot for slow followers
   size_t value_bytes_max = 1 << 20;          // the largest value a command may carry
