@@ -30,27 +30,38 @@ void put_bytes(std::string& out, std::string_view b) {
   out.append(b);
 }
 
-bool get_bytes(std::string_view& in, std::string* b) {
+bool get_bytes(std::string_view& in, std::string_view* b) {
   uint64_t n = 0;
   if (!get_varint(in, &n) || n > in.size()) return false;
-  b->assign(in.substr(0, n));
+  *b = in.substr(0, n);
   in.remove_prefix(n);
   return true;
 }
 
-std::string encode_command(const Command& c) {
-  std::string out;
-  out.reserve(1 + 3 * 5 + c.user.size() + c.key.size() + c.value.size());
+bool get_bytes(std::string_view& in, std::string* b) {
+  std::string_view view;
+  if (!get_bytes(in, &view)) return false;
+  b->assign(view);
+  return true;
+}
+
+void append_command(std::string& out, const CommandView& c) {
+  out.reserve(out.size() + 1 + 3 * 5 + c.user.size() + c.key.size() + c.value.size());
   out.push_back(static_cast<char>(c.op));
   put_bytes(out, c.user);
   put_bytes(out, c.key);
   if (c.op == Op::kSet) put_bytes(out, c.value);
+}
+
+std::string encode_command(const Command& c) {
+  std::string out;
+  append_command(out, CommandView{c.op, c.user, c.key, c.value});
   return out;
 }
 
-std::optional<Command> decode_command(std::string_view in) {
+std::optional<CommandView> decode_command_view(std::string_view in) {
   if (in.empty()) return std::nullopt;
-  Command c;
+  CommandView c;
   const uint8_t op = static_cast<uint8_t>(in.front());
   in.remove_prefix(1);
   if (op != static_cast<uint8_t>(Op::kSet) && op != static_cast<uint8_t>(Op::kDelete)) {
@@ -61,6 +72,12 @@ std::optional<Command> decode_command(std::string_view in) {
   if (c.op == Op::kSet && !get_bytes(in, &c.value)) return std::nullopt;
   if (!in.empty()) return std::nullopt;
   return c;
+}
+
+std::optional<Command> decode_command(std::string_view in) {
+  const auto v = decode_command_view(in);
+  if (!v) return std::nullopt;
+  return Command{v->op, std::string(v->user), std::string(v->key), std::string(v->value)};
 }
 
 }  // namespace mq::kv

@@ -25,14 +25,27 @@ struct Command {
   std::string value;  // kSet only
 };
 
+// A decoded command whose fields point into the encoded bytes: applying a
+// write on every replica then copies only what the map keeps.
+struct CommandView {
+  Op op = Op::kSet;
+  std::string_view user;
+  std::string_view key;
+  std::string_view value;  // kSet only
+};
+
 std::string encode_command(const Command& c);
+// Appends the encoding of the command to out (no copy of the fields first).
+void append_command(std::string& out, const CommandView& c);
 // nullopt when the bytes are not a well-formed command.
 std::optional<Command> decode_command(std::string_view bytes);
+std::optional<CommandView> decode_command_view(std::string_view bytes);
 
 // Varint helpers shared by the command and snapshot encodings.
 void put_varint(std::string& out, uint64_t v);
 bool get_varint(std::string_view& in, uint64_t* v);
 void put_bytes(std::string& out, std::string_view b);
 bool get_bytes(std::string_view& in, std::string* b);
+bool get_bytes(std::string_view& in, std::string_view* b);
 
 }  // namespace mq::kv

@@ -15,19 +15,30 @@ constexpr uint8_t kSnapshotFormat = 1;
 ApplyResult KvStateMachine::apply(uint64_t index, std::string_view command) {
   applied_index_ = index;
   if (command.empty()) return {};  // leader's no-op
-  const auto c = decode_command(command);
+  const auto c = decode_command_view(command);
   if (!c) return {.ok = false};
   ApplyResult r;
   if (c->op == Op::kSet) {
-    auto& keys = users_[c->user];
-    auto [it, inserted] = keys.insert_or_assign(c->key, c->value);
-    if (inserted) ++key_count_;
-    r.existed = !inserted;
+    auto u = users_.find(c->user);
+    if (u == users_.end()) u = users_.emplace(std::string(c->user), Keys{}).first;
+    Keys& keys = u->second;
+    auto k = keys.find(c->key);
+    if (k == keys.end()) {
+      keys.emplace(std::string(c->key), std::string(c->value));
+      ++key_count_;
+    } else {
+      k->second.assign(c->value);  // reuses the old value's buffer when it fits
+      r.existed = true;
+    }
   } else {
     auto u = users_.find(c->user);
     if (u != users_.end()) {
-      r.existed = u->second.erase(c->key) > 0;
-      if (r.existed) --key_count_;
+      auto k = u->second.find(c->key);
+      if (k != u->second.end()) {
+        u->second.erase(k);
+        r.existed = true;
+        --key_count_;
+      }
       if (u->second.empty()) users_.erase(u);
     }
   }
@@ -100,7 +111,7 @@ bool KvStateMachine::restore(std::string_view in, std::string* error) {
     *error = "snapshot image header is truncated";
     return false;
   }
-  std::unordered_map<std::string, Keys> users;
+  decltype(users_) users;
   std::string user, key, value;
   for (uint64_t i = 0; i < count; ++i) {
     if (!get_bytes(in, &user) || !get_bytes(in, &key) || !get_bytes(in, &value)) {

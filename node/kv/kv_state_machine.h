@@ -38,8 +38,14 @@ class KvStateMachine final : public StateMachine {
   uint64_t key_count() const { return key_count_; }
 
  private:
+  // Transparent hashing: a write looks its user up by the string_view it
+  // decoded, with no std::string built unless the user is new.
+  struct UserHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   using Keys = std::map<std::string, std::string, std::less<>>;
-  std::unordered_map<std::string, Keys> users_;
+  std::unordered_map<std::string, Keys, UserHash, std::equal_to<>> users_;
   uint64_t applied_index_ = 0;
   uint64_t key_count_ = 0;
 };

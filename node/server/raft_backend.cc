@@ -47,10 +47,10 @@ grpc::Status unavailable(const std::string& message) {
 // Log entries carry an envelope: the proposing node's request id (so the
 // proposer can complete the waiting call when the entry applies) and the
 // KV command. Empty data is a leader's no-op.
-std::string wrap(uint64_t request_id, const std::string& command) {
+std::string wrap(uint64_t request_id, const kv::CommandView& command) {
   std::string out;
   kv::put_varint(out, request_id);
-  out.append(command);
+  kv::append_command(out, command);
   return out;
 }
 
@@ -203,7 +203,7 @@ struct RaftBackend::Impl {
 
   // ---- requests (run on the loop thread) ----------------------------------
 
-  void propose_write(uint32_t shard, std::string command,
+  void propose_write(uint32_t shard, const kv::CommandView& command,
                      std::function<void(const kv::ApplyResult&, const grpc::Status&)> done) {
     Group* g = group(shard);
     if (!g || g->role != raft::Role::kLeader) {
@@ -829,7 +829,7 @@ void RaftBackend::set(const v1::SetRequest& req, v1::SetResponse* resp, Done don
   const uint32_t shard = kv::shard_of(req.user(), im->topology().shard_count);
   auto shared_done = std::make_shared<Done>(std::move(done));
   const bool posted = im->post([im, &req, resp, shard, shared_done] {
-    im->propose_write(shard, kv::encode_command({kv::Op::kSet, req.user(), req.key(), req.value()}),
+    im->propose_write(shard, kv::CommandView{kv::Op::kSet, req.user(), req.key(), req.value()},
                       [im, resp, shard, shared_done](const kv::ApplyResult&, const grpc::Status& s) {
                         if (s.ok()) im->fill_header(*im->group(shard), resp->mutable_header());
                         (*shared_done)(s);
@@ -843,7 +843,7 @@ void RaftBackend::del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Do
   const uint32_t shard = kv::shard_of(req.user(), im->topology().shard_count);
   auto shared_done = std::make_shared<Done>(std::move(done));
   const bool posted = im->post([im, &req, resp, shard, shared_done] {
-    im->propose_write(shard, kv::encode_command({kv::Op::kDelete, req.user(), req.key(), {}}),
+    im->propose_write(shard, kv::CommandView{kv::Op::kDelete, req.user(), req.key(), {}},
                       [im, resp, shard, shared_done](const kv::ApplyResult& r, const grpc::Status& s) {
                         if (s.ok()) {
                           resp->set_deleted(r.existed);
