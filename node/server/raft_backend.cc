@@ -423,7 +423,7 @@ struct RaftBackend::Impl {
     // 3. Apply, then answer reads whose index is applied.
     for (auto& [g, rd] : readies) {
       if (rd.snapshot) restore(*g, *rd.snapshot);
-      for (const raft::Entry& e : rd.committed_entries) apply(*g, e);
+      apply(*g, rd.committed_entries);
       for (raft::ReadState& rs : rd.read_states) {
         auto it = g->reads_in_flight.find(rs.context);
         if (it == g->reads_in_flight.end()) continue;
@@ -463,26 +463,32 @@ struct RaftBackend::Impl {
     }
   }
 
-  void apply(Group& g, const raft::Entry& e) {
-    if (e.index <= g.sm.applied_index()) return;  // covered by a restored snapshot
-    uint64_t id = 0;
-    std::string_view command;
-    if (e.type != raft::EntryType::kNormal || e.data.empty() || !unwrap(e.data, &id, &command)) {
-      std::unique_lock lock(g.shared_state);
-      g.sm.apply(e.index, "");
-      return;
-    }
-    kv::ApplyResult r;
+  // Applies committed entries under one exclusive hold of the group's
+  // shared state, then completes the writes this node proposed (which
+  // sends their responses) after releasing it.
+  void apply(Group& g, const std::vector<raft::Entry>& entries) {
+    std::vector<std::pair<PendingWrite, kv::ApplyResult>> completed;
     {
       std::unique_lock lock(g.shared_state);
-      r = g.sm.apply(e.index, command);
+      for (const raft::Entry& e : entries) {
+        if (e.index <= g.sm.applied_index()) continue;  // covered by a restored snapshot
+        uint64_t id = 0;
+        std::string_view command;
+        if (e.type != raft::EntryType::kNormal || e.data.empty() || !unwrap(e.data, &id, &command)) {
+          g.sm.apply(e.index, "");
+          continue;
+        }
+        const kv::ApplyResult r = g.sm.apply(e.index, command);
+        auto it = g.writes.find(id);
+        if (it == g.writes.end()) continue;  // proposed by another node, or before a restart
+        completed.emplace_back(std::move(it->second), r);
+        g.writes.erase(it);
+      }
     }
-    auto it = g.writes.find(id);
-    if (it == g.writes.end()) return;  // proposed by another node, or before a restart
-    auto done = std::move(it->second.done);
-    g.writes.erase(it);
-    done(r, r.ok ? grpc::Status::OK
-                 : grpc::Status(grpc::StatusCode::INTERNAL, "entry is not a valid command"));
+    for (auto& [write, r] : completed) {
+      write.done(r, r.ok ? grpc::Status::OK
+                         : grpc::Status(grpc::StatusCode::INTERNAL, "entry is not a valid command"));
+    }
   }
 
   void serve_ready_reads(Group& g) {
