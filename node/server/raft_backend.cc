@@ -359,7 +359,16 @@ struct RaftBackend::Impl {
     }
     if (readies.empty()) return;
 
-    // 1. Persist: snapshots received from leaders, then one batch with every
+    // 1. A leader's appends and heartbeats leave before its own fsync, so
+    //    the followers' disks work in parallel with the leader's (Raft
+    //    dissertation 10.2.1): the leader counts its own copy towards a
+    //    commit only in a later iteration, once this one's fsync is done,
+    //    and followers acknowledge only what they persisted. Only messages
+    //    of a term already durable go early; whatever answers a peer (votes,
+    //    acknowledgements) waits for the fsync.
+    send_messages(readies, /*early=*/true);
+
+    // 2. Persist: snapshots received from leaders, then one batch with every
     //    group's entries and hard state, one sync for all of them.
     storage::WriteBatch batch;
     for (auto& [g, rd] : readies) {
@@ -400,27 +409,10 @@ struct RaftBackend::Impl {
       if (!rd.entries.empty()) g->log.append(rd.entries);
     }
 
-    // 2. Send, coalesced: one batch per destination for all groups, split
-    //    only when it would outgrow what a peer accepts in one message.
-    std::map<raft::NodeId, std::pair<peer::PeerBatch, size_t>> out;
-    for (auto& [g, rd] : readies) {
-      for (const raft::Message& m : rd.messages) {
-        auto& [batch, bytes] = out[m.to];
-        std::string encoded = raft::encode(m);
-        if (bytes > 0 && bytes + encoded.size() > kPeerBatchBytesMax) {
-          transport->send(m.to, std::move(batch));
-          batch = peer::PeerBatch();
-          bytes = 0;
-        }
-        bytes += encoded.size();
-        auto* gm = batch.add_messages();
-        gm->set_shard(g->shard);
-        gm->set_message(std::move(encoded));
-      }
-    }
-    for (auto& [to, b] : out) transport->send(to, std::move(b.first));
+    // 3. Send the rest.
+    send_messages(readies, /*early=*/false);
 
-    // 3. Apply, then answer reads whose index is applied.
+    // 4. Apply, then answer reads whose index is applied.
     for (auto& [g, rd] : readies) {
       if (rd.snapshot) restore(*g, *rd.snapshot);
       apply(*g, rd.committed_entries);
@@ -441,6 +433,45 @@ struct RaftBackend::Impl {
       maybe_snapshot(*g);
       observe_role(*g);
     }
+  }
+
+  static bool may_precede_fsync(const raft::Message& m, const Group& g) {
+    const bool from_leader = m.type == raft::MessageType::kApp || m.type == raft::MessageType::kHeartbeat ||
+                             m.type == raft::MessageType::kSnap ||
+                             m.type == raft::MessageType::kTimeoutNow;
+    return from_leader && m.term == g.persisted.term;
+  }
+
+  // Sends the early (or the remaining) messages of every Ready, coalesced:
+  // one batch per destination for all groups, split only when it would
+  // outgrow what a peer accepts in one message. Early messages are decided
+  // before the fsync, against the term durable until then.
+  void send_messages(std::vector<std::pair<Group*, raft::Ready>>& readies, bool early) {
+    std::map<raft::NodeId, std::pair<peer::PeerBatch, size_t>> out;
+    for (auto& [g, rd] : readies) {
+      size_t kept = 0;
+      for (size_t i = 0; i < rd.messages.size(); ++i) {
+        raft::Message& m = rd.messages[i];
+        if (early && !may_precede_fsync(m, *g)) {
+          if (kept != i) rd.messages[kept] = std::move(m);
+          ++kept;
+          continue;
+        }
+        auto& [batch, bytes] = out[m.to];
+        std::string encoded = raft::encode(m);
+        if (bytes > 0 && bytes + encoded.size() > kPeerBatchBytesMax) {
+          transport->send(m.to, std::move(batch));
+          batch = peer::PeerBatch();
+          bytes = 0;
+        }
+        bytes += encoded.size();
+        auto* gm = batch.add_messages();
+        gm->set_shard(g->shard);
+        gm->set_message(std::move(encoded));
+      }
+      rd.messages.resize(early ? kept : 0);
+    }
+    for (auto& [to, b] : out) transport->send(to, std::move(b.first));
   }
 
   void check_storage(const storage::Status& s) {
