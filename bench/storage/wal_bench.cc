@@ -1,11 +1,14 @@
 // Storage benchmarks (not tests): how close group commit gets to the disk's
-// own fsync rate, and how long a node holding a million keys takes to start.
+// own fsync rate, what each durable append costs in CPU (user + system: on a
+// VM most of an fdatasync is the kernel's journal work, charged to the
+// caller), and how long a node holding a million keys takes to start.
 //
 //   mq-wal-bench [--dir DIR] [--duration-ms N] [--recovery-entries N]
 //
 // DIR must be on the disk under test (default: the system temp directory);
 // the benchmark creates and removes its own subdirectory there.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -35,28 +38,54 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// CPU time of this process (user + system), in microseconds.
+double cpu_us() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto us = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec); };
+  return us(usage.ru_utime) + us(usage.ru_stime);
+}
+
+struct Rate {
+  double ops_per_s;
+  double cpu_us_per_op;
+};
+
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "mq-wal-bench: %s\n", what.c_str());
   std::exit(1);
 }
 
-// The disk's ceiling: one 100-byte write and one fdatasync per operation.
-double raw_fsync_per_s(const std::string& dir, int duration_ms) {
+// The disk's ceiling: one 100-byte write and one fdatasync per operation,
+// on a file that grows (as a WAL did before preallocating its segments) or
+// on one already extended with fallocate and overwritten in place (as the
+// WAL does now: fdatasync then has no size change to journal).
+Rate raw_fsync_rate(const std::string& dir, int duration_ms, bool preallocated) {
   const std::string path = dir + "/raw-fsync";
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) die("cannot create " + path);
+  constexpr off_t kPreallocatedBytes = 64 << 20;
+  if (preallocated && ::fallocate(fd, 0, 0, kPreallocatedBytes) != 0) die("fallocate failed");
+  if (::fdatasync(fd) != 0) die("fdatasync failed");
   const std::string record(kEntryBytes, 'r');
   uint64_t ops = 0;
+  off_t offset = 0;
+  const double cpu_start = cpu_us();
   const auto start = Clock::now();
   while (seconds_since(start) * 1000 < duration_ms) {
-    if (::write(fd, record.data(), record.size()) != static_cast<ssize_t>(record.size())) die("write failed");
+    if (preallocated && offset + static_cast<off_t>(record.size()) > kPreallocatedBytes) offset = 0;
+    if (::pwrite(fd, record.data(), record.size(), offset) != static_cast<ssize_t>(record.size())) {
+      die("write failed");
+    }
+    offset += static_cast<off_t>(record.size());
     if (::fdatasync(fd) != 0) die("fdatasync failed");
     ++ops;
   }
-  const double rate = static_cast<double>(ops) / seconds_since(start);
+  const double elapsed = seconds_since(start);
+  const double cpu = cpu_us() - cpu_start;
   ::close(fd);
   std::filesystem::remove(path);
-  return rate;
+  return {static_cast<double>(ops) / elapsed, cpu / static_cast<double>(ops)};
 }
 
 StorageOptions options_for(const std::string& dir, FsyncMode mode) {
@@ -97,6 +126,7 @@ void make_batch(size_t count, std::vector<uint64_t>* next_index, std::vector<std
 struct AppendRate {
   double appends_per_s;
   double entries_per_s;
+  double cpu_us_per_append;
 };
 
 AppendRate wal_append_rate(const std::string& dir, size_t batch_entries, int duration_ms) {
@@ -107,6 +137,7 @@ AppendRate wal_append_rate(const std::string& dir, size_t batch_entries, int dur
   std::vector<std::vector<mq::raft::Entry>> per_group;
   WriteBatch batch;
   uint64_t appends = 0;
+  const double cpu_start = cpu_us();
   const auto start = Clock::now();
   while (seconds_since(start) * 1000 < duration_ms) {
     make_batch(batch_entries, &next, &per_group, &batch);
@@ -114,9 +145,11 @@ AppendRate wal_append_rate(const std::string& dir, size_t batch_entries, int dur
     ++appends;
   }
   const double elapsed = seconds_since(start);
+  const double cpu = cpu_us() - cpu_start;
   st.reset();
   std::filesystem::remove_all(dir);
-  return {static_cast<double>(appends) / elapsed, static_cast<double>(appends * batch_entries) / elapsed};
+  return {static_cast<double>(appends) / elapsed, static_cast<double>(appends * batch_entries) / elapsed,
+          cpu / static_cast<double>(appends)};
 }
 
 void recovery_time(const std::string& dir, uint64_t entries_total) {
@@ -192,14 +225,18 @@ int main(int argc, char** argv) {
   const std::string dir = base + "/mq-wal-bench-" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
 
-  const double raw = raw_fsync_per_s(dir, duration_ms);
-  std::printf("raw write(100 B)+fdatasync: %.0f /s\n", raw);
+  const Rate growing = raw_fsync_rate(dir, duration_ms, false);
+  const Rate preallocated = raw_fsync_rate(dir, duration_ms, true);
+  std::printf("raw write(100 B)+fdatasync, growing file:      %7.0f /s, %5.0f us CPU each\n", growing.ops_per_s,
+              growing.cpu_us_per_op);
+  std::printf("raw write(100 B)+fdatasync, preallocated file: %7.0f /s, %5.0f us CPU each\n",
+              preallocated.ops_per_s, preallocated.cpu_us_per_op);
   for (size_t batch : {size_t{1}, size_t{16}, size_t{256}}) {
     const AppendRate r = wal_append_rate(dir + "/wal", batch, duration_ms);
-    std::printf("WAL append+sync, batch of %3zu x %zu B over %u groups: %7.0f appends/s = %.2f x raw fsync, "
-                "%9.0f entries/s\n",
+    std::printf("WAL append+sync, batch of %3zu x %zu B over %u groups: %7.0f appends/s = %.2f x raw growing fsync, "
+                "%5.0f us CPU each, %9.0f entries/s\n",
                 batch, kEntryBytes, std::min<unsigned>(static_cast<unsigned>(batch), kGroups), r.appends_per_s,
-                r.appends_per_s / raw, r.entries_per_s);
+                r.appends_per_s / growing.ops_per_s, r.cpu_us_per_append, r.entries_per_s);
   }
   recovery_time(dir + "/recovery", recovery_entries);
   std::filesystem::remove_all(dir);

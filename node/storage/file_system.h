@@ -15,14 +15,30 @@
 namespace mq::storage {
 
 // A file opened for appending. Data is durable only after sync() returns ok.
+//
+// Appends land at the file's logical end, size_bytes(): the bytes appended so
+// far, after whatever the file held when it was opened. preallocate() can
+// extend the file with zeros beyond that end; appends then overwrite those
+// zeros in place, so an fdatasync has no size change to journal (measured on
+// ext4 in a VM: about 120 -> 80 us of CPU per small write+fdatasync).
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
-  // Appends all of data or fails; after a failure a prefix may have landed.
+  // Appends all of data at size_bytes() or fails; after a failure a prefix
+  // may have landed.
   virtual Status append(std::string_view data) = 0;
   // fdatasync: contents and the size needed to read them back.
   virtual Status sync() = 0;
+  // The logical size: where the next append lands. Preallocated zeros after
+  // it are not counted.
   virtual uint64_t size_bytes() const = 0;
+  // Extends the file to file_size_bytes with zeros (never shrinks it),
+  // reserving the disk space: ENOSPC shows here as kNoSpace, and appends
+  // inside the zeros cannot run out of space. Durable after the next sync().
+  // Where the file system cannot preallocate, does nothing and returns ok:
+  // the file grows as it is appended to. Readers see the zeros as part of
+  // the file; only its writer knows where they start.
+  virtual Status preallocate(uint64_t file_size_bytes) = 0;
 };
 
 class FileSystem {
@@ -30,9 +46,18 @@ class FileSystem {
   virtual ~FileSystem() = default;
 
   // Opens path for appending, creating it empty if missing. A new name is
-  // durable only after sync_dir() of its directory.
+  // durable only after sync_dir() of its directory. The logical end of an
+  // existing file is its size: a file left with preallocated zeros is
+  // truncate()d to what was written before it is opened again.
   virtual Result<std::unique_ptr<WritableFile>> open_append(const std::string& path) = 0;
   virtual Status read_file(const std::string& path, std::string* contents) = 0;
+  // As read_file, except that a tail the file system knows reads as zeros
+  // without reading it (preallocated space never written, a hole) may be
+  // left out of *contents; *zero_tail_bytes is its length. Spares reading
+  // the megabytes of zeros a preallocated WAL segment ends in. Best effort:
+  // *contents may itself end in zeros.
+  virtual Status read_file_without_zero_tail(const std::string& path, std::string* contents,
+                                             uint64_t* zero_tail_bytes) = 0;
   // Names (not paths) of the regular files in dir, in no particular order.
   virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;
   virtual Status create_dir(const std::string& dir) = 0;  // ok if it exists

@@ -14,35 +14,67 @@ std::string parent_of(const std::string& path) {
 
 class MemoryFileSystem::File final : public WritableFile {
  public:
-  File(MemoryFileSystem* fs, std::shared_ptr<Inode> inode) : fs_(fs), inode_(std::move(inode)) {}
-  Status append(std::string_view data) override { return fs_->write_to(inode_.get(), data); }
+  File(MemoryFileSystem* fs, std::shared_ptr<Inode> inode)
+      : fs_(fs), inode_(std::move(inode)), size_(inode_->size_bytes()) {}
+  Status append(std::string_view data) override {
+    uint64_t written = 0;
+    Status s = fs_->write_to(inode_.get(), size_, data, &written);
+    size_ += written;
+    return s;
+  }
   Status sync() override {
     if (fs_->sync_fails_) return {StatusCode::kIoError, "fdatasync: injected failure"};
     ++fs_->syncs_;
     inode_->durable_size = inode_->data.size();
+    inode_->durable_zero_filled_to = inode_->zero_filled_to;
     return Status::ok();
   }
-  uint64_t size_bytes() const override { return inode_->data.size(); }
+  uint64_t size_bytes() const override { return size_; }
+  Status preallocate(uint64_t file_size_bytes) override { return fs_->preallocate(inode_.get(), file_size_bytes); }
 
  private:
   MemoryFileSystem* fs_;
   std::shared_ptr<Inode> inode_;
+  uint64_t size_;  // logical end, where the next append lands
 };
 
-Status MemoryFileSystem::write_to(Inode* inode, std::string_view data) {
+Status MemoryFileSystem::write_to(Inode* inode, uint64_t offset, std::string_view data, uint64_t* written_bytes) {
+  *written_bytes = 0;
+  if (offset < inode->data.size()) {
+    return {StatusCode::kIoError, "write: overwriting written bytes is not modelled by MemoryFileSystem"};
+  }
+  // Bytes past what was written but inside the file are preallocated zeros:
+  // writing there spends no space, it was reserved by the preallocation.
+  const uint64_t reserved_bytes = inode->size_bytes() > offset ? inode->size_bytes() - offset : 0;
+  Status status;
   if (cut_next_write_at_) {
-    const uint64_t keep = std::min<uint64_t>(*cut_next_write_at_, data.size());
+    data = data.substr(0, std::min<uint64_t>(*cut_next_write_at_, data.size()));
     cut_next_write_at_.reset();
-    inode->data.append(data.substr(0, keep));
-    return {StatusCode::kIoError, "write: injected short write"};
-  }
-  if (space_left_bytes_ && data.size() > *space_left_bytes_) {
-    inode->data.append(data.substr(0, *space_left_bytes_));
+    status = {StatusCode::kIoError, "write: injected short write"};
+  } else if (space_left_bytes_ && data.size() > reserved_bytes + *space_left_bytes_) {
+    data = data.substr(0, reserved_bytes + *space_left_bytes_);
     *space_left_bytes_ = 0;
-    return {StatusCode::kNoSpace, "write: No space left on device (injected)"};
+    status = {StatusCode::kNoSpace, "write: No space left on device (injected)"};
+  } else if (space_left_bytes_ && data.size() > reserved_bytes) {
+    *space_left_bytes_ -= data.size() - reserved_bytes;
   }
-  if (space_left_bytes_) *space_left_bytes_ -= data.size();
+  inode->data.resize(offset, '\0');  // a writer past the written bytes writes over zeros
   inode->data.append(data);
+  *written_bytes = data.size();
+  return status;
+}
+
+Status MemoryFileSystem::preallocate(Inode* inode, uint64_t file_size_bytes) {
+  if (preallocate_unsupported_ || file_size_bytes <= inode->size_bytes()) return Status::ok();
+  const uint64_t grow_bytes = file_size_bytes - inode->size_bytes();
+  if (space_left_bytes_ && grow_bytes > *space_left_bytes_) {
+    // As fallocate may on a full disk, it keeps what it reserved before failing.
+    inode->zero_filled_to = inode->size_bytes() + *space_left_bytes_;
+    *space_left_bytes_ = 0;
+    return {StatusCode::kNoSpace, "fallocate: No space left on device (injected)"};
+  }
+  if (space_left_bytes_) *space_left_bytes_ -= grow_bytes;
+  inode->zero_filled_to = file_size_bytes;
   return Status::ok();
 }
 
@@ -56,7 +88,19 @@ Result<std::unique_ptr<WritableFile>> MemoryFileSystem::open_append(const std::s
 Status MemoryFileSystem::read_file(const std::string& path, std::string* contents) {
   auto it = live_.find(path);
   if (it == live_.end()) return {StatusCode::kNotFound, path + " does not exist"};
-  *contents = it->second->data;
+  const Inode& inode = *it->second;
+  *contents = inode.data;
+  contents->resize(inode.size_bytes(), '\0');
+  return Status::ok();
+}
+
+Status MemoryFileSystem::read_file_without_zero_tail(const std::string& path, std::string* contents,
+                                                     uint64_t* zero_tail_bytes) {
+  auto it = live_.find(path);
+  if (it == live_.end()) return {StatusCode::kNotFound, path + " does not exist"};
+  const Inode& inode = *it->second;
+  *contents = inode.data;
+  *zero_tail_bytes = inode.size_bytes() - inode.data.size();
   return Status::ok();
 }
 
@@ -93,8 +137,12 @@ Status MemoryFileSystem::remove(const std::string& path) {
 Status MemoryFileSystem::truncate(const std::string& path, uint64_t size_bytes) {
   auto it = live_.find(path);
   if (it == live_.end()) return {StatusCode::kIoError, "truncate " + path + ": does not exist"};
-  it->second->data.resize(size_bytes);
-  it->second->durable_size = it->second->data.size();
+  Inode& inode = *it->second;
+  if (size_bytes < inode.data.size()) inode.data.resize(size_bytes);
+  // Cut short, the file keeps no zeros beyond its bytes; extended, it gains them.
+  inode.zero_filled_to = size_bytes > inode.data.size() ? size_bytes : 0;
+  inode.durable_size = inode.data.size();
+  inode.durable_zero_filled_to = inode.zero_filled_to;
   return Status::ok();
 }
 
@@ -122,6 +170,11 @@ void MemoryFileSystem::crash(std::optional<uint64_t> seed) {
     if (seed && inode->data.size() > keep) keep += rng() % (inode->data.size() - keep + 1);
     inode->data.resize(keep);
     inode->durable_size = keep;
+    // An unsynced preallocation may have reached the journal anyway.
+    if (seed && inode->zero_filled_to > inode->durable_zero_filled_to && rng() % 2 == 1) {
+      inode->durable_zero_filled_to = inode->zero_filled_to;
+    }
+    inode->zero_filled_to = inode->durable_zero_filled_to;
   }
   cut_next_write_at_.reset();
   sync_fails_ = false;

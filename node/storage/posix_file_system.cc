@@ -21,9 +21,11 @@ class PosixWritableFile final : public WritableFile {
   PosixWritableFile(std::string path, int fd, uint64_t size) : path_(std::move(path)), fd_(fd), size_(size) {}
   ~PosixWritableFile() override { ::close(fd_); }
 
+  // pwrite at the tracked logical end rather than O_APPEND, which would write
+  // after the preallocated zeros instead of over them.
   Status append(std::string_view data) override {
     while (!data.empty()) {
-      const ssize_t n = ::write(fd_, data.data(), data.size());
+      const ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(size_));
       if (n < 0) {
         if (errno == EINTR) continue;
         return errno_status("write", path_, errno);
@@ -41,16 +43,28 @@ class PosixWritableFile final : public WritableFile {
 
   uint64_t size_bytes() const override { return size_; }
 
+  Status preallocate(uint64_t file_size_bytes) override {
+    // Mode 0 extends the file's size (FALLOC_FL_KEEP_SIZE would leave a size
+    // change for every fdatasync to journal, which is the cost this avoids).
+    while (::fallocate(fd_, 0, 0, static_cast<off_t>(file_size_bytes)) != 0) {
+      if (errno == EINTR) continue;
+      // A file system without fallocate: the file grows as it is written.
+      if (errno == EOPNOTSUPP || errno == ENOSYS) return Status::ok();
+      return errno_status("fallocate", path_, errno);
+    }
+    return Status::ok();
+  }
+
  private:
   std::string path_;
   int fd_;
-  uint64_t size_;
+  uint64_t size_;  // logical: preallocated zeros beyond it are not counted
 };
 
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> open_append(const std::string& path) override {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return errno_status("open", path, errno);
     struct stat st;
     if (::fstat(fd, &st) != 0) {
@@ -63,34 +77,12 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Status read_file(const std::string& path, std::string* contents) override {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return {StatusCode::kNotFound, path + " does not exist"};
-      return errno_status("open", path, errno);
-    }
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return errno_status("stat", path, err);
-    }
-    // One allocation and large reads: snapshots can be hundreds of MB.
-    contents->resize(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (done < contents->size()) {
-      const ssize_t n = ::read(fd, contents->data() + done, contents->size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        ::close(fd);
-        return errno_status("read", path, err);
-      }
-      if (n == 0) break;
-      done += static_cast<size_t>(n);
-    }
-    contents->resize(done);
-    ::close(fd);
-    return Status::ok();
+    return read(path, contents, nullptr);
+  }
+
+  Status read_file_without_zero_tail(const std::string& path, std::string* contents,
+                                     uint64_t* zero_tail_bytes) override {
+    return read(path, contents, zero_tail_bytes);
   }
 
   Result<std::vector<std::string>> list_dir(const std::string& dir) override {
@@ -147,6 +139,54 @@ class PosixFileSystem final : public FileSystem {
     if (::fsync(fd) != 0) s = errno_status("fsync", dir, errno);
     ::close(fd);
     return s;
+  }
+
+ private:
+  // Reads the whole file, or, given zero_tail_bytes, all but a tail the file
+  // system reports as holes: ext4 reports unwritten preallocated extents as
+  // holes unless the page cache holds data for them, and holes read as zeros.
+  Status read(const std::string& path, std::string* contents, uint64_t* zero_tail_bytes) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return {StatusCode::kNotFound, path + " does not exist"};
+      return errno_status("open", path, errno);
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return errno_status("stat", path, err);
+    }
+    const uint64_t file_bytes = static_cast<uint64_t>(st.st_size);
+    uint64_t read_bytes = file_bytes;
+    if (zero_tail_bytes != nullptr) {
+      // Only a hole with no data anywhere after it ends the file; when the
+      // file system cannot tell (lseek fails), everything is read.
+      const off_t hole = ::lseek(fd, 0, SEEK_HOLE);
+      if (hole >= 0 && static_cast<uint64_t>(hole) < file_bytes && ::lseek(fd, hole, SEEK_DATA) < 0 &&
+          errno == ENXIO) {
+        read_bytes = static_cast<uint64_t>(hole);
+      }
+    }
+    // One allocation and large reads: snapshots can be hundreds of MB.
+    contents->resize(static_cast<size_t>(read_bytes));
+    size_t done = 0;
+    while (done < contents->size()) {
+      const ssize_t n = ::pread(fd, contents->data() + done, contents->size() - done, static_cast<off_t>(done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int err = errno;
+        ::close(fd);
+        return errno_status("read", path, err);
+      }
+      if (n == 0) break;
+      done += static_cast<size_t>(n);
+    }
+    contents->resize(done);
+    ::close(fd);
+    // A file cut short while being read has no zero tail to speak of.
+    if (zero_tail_bytes != nullptr) *zero_tail_bytes = done == read_bytes ? file_bytes - read_bytes : 0;
+    return Status::ok();
   }
 };
 

@@ -1,5 +1,7 @@
 #include "node/storage/record.h"
 
+#include <cstring>
+
 #include "node/storage/coding.h"
 #include "node/storage/crc32c.h"
 
@@ -103,7 +105,10 @@ RecordReader::Next RecordReader::next() {
 }
 
 bool valid_record_follows(std::string_view data, uint64_t from) {
-  for (uint64_t p = from + 1; p + kRecordHeaderBytes <= data.size(); ++p) {
+  // Starts inside the zero fill are all-zero headers (type 0): skipping them
+  // saves a byte-by-byte walk over up to a whole preallocated segment.
+  const uint64_t starts_end = zero_fill_start(data);
+  for (uint64_t p = from + 1; p < starts_end && p + kRecordHeaderBytes <= data.size(); ++p) {
     const char* h = data.data() + p;
     const uint32_t length = load_u32(h + 4);
     if (length > kRecordPayloadBytesMax || p + kRecordHeaderBytes + length > data.size()) continue;
@@ -111,6 +116,19 @@ bool valid_record_follows(std::string_view data, uint64_t from) {
     if (crc32c_extend(0, h + 4, kRecordHeaderBytes - 4 + length) == load_u32(h)) return true;
   }
   return false;
+}
+
+uint64_t zero_fill_start(std::string_view data) {
+  size_t end = data.size();
+  // Eight bytes at a time: the zero fill of a fresh segment is most of it.
+  while (end >= sizeof(uint64_t)) {
+    uint64_t word;
+    std::memcpy(&word, data.data() + end - sizeof(word), sizeof(word));
+    if (word != 0) break;
+    end -= sizeof(word);
+  }
+  while (end > 0 && data[end - 1] == '\0') --end;
+  return end;
 }
 
 }  // namespace mq::storage

@@ -75,4 +75,9 @@ class RecordReader {
 // checksum: then the damage at `from` is not a torn tail but lost data.
 bool valid_record_follows(std::string_view data, uint64_t from);
 
+// The offset just past the last non-zero byte of data: the bytes from there
+// on are all zero (a preallocated segment's unwritten space), or there are
+// none. No record starts in them: every record has a non-zero type byte.
+uint64_t zero_fill_start(std::string_view data);
+
 }  // namespace mq::storage

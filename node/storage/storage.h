@@ -27,7 +27,8 @@
 //     follow is gone), or a group's commit index is beyond the entries and
 //     snapshot that survive (kCorrupt naming the file and offset; exit 10).
 // A torn tail (the unacknowledged end of the last batch) is truncated with
-// a log line.
+// a log line; the unused preallocated zeros ending the last WAL segment are
+// truncated silently (wal.h).
 //
 // Not thread-safe: one event loop owns it.
 #pragma once

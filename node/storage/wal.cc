@@ -160,24 +160,45 @@ Status Wal::write_head(uint64_t seq) {
 
 Status Wal::replay_segment(uint64_t seq, bool is_last, WalReplayHandler* handler, const LogFn& log) {
   const std::string path = join_path(dir_, segment_file_name(seq));
+  // The file is data, then zero_tail_bytes of zeros left unread.
   std::string data;
-  if (Status s = fs_->read_file(path, &data); !s.is_ok()) return s;
+  uint64_t zero_tail_bytes = 0;
+  if (Status s = fs_->read_file_without_zero_tail(path, &data, &zero_tail_bytes); !s.is_ok()) return s;
+  const uint64_t file_bytes = data.size() + zero_tail_bytes;
+  // From here to the end of the file there is nothing but zeros.
+  const uint64_t zero_fill_from = zero_fill_start(data);
   Segment segment;
   segment.seq = seq;
+  std::optional<uint64_t> zero_fill_end_of_log;
   RecordReader reader(data);
   bool saw_header = false;
   while (true) {
     const RecordReader::Next next = reader.next();
-    if (next == RecordReader::Next::kEnd) break;
+    const uint64_t offset = reader.offset();
+    if (offset == file_bytes) break;
+    if (offset >= zero_fill_from) {
+      // Only the segment being written when the log was last open keeps its
+      // preallocated zeros (roll() cuts the others to size): anywhere else
+      // they stand where records were lost.
+      if (!is_last) {
+        return {StatusCode::kCorrupt, where(path, offset) + ": " + std::to_string(file_bytes - offset) +
+                                          " zero bytes before the end of the log"};
+      }
+      // Nothing but zeros follows the last record: the clean end of the log.
+      zero_fill_end_of_log = offset;
+      break;
+    }
     if (next != RecordReader::Next::kRecord) {
-      const uint64_t offset = reader.offset();
       const char* problem = next == RecordReader::Next::kIncomplete ? "incomplete record" : "checksum mismatch";
       if (!is_last || valid_record_follows(data, offset)) {
         return {StatusCode::kCorrupt, where(path, offset) + ": " + problem + " before the end of the log"};
       }
       // A crash interrupted the last batch, which therefore was never acknowledged.
-      log("WAL " + path + ": truncating torn tail at offset " + std::to_string(offset) + " (" +
-          std::to_string(data.size() - offset) + " bytes, " + problem + ")");
+      std::string torn = std::to_string(zero_fill_from - offset) + " bytes, " + problem;
+      if (zero_fill_from < file_bytes) {
+        torn += ", then " + std::to_string(file_bytes - zero_fill_from) + " preallocated zero bytes";
+      }
+      log("WAL " + path + ": truncating torn tail at offset " + std::to_string(offset) + " (" + torn + ")");
       if (Status s = fs_->truncate(path, offset); !s.is_ok()) return s;
       break;
     }
@@ -232,11 +253,24 @@ Status Wal::replay_segment(uint64_t seq, bool is_last, WalReplayHandler* handler
     if (Status s = fs_->remove(path); !s.is_ok()) return s;
     return fs_->sync_dir(dir_);
   }
+  if (zero_fill_end_of_log) {
+    // The normal end of a preallocated segment, so no log line. Cut before
+    // the next segment exists, which makes this one no longer the last.
+    if (Status s = fs_->truncate(path, *zero_fill_end_of_log); !s.is_ok()) return s;
+  }
   segments_.push_back(std::move(segment));
   return Status::ok();
 }
 
 Status Wal::roll() {
+  if (active_) {
+    // Replay accepts a zero tail only in the last segment, so the finished
+    // one loses its unused preallocation (durably) before a later one exists.
+    const uint64_t written_bytes = active_->size_bytes();
+    active_.reset();
+    const std::string finished = join_path(dir_, segment_file_name(segments_.back().seq));
+    if (Status s = fs_->truncate(finished, written_bytes); !s.is_ok()) return fail(s);
+  }
   const uint64_t seq = segments_.empty() ? 1 : segments_.back().seq + 1;
   const std::string path = join_path(dir_, segment_file_name(seq));
   auto file = fs_->open_append(path);
@@ -246,6 +280,9 @@ Status Wal::roll() {
     return fail({StatusCode::kCorrupt, path + " already exists with data; refusing to append to it"});
   }
   segments_.push_back(Segment{seq, {}});
+  // Appends then overwrite zeros in place: their fdatasync journals no size
+  // change. The sync after the header below makes the zeros durable too.
+  if (Status s = active_->preallocate(options_.segment_size_bytes_max); !s.is_ok()) return fail(s);
   buffer_.clear();
   append_segment_header(&buffer_, seq);
   for (const auto& [group, hs] : hard_states_) append_hard_state(&buffer_, group, hs);

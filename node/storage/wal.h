@@ -12,21 +12,32 @@
 //   before a batch that would take it past segment_size_bytes_max, so a
 //   segment exceeds the limit only when a single batch does.
 //
+// Preallocation: a segment is created at segment_size_bytes_max bytes of
+// zeros (fallocate, synced with its header), and records overwrite the zeros
+// in place, so each append's fdatasync has no file size change to journal.
+// Only the last segment ends in such zeros: before the next segment is
+// created, the finished one is truncated to the bytes written, and synced.
+// Where the file system cannot preallocate, segments grow as they are
+// written, as if nothing had been preallocated.
+//
 // Meaning on replay, in file order: a kHardState replaces the group's hard
 // state; a kEntry with index i replaces the group's entries from i on (this is
 // how an overwritten follower suffix is truncated: logically, by the later
 // record, never by rewriting a file).
 //
 // Crash behaviour:
+//   - The last segment normally ends in preallocated zeros: where only zero
+//     bytes follow the last record, the log ends cleanly, and open()
+//     truncates the zeros without a log line.
 //   - append() returns ok only after the data is synced (fsync mode always
 //     or batch). A crash may leave a partial last batch: the final segment
 //     then ends in an incomplete record, or in a damaged one with no valid
-//     record after it. That torn tail was never acknowledged; open()
-//     truncates it and says so through the log function.
-//   - Any other damage (a bad record followed by a valid one, a bad record in
-//     a segment that is not the last, a gap in the seq numbers, a header that
-//     does not match its file name) is kCorrupt naming the file and the byte
-//     offset. open() never skips data.
+//     record after it (zeros may follow either). That torn tail was never
+//     acknowledged; open() truncates it and says so through the log function.
+//   - Any other damage (a bad record followed by a valid one, a bad record or
+//     a zero tail in a segment that is not the last, a gap in the seq
+//     numbers, a header that does not match its file name) is kCorrupt naming
+//     the file and the byte offset. open() never skips data.
 //   - Every open starts a new segment; the directory is fsynced after a
 //     segment is created so its name survives a crash.
 //   - A head file (WalOptions::head_path, outside the segment directory so
@@ -98,8 +109,9 @@ struct WalOptions {
 
 class Wal {
  public:
-  // Replays every segment in dir through handler, truncates a torn tail,
-  // then opens a fresh segment for writing. dir must exist.
+  // Replays every segment in dir through handler, truncates a torn tail or
+  // the zero tail of the last segment, then opens a fresh (preallocated)
+  // segment for writing. dir must exist.
   static Result<std::unique_ptr<Wal>> open(FileSystem* fs, const std::string& dir, const WalOptions& options,
                                            WalReplayHandler* handler, const LogFn& log);
 

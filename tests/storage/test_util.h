@@ -38,6 +38,10 @@ inline StorageOptions memory_options(FileSystem* fs, FsyncMode mode = FsyncMode:
   o.node_id = "n1";
   o.cluster_id = "c1";
   o.fsync_mode = mode;
+  // Far below the 64 MiB default (no test writes this much): each replay
+  // reads the last segment's preallocated zeros, and tests replay thousands
+  // of times.
+  o.segment_size_bytes_max = 1u << 20;
   o.fs = fs;
   o.log = [](const std::string&) {};
   return o;
