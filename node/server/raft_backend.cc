@@ -827,8 +827,11 @@ std::unique_ptr<RaftBackend> RaftBackend::open(const RaftBackendOptions& options
     impl->campaign_on_start = true;
   } else {
     log_info("recovered " + std::to_string(recovered.size()) + " shard groups from " + options.data_dir);
-    impl->votes_quiet_until =
-        impl->started + std::chrono::milliseconds(options.election_ticks * options.tick_ms);
+    // Alone, a node has no peer whose lease it could break: it may lead at once.
+    if (t.nodes.size() > 1) {
+      impl->votes_quiet_until =
+          impl->started + std::chrono::milliseconds(options.election_ticks * options.tick_ms);
+    }
   }
 
   Impl* raw = impl.get();

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -54,12 +56,19 @@ bool stale_shows(NodeRpc& rpc, const std::string& user, const std::string& key, 
   }
 }
 
-// Bytes of WAL segments in a data dir (layout in node/storage/storage.h).
+// Bytes written to the WAL segments of a data dir (layout in
+// node/storage/storage.h). Not their file sizes: the segment being written
+// is preallocated to its full size with zeros (node/storage/wal.h), so only
+// the bytes up to its last non-zero one were written.
 uintmax_t wal_bytes(const std::string& data_dir) {
   uintmax_t total = 0;
   std::error_code ec;
   for (const auto& f : std::filesystem::directory_iterator(data_dir + "/wal", ec)) {
-    if (f.is_regular_file()) total += f.file_size();
+    if (!f.is_regular_file()) continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t last_non_zero = data.find_last_not_of('\0');
+    total += last_non_zero == std::string::npos ? 0 : last_non_zero + 1;
   }
   return total;
 }
