@@ -76,6 +76,8 @@ class RawNode {
   // Cheap views of what status() copies, for checks on every request.
   Role role() const { return raft_.role(); }
   uint64_t term() const { return raft_.term(); }
+  NodeId lead() const { return raft_.lead(); }
+  uint64_t committed() const { return raft_.log().committed(); }
   // Voters and learners as of the applied index, for snapshots.
   std::vector<NodeId> voters() const;
   std::vector<NodeId> learners() const;

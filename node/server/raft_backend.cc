@@ -544,7 +544,14 @@ struct RaftBackend::Impl {
   // Tracks leadership; a leader that lost its role (or term) can no longer
   // answer what it had pending.
   void observe_role(Group& g) {
-    const raft::Status st = g.node->status();
+    // The node's role, term, leader and commit; status() would also copy
+    // every follower's progress, once per group per Ready.
+    struct {
+      raft::Role role;
+      uint64_t term;
+      raft::NodeId lead;
+      uint64_t commit;
+    } const st{g.node->role(), g.node->term(), g.node->lead(), g.node->committed()};
     const bool was_leader = g.role == raft::Role::kLeader;
     if (st.lead != g.lead && st.lead != raft::kNoNode) {
       log_info("shard " + std::to_string(g.shard) + ": leader is " + node_name(st.lead) +
