@@ -193,7 +193,7 @@ TEST_CASE("a write to a node that stops answering is reported as unknown", "[pro
   };
   CHECK(ask("set u k before")["key"] == "k");
 
-  node.process().signal(SIGSTOP);
+  REQUIRE(node.process().stop_and_wait(kLineTimeoutMs));
   const json unknown = ask("set u k during");
   node.process().signal(SIGCONT);
   CHECK(unknown["error"]["code"] == "unknown_outcome");

@@ -10,6 +10,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
 #include <stdexcept>
 
 extern char** environ;
@@ -179,6 +182,23 @@ std::optional<std::string> Subprocess::read_line(int timeout_ms) {
 void Subprocess::signal(int signal_number) {
   // While not reaped the pid is still ours (a zombie at worst), never reused.
   if (pid_alive_) ::kill(pid_, signal_number);
+}
+
+bool Subprocess::stop_and_wait(int timeout_ms) {
+  if (!pid_alive_) return false;
+  ::kill(pid_, SIGSTOP);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const std::string stat_path = "/proc/" + std::to_string(pid_) + "/stat";
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream stat(stat_path);
+    std::string line;
+    std::getline(stat, line);
+    // "pid (comm) S ...": the state follows the last ')'.
+    const size_t paren = line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'T') return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
 }
 
 void Subprocess::reap_nonblocking() {

@@ -48,6 +48,10 @@ class Subprocess {
 
   // Sends a signal if the child has not been reaped yet.
   void signal(int signal_number);
+  // SIGSTOP, then waits until the kernel reports the child stopped: kill()
+  // returns before every thread of the child has stopped, and a request
+  // sent in between may still be served. False if it did not stop in time.
+  bool stop_and_wait(int timeout_ms);
 
   // Waits for the exit, reading stdout and stderr meanwhile. Returns the
   // exit status (128 + N for death by signal N), nullopt on timeout.

@@ -116,7 +116,7 @@ void LocalCluster::kill(size_t node) {
 
 void LocalCluster::pause(size_t node) {
   Node& n = nodes_.at(node);
-  if (n.process) n.process->signal(SIGSTOP);
+  if (n.process) n.process->stop_and_wait(kStopTimeoutMs);
 }
 
 void LocalCluster::resume(size_t node) {
