@@ -102,6 +102,9 @@ struct RaftBackend::Impl {
     mutable std::shared_mutex shared_state;
     ReadLease lease;
     bool lease_renewal_in_flight = false;
+    // A read was served under the lease since the last renewal: only then
+    // is it worth renewing, so an idle shard sends no extra rounds.
+    mutable std::atomic<bool> lease_used{false};
     std::deque<std::pair<uint64_t, std::vector<ReadFn>>> reads_ready;  // by read index
   };
 
@@ -259,6 +262,7 @@ struct RaftBackend::Impl {
     if (auto index = g->lease.read_index(g->term, Clock::now());
         index && *index <= g->sm.applied_index() && g->node->role() == raft::Role::kLeader &&
         g->node->term() == g->term) {
+      g->lease_used.store(true, std::memory_order_relaxed);
       serve(grpc::Status::OK);
       return;
     }
@@ -275,6 +279,7 @@ struct RaftBackend::Impl {
     if (g->role != raft::Role::kLeader) return false;
     const auto index = g->lease.read_index(g->term, Clock::now());
     if (!index || *index > g->sm.applied_index()) return false;
+    g->lease_used.store(true, std::memory_order_relaxed);
     if (auto v = g->sm.get(req.user(), req.key())) {
       resp->set_found(true);
       resp->set_value(std::move(*v));
@@ -292,7 +297,8 @@ struct RaftBackend::Impl {
       if (!gp) continue;
       Group& g = *gp;
       const bool renew = g.reads_to_issue.empty() && !g.lease_renewal_in_flight &&
-                         g.role == raft::Role::kLeader && g.lease.wants_renewal(g.term, now);
+                         g.role == raft::Role::kLeader && g.lease.wants_renewal(g.term, now) &&
+                         g.lease_used.exchange(false, std::memory_order_relaxed);
       if (g.reads_to_issue.empty() && !renew) continue;
       std::string context = std::to_string(next_read_context++);
       const raft::ProposeError e = g.node->read_index(context);
