@@ -256,17 +256,26 @@ struct RaftBackend::Impl {
       serve(not_leader(shard, g));
       return;
     }
-    // The core's own role and term, not the loop's copy from the last
-    // Ready: a message stepped earlier in this iteration may have ended the
-    // leadership.
-    if (auto index = g->lease.read_index(g->term, Clock::now());
-        index && *index <= g->sm.applied_index() && g->node->role() == raft::Role::kLeader &&
-        g->node->term() == g->term) {
-      g->lease_used.store(true, std::memory_order_relaxed);
+    // Also the core's own role and term, not only the loop's copy from the
+    // last Ready: a message stepped earlier in this iteration may have ended
+    // the leadership.
+    if (g->node->role() == raft::Role::kLeader && g->node->term() == g->term && lease_covers_read(*g)) {
       serve(grpc::Status::OK);
       return;
     }
     g->reads_to_issue.push_back(std::move(serve));
+  }
+
+  // True when the group leads under a lease whose confirmed index is
+  // applied: a linearizable read may be answered from the applied state now.
+  // Marks the lease as used, so the loop keeps renewing it. On the loop, or
+  // under shared_state held shared.
+  static bool lease_covers_read(const Group& g) {
+    if (g.role != raft::Role::kLeader) return false;
+    const auto index = g.lease.read_index(g.term, Clock::now());
+    if (!index || *index > g.sm.applied_index()) return false;
+    g.lease_used.store(true, std::memory_order_relaxed);
+    return true;
   }
 
   // On the calling (gRPC) thread: answers a linearizable get from the
@@ -276,10 +285,7 @@ struct RaftBackend::Impl {
     const Group* g = shard < groups.size() ? groups[shard].get() : nullptr;
     if (!g) return false;
     std::shared_lock lock(g->shared_state);
-    if (g->role != raft::Role::kLeader) return false;
-    const auto index = g->lease.read_index(g->term, Clock::now());
-    if (!index || *index > g->sm.applied_index()) return false;
-    g->lease_used.store(true, std::memory_order_relaxed);
+    if (!lease_covers_read(*g)) return false;
     if (auto v = g->sm.get(req.user(), req.key())) {
       resp->set_found(true);
       resp->set_value(std::move(*v));
