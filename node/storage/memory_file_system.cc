@@ -1,14 +1,34 @@
 #include "node/storage/memory_file_system.h"
 
-#include <random>
-
 namespace mq::storage {
 namespace {
+
+// The units a disk writes back: the kernel's dirty pages, made of sectors.
+constexpr uint64_t kPageBytes = 4096;
+constexpr uint64_t kSectorBytes = 512;
 
 std::string parent_of(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
+
+// SplitMix64: a crash's choices from its seed alone, the same sequence on
+// every platform and standard library, and no state worth the name.
+class CrashRandom {
+ public:
+  explicit CrashRandom(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  uint64_t below(uint64_t bound) { return next() % bound; }
+  bool coin() { return (next() & 1) == 1; }
+
+ private:
+  uint64_t state_;
+};
 
 }  // namespace
 
@@ -162,22 +182,93 @@ Status MemoryFileSystem::sync_dir(const std::string& dir) {
   return Status::ok();
 }
 
-void MemoryFileSystem::crash(std::optional<uint64_t> seed) {
-  std::mt19937_64 rng(seed.value_or(0));
+void MemoryFileSystem::crash_files(const std::function<void(Inode*)>& settle_contents) {
   live_ = durable_;
   for (auto& [path, inode] : live_) {
-    size_t keep = inode->durable_size;
-    if (seed && inode->data.size() > keep) keep += rng() % (inode->data.size() - keep + 1);
-    inode->data.resize(keep);
-    inode->durable_size = keep;
-    // An unsynced preallocation may have reached the journal anyway.
-    if (seed && inode->zero_filled_to > inode->durable_zero_filled_to && rng() % 2 == 1) {
-      inode->durable_zero_filled_to = inode->zero_filled_to;
-    }
-    inode->zero_filled_to = inode->durable_zero_filled_to;
+    // An inode under two durable names (renamed, both directories not yet
+    // synced) is settled twice; the second time finds nothing unsynced.
+    settle_contents(inode.get());
+    inode->durable_size = inode->data.size();
+    inode->durable_zero_filled_to = inode->zero_filled_to;
   }
   cut_next_write_at_.reset();
   sync_fails_ = false;
+}
+
+namespace {
+
+// An unsynced preallocation may have reached the journal anyway.
+template <typename Inode>
+void settle_preallocation(Inode* inode, CrashRandom* random) {
+  if (random != nullptr && inode->zero_filled_to > inode->durable_zero_filled_to && random->coin()) {
+    inode->durable_zero_filled_to = inode->zero_filled_to;
+  }
+  inode->zero_filled_to = inode->durable_zero_filled_to;
+}
+
+}  // namespace
+
+void MemoryFileSystem::crash(std::optional<uint64_t> seed) {
+  CrashRandom random(seed.value_or(0));
+  crash_files([&](Inode* inode) {
+    size_t keep = std::min(inode->durable_size, inode->data.size());
+    if (seed && inode->data.size() > keep) keep += random.below(inode->data.size() - keep + 1);
+    inode->data.resize(keep);
+    settle_preallocation(inode, seed ? &random : nullptr);
+  });
+}
+
+MemoryFileSystem::PageLoss MemoryFileSystem::crash_losing_pages(uint64_t seed) {
+  CrashRandom random(seed);
+  const uint64_t keep_percent = 10 + random.below(81);
+  const bool stale_junk = random.coin();
+  PageLoss loss;
+  crash_files([&](Inode* inode) {
+    settle_preallocation(inode, &random);
+    std::string& data = inode->data;
+    const uint64_t durable_end = std::min(inode->durable_size, data.size());
+    const uint64_t written_end = data.size();
+    if (written_end == durable_end) return;
+    // Before the crash the file durably held zeros up to here; past it, nothing.
+    const uint64_t old_file_end = std::max(durable_end, inode->zero_filled_to);
+    auto old_byte = [&](uint64_t offset) {
+      return offset < old_file_end || !stale_junk ? '\0' : static_cast<char>(random.next());
+    };
+    const std::string written = data.substr(durable_end);
+    auto new_byte = [&](uint64_t offset) { return written[offset - durable_end]; };
+
+    uint64_t surviving_end = durable_end;
+    bool lost_one = false;
+    for (uint64_t page = durable_end / kPageBytes; page * kPageBytes < written_end; ++page) {
+      const uint64_t lo = std::max(page * kPageBytes, durable_end);
+      const uint64_t hi = std::min((page + 1) * kPageBytes, written_end);
+      ++loss.unsynced_pages;
+      if (random.below(100) < keep_percent) {
+        if (lost_one) ++loss.pages_kept_after_a_lost_one;
+        surviving_end = hi;
+      } else {
+        ++loss.lost_pages;
+        lost_one = true;
+        for (uint64_t i = lo; i < hi; ++i) data[i] = old_byte(i);
+      }
+    }
+    if (random.coin()) {
+      // Power went while the disk wrote this sector: it split at a byte.
+      const uint64_t at = durable_end + random.below(written_end - durable_end);
+      const uint64_t sector = at / kSectorBytes * kSectorBytes;
+      const uint64_t lo = std::max(sector, durable_end);
+      const uint64_t hi = std::min(sector + kSectorBytes, written_end);
+      if (hi - lo >= 2) {
+        const uint64_t split = lo + 1 + random.below(hi - lo - 1);
+        const bool new_first = random.coin();
+        for (uint64_t i = lo; i < hi; ++i) data[i] = (i < split) == new_first ? new_byte(i) : old_byte(i);
+        surviving_end = std::max(surviving_end, new_first ? split : hi);
+        ++loss.torn_sectors;
+      }
+    }
+    data.resize(surviving_end);
+  });
+  return loss;
 }
 
 std::string* MemoryFileSystem::mutable_contents(const std::string& path) {
