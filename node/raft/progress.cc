@@ -69,18 +69,32 @@ bool Progress::maybe_update(uint64_t index) {
   return updated;
 }
 
+bool Progress::is_stale_rejection(uint64_t rejected) const {
+  if (state == ProgressState::kReplicate) return rejected <= match;
+  return next == 0 || next - 1 != rejected;
+}
+
 bool Progress::maybe_decrease_to(uint64_t rejected, uint64_t match_hint) {
+  if (is_stale_rejection(rejected)) return false;
   if (state == ProgressState::kReplicate) {
-    // Appends are pipelined, so only a rejection past the match is news.
-    if (rejected <= match) return false;
     next = match + 1;
     return true;
   }
-  // Probing sends one append at a time: a rejection of anything else is old.
-  if (next == 0 || next - 1 != rejected) return false;
   next = std::max(std::min(rejected, match_hint + 1), match + 1);
   probe_sent = false;
   return true;
+}
+
+void Progress::rewind(uint64_t proven_match, uint64_t match_hint) {
+  MQ_INVARIANT(proven_match <= match_hint);
+  match = proven_match;
+  // Back to one append at a time, from just past the hint.
+  state = ProgressState::kProbe;
+  next = match_hint + 1;
+  probe_sent = false;
+  pending_snapshot = 0;
+  snapshot_offset = 0;
+  inflights.reset();
 }
 
 bool Progress::is_paused() const {

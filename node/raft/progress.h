@@ -53,9 +53,18 @@ struct Progress {
   void become_snapshot(uint64_t snapshot_index);
   // An acknowledgement of `index`; false when it is stale.
   bool maybe_update(uint64_t index);
+  // A rejection of the append after `rejected` that carries no news: in
+  // replicate, one at or below the match (appends are pipelined, so an old
+  // rejection can arrive after the acknowledgements that followed it); in
+  // probe, any but the one probe outstanding.
+  bool is_stale_rejection(uint64_t rejected) const;
   // A rejection of the append after `rejected`; `match_hint` is where the
   // follower's log might match. False when the rejection is stale.
   bool maybe_decrease_to(uint64_t rejected, uint64_t match_hint);
+  // A fresh rejection says the follower's log ends below the match: it lost
+  // entries it had acknowledged (a wiped disk). Everything the match claimed
+  // is void but `proven_match`; probing starts over after `match_hint`.
+  void rewind(uint64_t proven_match, uint64_t match_hint);
   bool is_paused() const;
 };
 

@@ -207,6 +207,19 @@ void Raft::handle_append_response(const Message& m) {
   if (m.reject) {
     uint64_t next_probe = m.reject_hint;
     if (m.log_term > 0) next_probe = log_.find_conflict_by_term(m.reject_hint, m.log_term);
+    if (pr->state != ProgressState::kSnapshot && !pr->is_stale_rejection(m.index) &&
+        m.reject_hint < pr->match) {
+      // A follower holding what it acknowledged answers a fresh rejection
+      // with a hint at or past its match (its terms there equal ours, and
+      // ours never decrease). One below lost its log: probing from the old
+      // match would be rejected forever. It still holds up to the hint
+      // only if its term there is ours (log matching); else nothing is
+      // proven.
+      const bool hint_matches = log_.match_term(m.reject_hint, m.log_term);
+      pr->rewind(hint_matches ? m.reject_hint : 0, next_probe);
+      send_append(m.from, true);
+      return;
+    }
     if (pr->maybe_decrease_to(m.index, next_probe)) {
       if (pr->state == ProgressState::kReplicate) pr->become_probe();
       send_append(m.from, true);

@@ -245,6 +245,14 @@ std::string InteractionEnv::run(const std::string& line) {
     nodes_.at(num(w[1])).down = true;
   } else if (cmd == "restart") {
     restart(num(w[1]));
+  } else if (cmd == "wipe") {
+    // wipe <id>: the node comes back with an empty disk (no log, no term, no
+    // membership), as after a lost or replaced drive.
+    const NodeId id = num(w[1]);
+    Node& n = nodes_.at(id);
+    n.storage = std::make_unique<MemoryStorage>();
+    n.applied.clear();
+    restart(id);
   } else if (cmd == "status") {
     for (size_t i = 1; i < w.size(); ++i) {
       const Status s = node(num(w[i])).status();
