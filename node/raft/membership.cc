@@ -67,15 +67,23 @@ void Raft::apply_conf_change(const ConfChange& cc) {
   }
 }
 
-void Raft::abort_leader_transfer() { lead_transferee_ = kNoNode; }
+void Raft::abort_leader_transfer() {
+  lead_transferee_ = kNoNode;
+  transfer_elapsed_ = 0;
+}
 
 ProposeError Raft::transfer_leader(NodeId to) {
   if (role_ != Role::kLeader) return ProposeError::kNotLeader;
   if (to == id_ || !tracker_.is_voter(to)) return ProposeError::kInvalidTarget;
+  // A repeated call for the transfer in flight changes nothing, its
+  // deadline included.
   if (lead_transferee_ == to) return ProposeError::kOk;
   lead_transferee_ = to;
-  // The transfer must finish within an election timeout (see tick_heartbeat).
-  election_elapsed_ = 0;
+  // The transfer must finish within an election timeout (see
+  // tick_heartbeat). Its clock is not the election clock: resetting that
+  // would postpone check-quorum, and a leader cut off from its quorum could
+  // keep leading for as long as transfer calls kept coming.
+  transfer_elapsed_ = 0;
   Progress* pr = tracker_.get(to);
   MQ_INVARIANT(pr != nullptr);
   if (pr->match == log_.last_index()) {

@@ -164,6 +164,8 @@ void Raft::tick_heartbeat() {
         if (id != id_) pr.recent_active = false;
       }
     }
+  }
+  if (lead_transferee_ != kNoNode && ++transfer_elapsed_ >= config_.election_tick) {
     // A transfer that did not finish within an election timeout failed
     // (target down or too slow); accept proposals again.
     abort_leader_transfer();

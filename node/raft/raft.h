@@ -149,6 +149,9 @@ class Raft {
 
   // Leader state.
   NodeId lead_transferee_ = kNoNode;
+  // Ticks since the transfer to lead_transferee_ began: it has a deadline of
+  // its own, so no number of transfer calls can postpone check-quorum.
+  int transfer_elapsed_ = 0;
   // Index of the newest membership change this leader appended; another waits
   // until it is applied.
   uint64_t pending_conf_index_ = 0;
