@@ -22,11 +22,6 @@ void frame(std::string* out, RecordType type, Fill fill) {
   for (int i = 0; i < 4; ++i) h[i] = static_cast<char>(crc >> (8 * i));
 }
 
-bool known_type(uint8_t t) {
-  return t == static_cast<uint8_t>(RecordType::kSegmentHeader) ||
-         t == static_cast<uint8_t>(RecordType::kHardState) || t == static_cast<uint8_t>(RecordType::kEntry);
-}
-
 }  // namespace
 
 void append_segment_header(std::string* out, uint64_t segment_seq) {
@@ -102,20 +97,6 @@ RecordReader::Next RecordReader::next() {
   payload_ = std::string_view(h + kRecordHeaderBytes, length);
   next_offset_ = offset_ + kRecordHeaderBytes + length;
   return Next::kRecord;
-}
-
-bool valid_record_follows(std::string_view data, uint64_t from) {
-  // Starts inside the zero fill are all-zero headers (type 0): skipping them
-  // saves a byte-by-byte walk over up to a whole preallocated segment.
-  const uint64_t starts_end = zero_fill_start(data);
-  for (uint64_t p = from + 1; p < starts_end && p + kRecordHeaderBytes <= data.size(); ++p) {
-    const char* h = data.data() + p;
-    const uint32_t length = load_u32(h + 4);
-    if (length > kRecordPayloadBytesMax || p + kRecordHeaderBytes + length > data.size()) continue;
-    if (!known_type(static_cast<uint8_t>(h[8]))) continue;
-    if (crc32c_extend(0, h + 4, kRecordHeaderBytes - 4 + length) == load_u32(h)) return true;
-  }
-  return false;
 }
 
 uint64_t zero_fill_start(std::string_view data) {

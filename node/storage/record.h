@@ -1,4 +1,4 @@
-// Record framing shared by every WAL segment.
+// Record framing inside the batches of every WAL segment (wal.h).
 //
 //   offset 0  u32  crc32c of bytes [4, 9 + length)  (length, type, payload)
 //   offset 4  u32  length of the payload in bytes
@@ -30,7 +30,8 @@ constexpr size_t kRecordHeaderBytes = 9;
 // Larger lengths are damage, not data: no entry is allowed to be this big.
 constexpr uint32_t kRecordPayloadBytesMax = 64u << 20;
 constexpr uint64_t kSegmentMagic = 0x4745534C4157514Dull;  // "MQWALSEG" in file byte order
-constexpr uint32_t kSegmentFormatVersion = 1;
+// 2: records inside checksummed batches (wal.h); 1 had bare records.
+constexpr uint32_t kSegmentFormatVersion = 2;
 
 void append_segment_header(std::string* out, uint64_t segment_seq);
 void append_hard_state(std::string* out, uint32_t group, const raft::HardState& hs);
@@ -71,13 +72,9 @@ class RecordReader {
   std::string_view payload_;
 };
 
-// True when some offset after `from` starts a record that passes its
-// checksum: then the damage at `from` is not a torn tail but lost data.
-bool valid_record_follows(std::string_view data, uint64_t from);
-
 // The offset just past the last non-zero byte of data: the bytes from there
 // on are all zero (a preallocated segment's unwritten space), or there are
-// none. No record starts in them: every record has a non-zero type byte.
+// none. No batch starts in them: every batch starts with a non-zero magic.
 uint64_t zero_fill_start(std::string_view data);
 
 }  // namespace mq::storage

@@ -22,13 +22,16 @@
 //
 // open() fails, never repairs silently, when:
 //   - the identity names another node or cluster (kForeignDataDir; exit 11)
-//   - a WAL record other than a torn tail is damaged, a segment is missing,
-//     a group's entries skip an index (their segment or the snapshot they
-//     follow is gone), or a group's commit index is beyond the entries and
-//     snapshot that survive (kCorrupt naming the file and offset; exit 10).
-// A torn tail (the unacknowledged end of the last batch) is truncated with
-// a log line; the unused preallocated zeros ending the last WAL segment are
-// truncated silently (wal.h).
+//   - a WAL batch other than the torn last one is damaged, a segment is
+//     missing, a group's entries skip an index (their segment or the
+//     snapshot they follow is gone), or a group's commit index is beyond the
+//     entries and snapshot that survive (kCorrupt naming the file and offset;
+//     exit 10).
+// A torn last batch (damaged anywhere, by a power loss that kept some of its
+// pages and lost others, with no intact batch after it: never acknowledged)
+// is truncated with a log line; the unused preallocated zeros ending the last
+// WAL segment are truncated silently (wal.h). A WriteBatch is recovered whole
+// or not at all (fsync mode always: a prefix of its groups, each whole).
 //
 // Not thread-safe: one event loop owns it.
 #pragma once

@@ -7,6 +7,7 @@
 
 #include "node/storage/crc32c.h"
 #include "node/storage/record.h"
+#include "node/storage/wal_batch.h"
 
 namespace mq::storage {
 namespace {
@@ -48,6 +49,21 @@ std::string head_text(uint64_t seq) {
 
 std::string where(const std::string& path, uint64_t offset) {
   return path + " offset " + std::to_string(offset);
+}
+
+// Format version 1 wrote bare records, so its segments start with a segment
+// header record where version 2 has a batch. Left unrecognised, such a
+// segment would read as a torn first batch and be removed.
+Status refuse_bare_records(std::string_view data, const std::string& path) {
+  RecordReader reader(data);
+  SegmentHeader h;
+  if (reader.next() == RecordReader::Next::kRecord && reader.type() == RecordType::kSegmentHeader &&
+      decode_segment_header(reader.payload(), &h) && h.magic == kSegmentMagic) {
+    return {StatusCode::kCorrupt, where(path, 0) + ": unsupported WAL format version " + std::to_string(h.version) +
+                                      " (segment header outside a batch; this build reads version " +
+                                      std::to_string(kSegmentFormatVersion) + ")"};
+  }
+  return Status::ok();
 }
 
 }  // namespace
@@ -111,6 +127,7 @@ Status Wal::replay(WalReplayHandler* handler, const LogFn& log) {
   for (size_t i = 0; i < seqs.size(); ++i) {
     if (Status s = replay_segment(seqs[i], i + 1 == seqs.size(), handler, log); !s.is_ok()) return s;
   }
+  if (next_batch_seq_ == 0) next_batch_seq_ = 1;
   return check_head(segments_.empty() ? 0 : segments_.back().seq);
 }
 
@@ -170,31 +187,47 @@ Status Wal::replay_segment(uint64_t seq, bool is_last, WalReplayHandler* handler
   Segment segment;
   segment.seq = seq;
   std::optional<uint64_t> zero_fill_end_of_log;
-  RecordReader reader(data);
   bool saw_header = false;
-  while (true) {
-    const RecordReader::Next next = reader.next();
-    const uint64_t offset = reader.offset();
-    if (offset == file_bytes) break;
+  uint64_t offset = 0;
+  while (offset < file_bytes) {
     if (offset >= zero_fill_from) {
       // Only the segment being written when the log was last open keeps its
       // preallocated zeros (roll() cuts the others to size): anywhere else
-      // they stand where records were lost.
+      // they stand where batches were lost.
       if (!is_last) {
         return {StatusCode::kCorrupt, where(path, offset) + ": " + std::to_string(file_bytes - offset) +
                                           " zero bytes before the end of the log"};
       }
-      // Nothing but zeros follows the last record: the clean end of the log.
+      // Nothing but zeros follows the last batch: the clean end of the log.
       zero_fill_end_of_log = offset;
       break;
     }
-    if (next != RecordReader::Next::kRecord) {
-      const char* problem = next == RecordReader::Next::kIncomplete ? "incomplete record" : "checksum mismatch";
-      if (!is_last || valid_record_follows(data, offset)) {
-        return {StatusCode::kCorrupt, where(path, offset) + ": " + problem + " before the end of the log"};
+    WalBatch batch;
+    BatchCheck check = check_batch(data, offset, &batch);
+    if (check == BatchCheck::kIncomplete && offset + batch.size_bytes <= file_bytes) {
+      // The batch ends in zeros that were left unread with the zero tail.
+      data.resize(offset + batch.size_bytes, '\0');
+      check = check_batch(data, offset, &batch);
+    }
+    if (check != BatchCheck::kIntact) {
+      if (offset == 0) {
+        if (Status s = refuse_bare_records(data, path); !s.is_ok()) return s;
       }
-      // A crash interrupted the last batch, which therefore was never acknowledged.
-      std::string torn = std::to_string(zero_fill_from - offset) + " bytes, " + problem;
+      const char* problem = batch_check_name(check);
+      if (!is_last) return {StatusCode::kCorrupt, where(path, offset) + ": " + problem + " before the end of the log"};
+      // A later batch is written only after this one was synced (wal.h), so
+      // one that survives intact proves this damage hit acknowledged data.
+      if (const std::optional<uint64_t> later = find_intact_batch(data, offset, next_batch_seq_ + 1)) {
+        WalBatch proof;
+        (void)check_batch(data, *later, &proof);
+        return {StatusCode::kCorrupt, where(path, offset) + ": " + problem + ", but batch " +
+                                          std::to_string(proof.seq) + " at offset " + std::to_string(*later) +
+                                          " was written after it was synced: acknowledged data is damaged"};
+      }
+      if (offset == 0) break;  // a segment torn while being created: removed below
+      // The last batch, interrupted by a crash, which therefore was never acknowledged.
+      std::string torn = std::to_string(zero_fill_from - offset) + " bytes, " + problem +
+                         ", no intact batch after it";
       if (zero_fill_from < file_bytes) {
         torn += ", then " + std::to_string(file_bytes - zero_fill_from) + " preallocated zero bytes";
       }
@@ -202,52 +235,17 @@ Status Wal::replay_segment(uint64_t seq, bool is_last, WalReplayHandler* handler
       if (Status s = fs_->truncate(path, offset); !s.is_ok()) return s;
       break;
     }
-    const std::string at = where(path, reader.offset());
-    switch (reader.type()) {
-      case RecordType::kSegmentHeader: {
-        SegmentHeader h;
-        if (saw_header || reader.offset() != 0 || !decode_segment_header(reader.payload(), &h) ||
-            h.magic != kSegmentMagic) {
-          return {StatusCode::kCorrupt, at + ": misplaced or malformed segment header"};
-        }
-        if (h.version != kSegmentFormatVersion) {
-          return {StatusCode::kCorrupt, at + ": unsupported WAL format version " + std::to_string(h.version)};
-        }
-        if (h.seq != seq) {
-          return {StatusCode::kCorrupt, at + ": header names segment " + std::to_string(h.seq)};
-        }
-        saw_header = true;
-        break;
-      }
-      case RecordType::kHardState: {
-        uint32_t group;
-        raft::HardState hs;
-        if (!saw_header || !decode_hard_state(reader.payload(), &group, &hs)) {
-          return {StatusCode::kCorrupt, at + ": malformed hard state record"};
-        }
-        hard_states_[group] = hs;
-        if (Status s = handler->on_hard_state(group, hs, at); !s.is_ok()) return s;
-        break;
-      }
-      case RecordType::kEntry: {
-        uint32_t group;
-        raft::Entry entry;
-        if (!saw_header || !decode_entry(reader.payload(), &group, &entry)) {
-          return {StatusCode::kCorrupt, at + ": malformed entry record"};
-        }
-        uint64_t& max_index = segment.max_index[group];
-        max_index = std::max(max_index, entry.index);
-        if (Status s = handler->on_entry(group, std::move(entry), at); !s.is_ok()) return s;
-        break;
-      }
-      default:
-        return {StatusCode::kCorrupt, at + ": unknown record type " +
-                                          std::to_string(static_cast<int>(reader.type()))};
+    if (next_batch_seq_ != 0 && batch.seq != next_batch_seq_) {
+      return {StatusCode::kCorrupt, where(path, offset) + ": batch " + std::to_string(batch.seq) + " where batch " +
+                                        std::to_string(next_batch_seq_) + " was expected (batches are missing)"};
     }
+    if (Status s = replay_batch(path, offset, batch.records, &segment, &saw_header, handler); !s.is_ok()) return s;
+    next_batch_seq_ = batch.seq + 1;
+    offset += batch.size_bytes;
   }
   if (!saw_header) {
-    // Only a crash while a segment was being created leaves it headerless,
-    // and then nothing was written after it.
+    // Only a crash while a segment was being created leaves it without an
+    // intact first batch, and then nothing was written after it.
     if (!is_last) return {StatusCode::kCorrupt, path + " offset 0: segment has no header"};
     log("WAL " + path + ": removing segment torn while being created");
     if (Status s = fs_->remove(path); !s.is_ok()) return s;
@@ -259,6 +257,62 @@ Status Wal::replay_segment(uint64_t seq, bool is_last, WalReplayHandler* handler
     if (Status s = fs_->truncate(path, *zero_fill_end_of_log); !s.is_ok()) return s;
   }
   segments_.push_back(std::move(segment));
+  return Status::ok();
+}
+
+Status Wal::replay_batch(const std::string& path, uint64_t at, std::string_view records, Segment* segment,
+                         bool* saw_header, WalReplayHandler* handler) {
+  // The batch passed its checksums, so anything wrong in here was written
+  // that way: never a torn write.
+  RecordReader reader(records);
+  while (true) {
+    const RecordReader::Next next = reader.next();
+    if (next == RecordReader::Next::kEnd) break;
+    const std::string here = where(path, at + kBatchHeaderBytes + reader.offset());
+    if (next != RecordReader::Next::kRecord) return {StatusCode::kCorrupt, here + ": damaged record in an intact batch"};
+    switch (reader.type()) {
+      case RecordType::kSegmentHeader: {
+        SegmentHeader h;
+        if (*saw_header || at != 0 || reader.offset() != 0 || !decode_segment_header(reader.payload(), &h) ||
+            h.magic != kSegmentMagic) {
+          return {StatusCode::kCorrupt, here + ": misplaced or malformed segment header"};
+        }
+        if (h.version != kSegmentFormatVersion) {
+          return {StatusCode::kCorrupt, here + ": unsupported WAL format version " + std::to_string(h.version)};
+        }
+        if (h.seq != segment->seq) {
+          return {StatusCode::kCorrupt, here + ": header names segment " + std::to_string(h.seq)};
+        }
+        *saw_header = true;
+        break;
+      }
+      case RecordType::kHardState: {
+        uint32_t group;
+        raft::HardState hs;
+        if (!*saw_header || !decode_hard_state(reader.payload(), &group, &hs)) {
+          return {StatusCode::kCorrupt, here + ": malformed hard state record"};
+        }
+        hard_states_[group] = hs;
+        if (Status s = handler->on_hard_state(group, hs, here); !s.is_ok()) return s;
+        break;
+      }
+      case RecordType::kEntry: {
+        uint32_t group;
+        raft::Entry entry;
+        if (!*saw_header || !decode_entry(reader.payload(), &group, &entry)) {
+          return {StatusCode::kCorrupt, here + ": malformed entry record"};
+        }
+        uint64_t& max_index = segment->max_index[group];
+        max_index = std::max(max_index, entry.index);
+        if (Status s = handler->on_entry(group, std::move(entry), here); !s.is_ok()) return s;
+        break;
+      }
+      default:
+        return {StatusCode::kCorrupt, here + ": unknown record type " +
+                                          std::to_string(static_cast<int>(reader.type()))};
+    }
+  }
+  if (!*saw_header) return {StatusCode::kCorrupt, where(path, at) + ": segment has no header"};
   return Status::ok();
 }
 
@@ -284,8 +338,10 @@ Status Wal::roll() {
   // change. The sync after the header below makes the zeros durable too.
   if (Status s = active_->preallocate(options_.segment_size_bytes_max); !s.is_ok()) return fail(s);
   buffer_.clear();
+  const size_t start = begin_batch(&buffer_);
   append_segment_header(&buffer_, seq);
   for (const auto& [group, hs] : hard_states_) append_hard_state(&buffer_, group, hs);
+  seal_batch(&buffer_, start, next_batch_seq_++);
   active_header_bytes_ = buffer_.size();
   const bool sync = options_.fsync_mode != FsyncMode::kNone;
   if (Status s = write_and_sync(buffer_, sync); !s.is_ok()) return s;
@@ -311,21 +367,33 @@ Status Wal::fail(Status status) {
 
 Status Wal::append(const WriteBatch& batch) {
   if (!failure_.is_ok()) return {StatusCode::kStopped, failure_.to_string()};
+  // In fsync mode always each group is its own batch, synced before the
+  // next one is written: the rule recovery relies on (wal.h).
+  const bool per_group_sync = options_.fsync_mode == FsyncMode::kAlways;
+  auto record_bytes = [](const GroupWrite& w) {
+    size_t bytes = w.hard_state ? kRecordHeaderBytes + 28 : 0;
+    for (const raft::Entry& e : w.entries) bytes += entry_record_bytes(e);
+    return bytes;
+  };
   size_t total_bytes = 0;
+  size_t batches = 0;
   for (const GroupWrite& w : batch) {
-    if (w.hard_state) total_bytes += kRecordHeaderBytes + 28;
-    for (const raft::Entry& e : w.entries) total_bytes += entry_record_bytes(e);
+    const size_t bytes = record_bytes(w);
+    total_bytes += bytes;
+    if (per_group_sync && bytes != 0) ++batches;
   }
+  if (total_bytes == 0) return Status::ok();
+  if (total_bytes > kBatchRecordBytesMax) {
+    return {StatusCode::kInvalidArgument, "a write of " + std::to_string(total_bytes) +
+                                              " bytes is larger than one WAL batch can hold"};
+  }
+  total_bytes += kBatchHeaderBytes * (per_group_sync ? batches : 1);
   if (active_->size_bytes() > active_header_bytes_ &&
       active_->size_bytes() + total_bytes > options_.segment_size_bytes_max) {
     if (Status s = roll(); !s.is_ok()) return s;
   }
-  const bool per_group_sync = options_.fsync_mode == FsyncMode::kAlways;
-  const bool sync_at_end = options_.fsync_mode == FsyncMode::kBatch;
-  buffer_.clear();
-  buffer_.reserve(total_bytes);
   Segment& segment = segments_.back();
-  for (const GroupWrite& w : batch) {
+  auto add_records = [&](const GroupWrite& w) {
     for (const raft::Entry& e : w.entries) append_entry(&buffer_, w.group, e);
     if (w.hard_state) {
       append_hard_state(&buffer_, w.group, *w.hard_state);
@@ -335,13 +403,24 @@ Status Wal::append(const WriteBatch& batch) {
       uint64_t& max_index = segment.max_index[w.group];
       max_index = std::max(max_index, w.entries.back().index);
     }
-    if (per_group_sync) {
-      if (Status s = write_and_sync(buffer_, true); !s.is_ok()) return s;
+  };
+  if (per_group_sync) {
+    for (const GroupWrite& w : batch) {
+      if (record_bytes(w) == 0) continue;
       buffer_.clear();
+      const size_t start = begin_batch(&buffer_);
+      add_records(w);
+      seal_batch(&buffer_, start, next_batch_seq_++);
+      if (Status s = write_and_sync(buffer_, true); !s.is_ok()) return s;
     }
+    return Status::ok();
   }
-  if (!per_group_sync) return write_and_sync(buffer_, sync_at_end);
-  return Status::ok();
+  buffer_.clear();
+  buffer_.reserve(total_bytes);
+  const size_t start = begin_batch(&buffer_);
+  for (const GroupWrite& w : batch) add_records(w);
+  seal_batch(&buffer_, start, next_batch_seq_++);
+  return write_and_sync(buffer_, options_.fsync_mode == FsyncMode::kBatch);
 }
 
 Status Wal::release(const std::map<GroupId, uint64_t>& compacted_through) {

@@ -4,13 +4,29 @@
 //
 // On disk (directory <data-dir>/wal):
 //   wal-<seq, 16 hex digits>.log, seq = 1, 2, 3, ... with no gaps.
-//   Each segment is a sequence of records (framing in record.h). It starts
-//   with a kSegmentHeader naming its own seq, then a checkpoint: one
-//   kHardState record for every group known when the segment was opened, so
-//   that releasing older segments never loses a hard state. Then kHardState
-//   and kEntry records in write order. A segment is closed (a new one opened)
-//   before a batch that would take it past segment_size_bytes_max, so a
-//   segment exceeds the limit only when a single batch does.
+//   Each segment is a sequence of batches; each batch frames records
+//   (record.h). A segment's first batch holds a kSegmentHeader record naming
+//   the segment's seq, then a checkpoint: one kHardState record for every
+//   group known when the segment was opened, so that releasing older segments
+//   never loses a hard state. Each later batch holds what one append() wrote:
+//   kEntry and kHardState records in write order (in fsync mode always, one
+//   batch per group, as each group is synced on its own). A segment is closed
+//   (a new one opened) before a batch that would take it past
+//   segment_size_bytes_max, so a segment exceeds the limit only when a single
+//   batch does.
+//
+// Batch frame (all integers little-endian; format version 2 in the segment
+// header, version 1 had bare records and is refused):
+//   offset 0   u32  magic 0x4257514D (bytes "MQWB")
+//   offset 4   u32  crc32c of bytes [8, 24): the rest of the header
+//   offset 8   u64  batch sequence number: 1 for the first batch of the log,
+//                   then +1 for every batch, across segments
+//   offset 16  u32  length of the records in bytes
+//   offset 20  u32  crc32c of the records
+//   offset 24       records, each with its own checksum (record.h)
+// The two checksums cover every byte. A batch is atomic on replay: all of its
+// records are applied or none, so the last append() (fsync mode batch) is
+// recovered whole or not at all; in fsync mode always, a prefix of its groups.
 //
 // Preallocation: a segment is created at segment_size_bytes_max bytes of
 // zeros (fallocate, synced with its header), and records overwrite the zeros
@@ -26,20 +42,38 @@
 // record, never by rewriting a file).
 //
 // Crash behaviour:
-//   - The last segment normally ends in preallocated zeros: where only zero
-//     bytes follow the last record, the log ends cleanly, and open()
-//     truncates the zeros without a log line.
-//   - append() returns ok only after the data is synced (fsync mode always
-//     or batch). A crash may leave a partial last batch: the final segment
-//     then ends in an incomplete record, or in a damaged one with no valid
-//     record after it (zeros may follow either). That torn tail was never
-//     acknowledged; open() truncates it and says so through the log function.
-//   - Any other damage (a bad record followed by a valid one, a bad record or
-//     a zero tail in a segment that is not the last, a gap in the seq
-//     numbers, a header that does not match its file name) is kCorrupt naming
-//     the file and the byte offset. open() never skips data.
+//   - append() returns ok only after the batch is synced (fsync mode always
+//     or batch), and the next batch is written only after that. One
+//     fdatasync orders nothing between the pages of a batch, though: a power
+//     loss during the last batch can keep any subset of its pages (a lost
+//     one reads as zeros in a preallocated segment, or as whatever the disk
+//     held), and tear a sector.
+//   - Recovery reads batches in order. At the first one that is damaged
+//     (bad magic or header checksum, records checksum mismatch, or running
+//     past the end of the file) it looks for an intact batch further on with
+//     a sequence number above the one expected there. Finding one proves the
+//     damaged batch was synced before that later one was written: the damage
+//     hit acknowledged data, and open() fails with kCorrupt naming the file
+//     and the offset of the damaged batch. Finding none, in the newest
+//     segment, means the damage is the torn last batch, which was never
+//     acknowledged: open() truncates the segment at that batch and says so
+//     through the log function. (An intact batch with a sequence number not
+//     above the expected one proves nothing: it can only be a copy inside a
+//     record, such as an entry holding WAL bytes.)
+//   - Zeros from a batch boundary to the end of the newest segment are the
+//     log's clean end (preallocated space never written): open() truncates
+//     them without a log line. A zeroed page followed by non-zero bytes of
+//     the same last batch is a torn tail as above, not a clean end.
+//   - Any damage in a segment that is not the newest, zeros ending one, an
+//     intact batch whose records do not decode, a batch sequence number out
+//     of order, a gap in the segment seqs, or a header that does not match
+//     its file name is kCorrupt naming the file and the byte offset. open()
+//     never skips data.
+//   - fsync mode none syncs nothing, so no batch proves another was synced:
+//     after a power loss its log can be refused as corrupt.
 //   - Every open starts a new segment; the directory is fsynced after a
-//     segment is created so its name survives a crash.
+//     segment is created so its name survives a crash. A newest segment whose
+//     first batch is torn (a crash while it was created) is removed.
 //   - A head file (WalOptions::head_path, outside the segment directory so
 //     that emptying that directory is noticed) names the newest segment made
 //     durable: "mq-wal-head <seq> <crc32c hex>". It is replaced atomically
@@ -138,6 +172,9 @@ class Wal {
   Wal(FileSystem* fs, std::string dir, WalOptions options) : fs_(fs), dir_(std::move(dir)), options_(options) {}
   Status replay(WalReplayHandler* handler, const LogFn& log);
   Status replay_segment(uint64_t seq, bool is_last, WalReplayHandler* handler, const LogFn& log);
+  // Dispatches the records of one intact batch; `at` is its offset.
+  Status replay_batch(const std::string& path, uint64_t at, std::string_view records, Segment* segment,
+                      bool* saw_header, WalReplayHandler* handler);
   Status roll();
   Status write_head(uint64_t seq);
   Status check_head(uint64_t newest_seq);
@@ -152,6 +189,7 @@ class Wal {
   uint64_t active_header_bytes_ = 0;
   std::map<GroupId, raft::HardState> hard_states_;  // latest, for checkpoints
   std::string buffer_;                              // reused encoding buffer
+  uint64_t next_batch_seq_ = 0;  // the next batch's sequence number; 0 while replay has seen none
   Status failure_;
 };
 

@@ -68,10 +68,7 @@ TEST_CASE("reader reports incomplete and damaged records", "[record]") {
     RecordReader r(damaged);
     const auto n = r.next();
     CHECK(n != RecordReader::Next::kRecord);
-    CHECK(valid_record_follows(damaged, 0));
   }
-  CHECK_FALSE(valid_record_follows(buf, first_len));
-  CHECK_FALSE(valid_record_follows(std::string(64, '\0'), 0));
 }
 
 }  // namespace mq::storage

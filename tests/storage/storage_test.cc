@@ -8,6 +8,7 @@
 #include "node/storage/memory_file_system.h"
 #include "node/storage/record.h"
 #include "node/storage/snapshot_file.h"
+#include "node/storage/wal_batch.h"
 #include "tests/storage/test_util.h"
 
 namespace mq::storage {
@@ -167,7 +168,7 @@ TEST_CASE("segments roll at the size limit and all replay", "[storage][wal]") {
   CHECK(rec[1].hard_state.commit == 200);
 }
 
-TEST_CASE("a torn last record, cut at every byte, is truncated and the rest survives", "[storage][wal]") {
+TEST_CASE("a torn last batch, cut at every byte, is truncated and the rest survives", "[storage][wal]") {
   // Find the size of the last batch once, then cut inside it at every byte.
   auto build = [](MemoryFileSystem& fs) {
     RecoveredState rec;
@@ -183,8 +184,8 @@ TEST_CASE("a torn last record, cut at every byte, is truncated and the rest surv
     build(fs);
     full_size = fs.mutable_contents(last_segment(fs))->size();
   }
-  const size_t last_record = entry_record_bytes(make_entries(1, 21, 1, 1)[0]);
-  for (size_t cut = full_size - last_record; cut < full_size; ++cut) {
+  const size_t last_batch = kBatchHeaderBytes + entry_record_bytes(make_entries(1, 21, 1, 1)[0]);
+  for (size_t cut = full_size - last_batch; cut < full_size; ++cut) {
     INFO("cut at " << cut);
     MemoryFileSystem fs;
     build(fs);
@@ -196,16 +197,16 @@ TEST_CASE("a torn last record, cut at every byte, is truncated and the rest surv
     RecoveredState rec;
     auto st = open_ok(o, &rec);
     check_entries(rec[1], 1, 20, 1, 1);
-    if (cut > full_size - last_record) {
+    if (cut > full_size - last_batch) {
       REQUIRE(lines.size() == 1);
       CHECK(lines[0].find("torn tail") != std::string::npos);
-      CHECK(lines[0].find(std::to_string(full_size - last_record)) != std::string::npos);
+      CHECK(lines[0].find(std::to_string(full_size - last_batch)) != std::string::npos);
     } else {
-      CHECK(lines.empty());  // only zeros after a whole record: the log's normal end
+      CHECK(lines.empty());  // only zeros after a whole batch: the log's normal end
     }
     std::string data;
     REQUIRE(fs.read_file(seg, &data).is_ok());
-    CHECK(data.size() == full_size - last_record);
+    CHECK(data.size() == full_size - last_batch);
     // The node carries on: new writes land and recover.
     REQUIRE(append_entries(*st, 1, make_entries(1, 21, 1, 1)).is_ok());
     st.reset();
@@ -316,10 +317,15 @@ TEST_CASE("committed entries missing behind a surviving hard state is corruption
   {
     auto st = open_ok(memory_options(&fs), &rec);  // checkpoint: commit 10 is in segment 2
   }
-  // Segment 1 loses its entries but keeps a valid header: a hand-edited log.
+  // Segment 1 loses its entries but keeps a valid header and its batches
+  // keep their numbers (1, its header; 2, now empty): a hand-edited log.
   std::string* first = fs.mutable_contents("/data/wal/" + segment_file_name(1));
   std::string header_only;
+  size_t start = begin_batch(&header_only);
   append_segment_header(&header_only, 1);
+  seal_batch(&header_only, start, 1);
+  start = begin_batch(&header_only);
+  seal_batch(&header_only, start, 2);
   *first = header_only;
   auto st = Storage::open(memory_options(&fs), &rec);
   REQUIRE_FALSE(st.is_ok());

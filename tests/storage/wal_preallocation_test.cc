@@ -1,5 +1,5 @@
 // WAL segments are preallocated with zeros (wal.h): the zeros ending the last
-// segment are the log's clean end, a torn record before them is still a torn
+// segment are the log's clean end, a torn batch before them is still a torn
 // tail, no other segment may end in zeros, and a disk too full to preallocate
 // stops writes.
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include "node/storage/memory_file_system.h"
 #include "node/storage/record.h"
 #include "node/storage/storage.h"
+#include "node/storage/wal_batch.h"
 #include "tests/storage/test_util.h"
 
 namespace mq::storage {
@@ -97,7 +98,7 @@ TEST_CASE("a preallocated last segment ending in zeros recovers every record wit
 
 TEST_CASE("a crash in the middle of a batch in a preallocated segment still truncates the torn tail",
           "[storage][wal][prealloc][faults]") {
-  const size_t record_bytes = entry_record_bytes(make_entries(1, 1, 1, 1)[0]);
+  const size_t batch_bytes = kBatchHeaderBytes + 20 * entry_record_bytes(make_entries(1, 1, 1, 1)[0]);
   int torn_tails = 0;
   for (uint64_t seed = 1; seed <= 32; ++seed) {
     INFO("seed " << seed);
@@ -118,12 +119,11 @@ TEST_CASE("a crash in the middle of a batch in a preallocated segment still trun
     REQUIRE(contents(fs, segment).size() == kSegmentBytes);
 
     open_ok(o, &rec);
-    check_entries(rec[1], 10, 1);
     const size_t recovered = rec[1].entries.size();
-    REQUIRE(recovered <= 30);
-    check_entries(rec[1], recovered, 1);  // whole records of the lost batch may survive
-    // Cut after the last whole record, whether or not a torn one followed.
-    CHECK(contents(fs, segment).size() == acked_bytes + (recovered - 10) * record_bytes);
+    REQUIRE((recovered == 10 || recovered == 30));  // the unsynced batch whole, or none of it
+    check_entries(rec[1], recovered, 1);
+    // Cut after the last whole batch, whether or not a torn one followed.
+    CHECK(contents(fs, segment).size() == acked_bytes + (recovered == 30 ? batch_bytes : 0));
     if (!lines.empty()) {
       REQUIRE(lines.size() == 1);
       CHECK(lines[0].find("torn tail") != std::string::npos);
@@ -150,10 +150,12 @@ TEST_CASE("rolling to a new segment cuts the finished one to the bytes written",
     INFO(paths[i]);
     const std::string data = contents(fs, paths[i]);
     CHECK(data.size() < 4096);
-    RecordReader reader(data);
-    RecordReader::Next next = reader.next();
-    while (next == RecordReader::Next::kRecord) next = reader.next();
-    CHECK(next == RecordReader::Next::kEnd);  // the last record ends the file: no zeros follow it
+    size_t offset = 0;
+    WalBatch batch;
+    while (offset < data.size() && check_batch(data, offset, &batch) == BatchCheck::kIntact) {
+      offset += batch.size_bytes;
+    }
+    CHECK(offset == data.size());  // the last batch ends the file: no zeros follow it
   }
   CHECK(contents(fs, paths.back()).size() == 4096);  // the segment being written keeps its zeros
 
