@@ -133,13 +133,20 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Status create_dir(const std::string& dir) override {
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return errno_status("mkdir", dir, errno);
+    if (::mkdir(dir.c_str(), 0755) == 0) return Status::ok();
+    if (errno != EEXIST) return errno_status("mkdir", dir, errno);
+    if (!is_directory(dir)) return errno_status("mkdir", dir, ENOTDIR);
     return Status::ok();
   }
 
   bool exists(const std::string& path) override {
     struct stat st;
     return ::stat(path.c_str(), &st) == 0;
+  }
+
+  bool is_directory(const std::string& path) override {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
   }
 
   Status rename(const std::string& from, const std::string& to) override {

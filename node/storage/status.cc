@@ -38,7 +38,7 @@ int exit_code_for(const Status& status) {
     case StatusCode::kForeignDataDir:
       return kExitForeignDataDir;
     default:
-      return 1;
+      return kExitCannotStart;
   }
 }
 

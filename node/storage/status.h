@@ -22,6 +22,7 @@ enum class StatusCode {
 
 // Process exit codes for a node whose storage cannot start; the node's main
 // maps a failed open through exit_code_for().
+constexpr int kExitCannotStart = 5;
 constexpr int kExitCorruptDataDir = 10;
 constexpr int kExitForeignDataDir = 11;
 
@@ -43,7 +44,10 @@ class [[nodiscard]] Status {
 
 const char* code_name(StatusCode code);
 
-// 10 for corruption, 11 for a foreign data dir, 1 for anything else.
+// The exit code of a node whose Storage::open failed with status: 10 for
+// corruption, 11 for a foreign data dir, 5 (cannot start) for anything else:
+// the data dir cannot be created, read or written, holds something else
+// where a directory belongs, or the disk is full.
 int exit_code_for(const Status& status);
 
 // A value or the Status explaining why there is none.

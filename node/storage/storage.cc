@@ -87,6 +87,13 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
   const std::string wal_dir = join_path(dir, kWalDir);
   const std::string snap_dir = join_path(dir, kSnapDir);
   if (Status s = fs->create_dir(dir); !s.is_ok()) return s;
+  // Checked first: a file in their place would otherwise pass for a log
+  // (has_data) or fail later as an unexplained I/O error.
+  for (const std::string& sub : {wal_dir, snap_dir}) {
+    if (fs->exists(sub) && !fs->is_directory(sub)) {
+      return Status(StatusCode::kIoError, sub + " is not a directory; the data dir cannot be used");
+    }
+  }
   const bool has_data = fs->exists(wal_dir) || fs->exists(snap_dir);
   const bool had_identity = fs->exists(join_path(dir, kIdentityFileName));
   if (Status s = check_or_create_identity(fs, dir, options.node_id, options.cluster_id, has_data); !s.is_ok()) {

@@ -26,7 +26,9 @@
 //     missing, a group's entries skip an index (their segment or the
 //     snapshot they follow is gone), or a group's commit index is beyond the
 //     entries and snapshot that survive (kCorrupt naming the file and offset;
-//     exit 10).
+//     exit 10)
+//   - wal/ or snap/ is not a directory, or the disk cannot be read or
+//     written (exit 5, cannot start).
 // A torn last batch (damaged anywhere, by a power loss that kept some of its
 // pages and lost others, with no intact batch after it: never acknowledged)
 // is truncated with a log line; the unused preallocated zeros ending the last
