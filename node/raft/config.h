@@ -36,6 +36,13 @@ struct Config {
   // ReadIndex requests waiting for a new leader's first commit.
   uint64_t max_pending_reads = 1024;
 
+  // Split each Ready's messages into those that may leave before the Ready
+  // is persisted (Ready::messages_before_persist: a leader's appends and
+  // heartbeats of a durable term) and those that must wait (Ready::messages).
+  // Off, every message is in Ready::messages, which is right for a caller
+  // that sends only after persisting.
+  bool split_messages_before_persist = false;
+
   // Index the state machine has already applied (0 on a fresh start, the
   // snapshot index when the caller restored one).
   uint64_t applied = 0;

@@ -4,14 +4,18 @@
 //   node.tick() / node.step(msg) / node.propose(data) / ...
 //   if (node.has_ready()) {
 //     Ready rd = node.ready();
-//     persist rd.hard_state, rd.snapshot, rd.entries   (WAL, then MemoryStorage)
+//     note rd.soft_state (role, term, leader) when set
+//     send rd.messages_before_persist                  (may overlap the write)
+//     persist rd.hard_state, rd.snapshot, rd.entries   (WAL, then MemoryStorage;
+//                                                       sync when rd.must_sync)
 //     send rd.messages                                 (only after persisting)
 //     apply rd.snapshot, then rd.committed_entries     (state machine)
 //     serve rd.read_states once applied >= their index
 //     node.advance(rd);
 //   }
 //
-// Nothing may be called on the node between ready() and advance().
+// Nothing may be called on the node between ready() and advance(). ready.h
+// says what each field means and why the order is what it is.
 #pragma once
 
 #include <cstdint>
@@ -26,25 +30,12 @@
 #include "node/raft/message.h"
 #include "node/raft/raft.h"
 #include "node/raft/read_only.h"
+#include "node/raft/ready.h"
 #include "node/raft/status.h"
 #include "node/raft/storage.h"
 #include "node/raft/types.h"
 
 namespace mq::raft {
-
-struct Ready {
-  std::optional<HardState> hard_state;  // set when it changed
-  std::optional<Snapshot> snapshot;     // received from the leader: persist and restore
-  std::vector<Entry> entries;           // to append to stable storage
-  std::vector<Message> messages;        // to send after the above are durable
-  std::vector<Entry> committed_entries;  // to apply, in order
-  std::vector<ReadState> read_states;
-
-  bool empty() const {
-    return !hard_state && !snapshot && entries.empty() && messages.empty() &&
-           committed_entries.empty() && read_states.empty();
-  }
-};
 
 class RawNode {
  public:
@@ -68,6 +59,8 @@ class RawNode {
   ProposeError transfer_leader(NodeId to);
   void campaign();
 
+  // True when a Ready would carry anything, a change of role, term or
+  // leader alone included.
   bool has_ready() const;
   Ready ready();
   void advance(const Ready& rd);
@@ -84,9 +77,15 @@ class RawNode {
 
  private:
   void after_input();
+  SoftState soft_state() const;
 
   Raft raft_;
+  // The hard state of the last Ready advanced: what the caller has persisted
+  // (a commit-only change may not be durable; term and vote are).
   HardState prev_hard_state_;
+  // The soft state of the last Ready handed out (etcd accepts it at ready()).
+  SoftState prev_soft_state_;
+  const bool split_messages_before_persist_;
   uint64_t max_committed_bytes_per_ready_;
 };
 

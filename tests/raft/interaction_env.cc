@@ -71,14 +71,37 @@ bool InteractionEnv::deliverable(const Message& m) const {
   return !cut_.count({m.from, m.to});
 }
 
+void InteractionEnv::send_before_persist(NodeId id, Ready& rd, std::ostringstream& out) {
+  if (rd.soft_state) {
+    out << "  " << id << " soft-state " << to_string(rd.soft_state->role) << " term:" << rd.soft_state->term
+        << " lead:" << rd.soft_state->lead << "\n";
+  }
+  for (Message& m : rd.messages_before_persist) in_flight_.push_back(Flight{std::move(m), true});
+}
+
+void InteractionEnv::crash_before_persist(NodeId id, std::ostringstream& out) {
+  Node& n = nodes_.at(id);
+  if (n.down || !n.raw->has_ready()) throw std::runtime_error("crash-before-persist: no Ready");
+  Ready rd = n.raw->ready();
+  send_before_persist(id, rd, out);
+  if (rd.hard_state) {
+    out << "  " << id << " lost term:" << rd.hard_state->term << " vote:" << rd.hard_state->vote
+        << " commit:" << rd.hard_state->commit << "\n";
+  }
+  if (!rd.entries.empty()) out << "  " << id << " lost " << describe_entries(rd.entries) << "\n";
+  for (const Message& m : rd.messages) out << "  " << id << " never sent " << describe(m) << "\n";
+  n.down = true;
+}
+
 bool InteractionEnv::handle_ready(NodeId id, std::ostringstream& out) {
   Node& n = nodes_.at(id);
   if (n.down || !n.raw->has_ready()) return false;
   Ready rd = n.raw->ready();
+  send_before_persist(id, rd, out);
   if (rd.hard_state) {
     n.storage->set_hard_state(*rd.hard_state);
     out << "  " << id << " persist term:" << rd.hard_state->term << " vote:" << rd.hard_state->vote
-        << " commit:" << rd.hard_state->commit << "\n";
+        << " commit:" << rd.hard_state->commit << (rd.must_sync ? "" : " (no sync)") << "\n";
   }
   if (rd.snapshot) {
     n.storage->apply_snapshot(*rd.snapshot);
@@ -97,7 +120,7 @@ bool InteractionEnv::handle_ready(NodeId id, std::ostringstream& out) {
   for (const ReadState& rs : rd.read_states) {
     out << "  " << id << " read-state index:" << rs.index << " ctx:" << rs.context << "\n";
   }
-  for (Message& m : rd.messages) in_flight_.push_back(std::move(m));
+  for (Message& m : rd.messages) in_flight_.push_back(Flight{std::move(m), false});
   n.raw->advance(rd);
   return true;
 }
@@ -105,15 +128,16 @@ bool InteractionEnv::handle_ready(NodeId id, std::ostringstream& out) {
 bool InteractionEnv::round(std::ostringstream& out) {
   bool any = false;
   for (auto& [id, n] : nodes_) any |= handle_ready(id, out);
-  std::vector<Message> batch;
+  std::vector<Flight> batch;
   batch.swap(in_flight_);
-  for (const Message& m : batch) {
+  for (const auto& [m, before_persist] : batch) {
     any = true;
+    const char* when = before_persist ? " (before persist)" : "";
     if (!deliverable(m)) {
-      out << "  dropped " << describe(m) << "\n";
+      out << "  dropped " << describe(m) << when << "\n";
       continue;
     }
-    out << "  " << describe(m) << "\n";
+    out << "  " << describe(m) << when << "\n";
     nodes_.at(m.to).raw->step(m);
   }
   return any;
@@ -192,9 +216,11 @@ std::string InteractionEnv::run(const std::string& line) {
     const std::string& field = w[1];
     const uint64_t v = num(w[2]);
     if (field == "max_entries_per_msg") base_config.max_entries_per_msg = v;
+    else if (field == "heartbeat_tick") base_config.heartbeat_tick = static_cast<int>(v);
     else if (field == "max_inflight_msgs") base_config.max_inflight_msgs = v;
     else if (field == "pre_vote") base_config.pre_vote = v != 0;
     else if (field == "check_quorum") base_config.check_quorum = v != 0;
+    else if (field == "split_messages_before_persist") base_config.split_messages_before_persist = v != 0;
     else throw std::runtime_error("unknown field: " + field);
   } else if (cmd == "set-term") {
     const NodeId id = num(w[1]);
@@ -243,6 +269,10 @@ std::string InteractionEnv::run(const std::string& line) {
     cut_.clear();
   } else if (cmd == "crash") {
     nodes_.at(num(w[1])).down = true;
+  } else if (cmd == "crash-before-persist") {
+    // crash-before-persist <id>: the node takes its Ready and crashes before
+    // writing it; what it sent ahead of the write is still delivered.
+    crash_before_persist(num(w[1]), out);
   } else if (cmd == "restart") {
     restart(num(w[1]));
   } else if (cmd == "wipe") {

@@ -39,15 +39,25 @@ class InteractionEnv {
     bool down = false;
   };
 
+  struct Flight {
+    Message m;
+    bool before_persist = false;  // left before its sender persisted the Ready
+  };
+
   void add_node(NodeId id, const std::vector<NodeId>& bootstrap_voters);
   void restart(NodeId id);
   // Persists and applies one node's Ready; returns false when it had none.
   bool handle_ready(NodeId id, std::ostringstream& out);
+  // Takes one node's Ready, sends what may leave before persisting, then
+  // crashes the node with nothing of the Ready on its disk.
+  void crash_before_persist(NodeId id, std::ostringstream& out);
+  // Prints the soft state and sends the messages that may precede the write.
+  void send_before_persist(NodeId id, Ready& rd, std::ostringstream& out);
   bool deliverable(const Message& m) const;
   bool round(std::ostringstream& out);
 
   std::map<NodeId, Node> nodes_;
-  std::vector<Message> in_flight_;
+  std::vector<Flight> in_flight_;
   // Directed links that drop everything (from, to).
   std::set<std::pair<NodeId, NodeId>> cut_;
   uint64_t restart_count_ = 0;
