@@ -60,10 +60,10 @@ class FileSystem {
                                              uint64_t* zero_tail_bytes) = 0;
   // Names (not paths) of the regular files in dir, in no particular order.
   virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;
-  // Ok if dir exists as a directory; fails when something else has its name.
+  // Ok if dir exists as a directory; fails, saying "<dir> is not a
+  // directory", when something else has its name.
   virtual Status create_dir(const std::string& dir) = 0;
   virtual bool exists(const std::string& path) = 0;
-  virtual bool is_directory(const std::string& path) = 0;
   virtual Status rename(const std::string& from, const std::string& to) = 0;
   virtual Status remove(const std::string& path) = 0;
   // Cuts the file to size_bytes and syncs it.

@@ -134,15 +134,13 @@ Result<std::vector<std::string>> MemoryFileSystem::list_dir(const std::string& d
 }
 
 Status MemoryFileSystem::create_dir(const std::string& dir) {
-  if (live_.count(dir)) return {StatusCode::kIoError, "mkdir " + dir + ": Not a directory"};
+  if (live_.count(dir)) return {StatusCode::kIoError, dir + " is not a directory"};
   // Directories are durable at once: only files matter to the crash model.
   dirs_.insert(dir);
   return Status::ok();
 }
 
 bool MemoryFileSystem::exists(const std::string& path) { return live_.count(path) || dirs_.count(path); }
-
-bool MemoryFileSystem::is_directory(const std::string& path) { return dirs_.count(path) != 0; }
 
 Status MemoryFileSystem::rename(const std::string& from, const std::string& to) {
   auto it = live_.find(from);

@@ -54,7 +54,6 @@ class MemoryFileSystem final : public FileSystem {
   Result<std::vector<std::string>> list_dir(const std::string& dir) override;
   Status create_dir(const std::string& dir) override;
   bool exists(const std::string& path) override;
-  bool is_directory(const std::string& path) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status remove(const std::string& path) override;
   Status truncate(const std::string& path, uint64_t size_bytes) override;

@@ -135,7 +135,9 @@ class PosixFileSystem final : public FileSystem {
   Status create_dir(const std::string& dir) override {
     if (::mkdir(dir.c_str(), 0755) == 0) return Status::ok();
     if (errno != EEXIST) return errno_status("mkdir", dir, errno);
-    if (!is_directory(dir)) return errno_status("mkdir", dir, ENOTDIR);
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) return errno_status("stat", dir, errno);
+    if (!S_ISDIR(st.st_mode)) return {StatusCode::kIoError, dir + " is not a directory"};
     return Status::ok();
   }
 
@@ -144,10 +146,6 @@ class PosixFileSystem final : public FileSystem {
     return ::stat(path.c_str(), &st) == 0;
   }
 
-  bool is_directory(const std::string& path) override {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-  }
 
   Status rename(const std::string& from, const std::string& to) override {
     if (::rename(from.c_str(), to.c_str()) != 0) return errno_status("rename", from + " -> " + to, errno);

@@ -87,11 +87,14 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
   const std::string wal_dir = join_path(dir, kWalDir);
   const std::string snap_dir = join_path(dir, kSnapDir);
   if (Status s = fs->create_dir(dir); !s.is_ok()) return s;
-  // Checked first: a file in their place would otherwise pass for a log
-  // (has_data) or fail later as an unexplained I/O error.
+  // An existing wal/ or snap/ must be a directory (create_dir of an existing
+  // name checks that and creates nothing), checked first: a file in its
+  // place would otherwise pass for a log (has_data) or fail later as an
+  // unexplained I/O error.
   for (const std::string& sub : {wal_dir, snap_dir}) {
-    if (fs->exists(sub) && !fs->is_directory(sub)) {
-      return Status(StatusCode::kIoError, sub + " is not a directory; the data dir cannot be used");
+    if (!fs->exists(sub)) continue;
+    if (Status s = fs->create_dir(sub); !s.is_ok()) {
+      return Status(s.code(), s.message() + "; the data dir cannot be used");
     }
   }
   const bool has_data = fs->exists(wal_dir) || fs->exists(snap_dir);
