@@ -73,6 +73,76 @@ void ClusterChecker::on_applied(NodeId id, const Entry& e) {
   }
 }
 
+void ClusterChecker::on_sent(NodeId id, const raft::Message& m, const raft::MemoryStorage& disk,
+                             bool before_persist) {
+  using raft::MessageType;
+  const raft::HardState hs = disk.hard_state();
+  auto broken = [&](const std::string& why) {
+    violation("durable before sent: node " + std::to_string(id) + " sent " + raft::describe(m) +
+              (before_persist ? " before writing its Ready" : "") + " but " + why);
+  };
+  if (before_persist) {
+    const bool leader_traffic = m.type == MessageType::kApp || m.type == MessageType::kHeartbeat ||
+                                m.type == MessageType::kSnap || m.type == MessageType::kTimeoutNow;
+    if (!leader_traffic) return broken("only a leader's own traffic may precede the write");
+    if (m.term != hs.term || hs.vote != id) return broken("its term and its vote for itself are not durable");
+  }
+  // What a vote or a vote request reveals is durable when the disk holds
+  // that term with that vote, or a later term: a node past term T never acts
+  // in T again, even after a crash (a candidate that moved on before its
+  // Ready was written still sends the requests it had queued).
+  auto vote_durable = [&](NodeId voted_for) {
+    return m.term < hs.term || (m.term == hs.term && hs.vote == voted_for);
+  };
+  switch (m.type) {
+    case MessageType::kPreVote:
+      // Asks for the next term, binding nothing; its own term must be durable.
+      if (m.term > hs.term + 1) broken("the term it campaigns from is not durable");
+      break;
+    case MessageType::kPreVoteResp:
+      // A granted pre-vote carries the candidate's term and binds nothing.
+      if (m.reject && m.term > hs.term) broken("its term is not durable");
+      break;
+    case MessageType::kVote:
+      if (!vote_durable(id)) broken("its term and its vote for itself are not durable");
+      break;
+    case MessageType::kVoteResp:
+      if (!m.reject && !vote_durable(m.to)) broken("the vote is not durable");
+      if (m.reject && m.term > hs.term) broken("its term is not durable");
+      break;
+    case MessageType::kAppResp:
+      if (m.term > hs.term) broken("its term is not durable");
+      if (!m.reject && m.index > disk.last_index()) {
+        broken("the disk ends at " + std::to_string(disk.last_index()));
+      }
+      break;
+    default:
+      if (m.term > hs.term) broken("its term is not durable");
+      break;
+  }
+}
+
+void ClusterChecker::on_ready(NodeId id, const raft::Ready& rd, const raft::HardState& durable) {
+  const bool needed = !rd.entries.empty() || rd.snapshot.has_value() ||
+                      (rd.hard_state && (rd.hard_state->term != durable.term || rd.hard_state->vote != durable.vote));
+  if (rd.must_sync != needed) {
+    violation("sync when needed: node " + std::to_string(id) + " Ready says must_sync " +
+              std::to_string(rd.must_sync) + " with " + std::to_string(rd.entries.size()) + " entries, " +
+              (rd.snapshot ? "a" : "no") + " snapshot, hard state " +
+              (rd.hard_state ? std::to_string(rd.hard_state->term) + "/" + std::to_string(rd.hard_state->vote)
+                             : std::string("unchanged")) +
+              " over durable " + std::to_string(durable.term) + "/" + std::to_string(durable.vote));
+  }
+}
+
+void ClusterChecker::on_soft_state(NodeId id, const raft::SoftState& reported, const raft::SoftState& actual) {
+  if (reported == actual) return;
+  violation("soft state: node " + std::to_string(id) + " is " + std::string(raft::to_string(actual.role)) +
+            " of term " + std::to_string(actual.term) + " led by " + std::to_string(actual.lead) +
+            " but its Readies reported " + std::string(raft::to_string(reported.role)) + " of term " +
+            std::to_string(reported.term) + " led by " + std::to_string(reported.lead));
+}
+
 void ClusterChecker::check_leader_log(NodeId id, uint64_t term, const raft::MemoryStorage& storage) {
   auto [it, first_time] = leader_checked_.emplace(std::make_pair(id, term), true);
   if (!first_time) return;

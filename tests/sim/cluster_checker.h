@@ -8,6 +8,14 @@
 //                        and a node's durable commit index never decreases;
 //   state machine safety no two nodes apply different entries at an index;
 //                        applied <= committed on every node.
+// And the node-local promises of each Ready, which those rest on:
+//   durable before sent  no vote, vote request or acknowledgement leaves a
+//                        node before the term, vote or entries it reveals are
+//                        on its disk; only a leader's own traffic of a term
+//                        already durable leaves before its Ready is written;
+//   sync when needed     a Ready asks for a sync exactly when it carries
+//                        entries, a snapshot, or a new term or vote;
+//   soft state           every change of role, term or leader is reported.
 // A broken property is recorded as text; the run fails with it.
 #pragma once
 
@@ -18,6 +26,8 @@
 #include <vector>
 
 #include "node/raft/memory_storage.h"
+#include "node/raft/message.h"
+#include "node/raft/ready.h"
 #include "node/raft/status.h"
 #include "node/raft/types.h"
 
@@ -30,6 +40,14 @@ class ClusterChecker {
   void on_persisted(raft::NodeId id, const std::vector<raft::Entry>& entries,
                     const raft::MemoryStorage& storage, uint64_t previous_durable_commit);
   void on_applied(raft::NodeId id, const raft::Entry& e);
+  // A message leaving node `id` while its disk holds `disk`; `before_persist`
+  // when it leaves ahead of the write of the Ready that carries it.
+  void on_sent(raft::NodeId id, const raft::Message& m, const raft::MemoryStorage& disk,
+               bool before_persist);
+  // A Ready about to be written over the hard state `durable`.
+  void on_ready(raft::NodeId id, const raft::Ready& rd, const raft::HardState& durable);
+  // When a node has no Ready: the soft state its Readies reported must be its own.
+  void on_soft_state(raft::NodeId id, const raft::SoftState& reported, const raft::SoftState& actual);
   // A node acting as leader: its log must hold everything committed.
   void check_leader_log(raft::NodeId id, uint64_t term, const raft::MemoryStorage& storage);
 

@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
   std::signal(SIGABRT, on_abort);
 
   uint64_t ok = 0, fail = 0, unknown = 0, elections = 0, snapshots = 0, conf = 0, transfers = 0,
-           crashes = 0, messages = 0;
+           crashes = 0, crashes_before_write = 0, commits_lost = 0, messages = 0,
+           messages_before_persist = 0;
   int64_t liveness_max_ms = 0;
   for (uint64_t seed = start; seed < start + seeds; ++seed) {
     std::snprintf(g_abort_message, sizeof(g_abort_message),
@@ -100,16 +101,22 @@ int main(int argc, char** argv) {
     conf += r.conf_changes;
     transfers += r.transfers;
     crashes += r.crashes;
+    crashes_before_write += r.crashes_before_write;
+    commits_lost += r.commits_lost;
     messages += r.messages;
+    messages_before_persist += r.messages_before_persist;
     liveness_max_ms = std::max(liveness_max_ms, r.liveness_ms);
   }
   std::printf(
       "seeds: %llu (from %llu) nodes: %d ops ok/fail/unknown: %llu/%llu/%llu elections: %llu "
       "snapshots installed: %llu membership changes: %llu transfers: %llu crashes: %llu "
-      "messages: %llu slowest recovery: %lld ms violations: 0\n",
+      "(before a write: %llu, unsynced commits lost: %llu) messages: %llu (before persist: %llu) "
+      "slowest recovery: %lld ms violations: 0\n",
       (unsigned long long)seeds, (unsigned long long)start, nodes, (unsigned long long)ok,
       (unsigned long long)fail, (unsigned long long)unknown, (unsigned long long)elections,
       (unsigned long long)snapshots, (unsigned long long)conf, (unsigned long long)transfers,
-      (unsigned long long)crashes, (unsigned long long)messages, (long long)liveness_max_ms);
+      (unsigned long long)crashes, (unsigned long long)crashes_before_write,
+      (unsigned long long)commits_lost, (unsigned long long)messages,
+      (unsigned long long)messages_before_persist, (long long)liveness_max_ms);
   return 0;
 }

@@ -60,8 +60,11 @@ struct SimNode {
   std::map<uint64_t, uint64_t> pending_writes;  // op index -> op index (proposed here)
   std::map<std::string, uint64_t> pending_reads;  // context -> op index
   std::vector<WaitingRead> waiting_reads;
-  Role last_role = Role::kFollower;
-  uint64_t last_term = 0;
+  // Role, term and leader as the node's Readies reported them.
+  SoftState reported;
+  // The hard state as of the last sync: a write without one (a commit-only
+  // hard state, when the Ready said no sync is needed) may be lost in a crash.
+  HardState synced;
 };
 
 struct Client {
@@ -90,6 +93,13 @@ class Simulation {
   void tick_due();
   void persist_due();
   void process_ready(SimNode& n);
+  void note_soft_state(SimNode& n, const SoftState& ss);
+  // Writes a Ready to the simulated disk, syncing only when it must.
+  void write(SimNode& n, const Ready& rd);
+  // Crashes the node after its early messages left and before its Ready is
+  // written, by a seed-chosen chance; true when it did.
+  bool maybe_crash_before_write(SimNode& n, const Ready& rd);
+  void send_from(SimNode& n, const Message& m, bool before_persist);
   void send(const Message& m);
   void observe(SimNode& n);
   void schedule_persist(SimNode& n);
@@ -97,6 +107,7 @@ class Simulation {
   void change_faults();
   void heal();
   void crash(SimNode& n);
+  size_t nodes_down() const;
   bool blocked(NodeId from, NodeId to) const;
   void admin();
   void maybe_snapshot(SimNode& n);
@@ -148,6 +159,11 @@ class Simulation {
   uint64_t snapshot_keep_ = 4;
   int64_t client_timeout_ms_ = 400;
   uint32_t admin_ppm_ = 0;
+  // Per Ready that needs a sync: a crash after its early messages left and
+  // before it was written.
+  uint32_t crash_before_write_ppm_ = 0;
+  // Per crash: whether a write not yet synced (a commit index) is lost.
+  uint32_t lose_unsynced_ppm_ = 0;
   NetMode mode_ = NetMode::kHealthy;
   std::set<NodeId> side_a_;  // split / one-way senders / bridge side
   std::set<NodeId> side_b_;
@@ -170,6 +186,12 @@ void Simulation::choose_parameters() {
   snapshot_keep_ = prng_.uniform(8);
   client_timeout_ms_ = 200 + uniform(0, 600);
   admin_ppm_ = static_cast<uint32_t>(prng_.uniform(3) * 250'000);
+  // Most runs send a leader's traffic ahead of its write; the rest send
+  // everything after it, as callers that do not split do.
+  base_.split_messages_before_persist = !prng_.chance(250'000);
+  static constexpr uint32_t kCrashBeforeWrite[] = {0, 1'000, 5'000};
+  crash_before_write_ppm_ = kCrashBeforeWrite[prng_.uniform(3)];
+  lose_unsynced_ppm_ = static_cast<uint32_t>(prng_.uniform(3) * 500'000);
 }
 
 void Simulation::start_node(SimNode& n) {
@@ -184,6 +206,8 @@ void Simulation::start_node(SimNode& n) {
   }
   c.applied = snap.meta.index;
   n.raw = std::make_unique<RawNode>(c, *n.disk);
+  n.reported = SoftState{Role::kFollower, n.disk->hard_state().term, kNoNode};
+  n.synced = n.disk->hard_state();
   n.pending_writes.clear();
   n.pending_reads.clear();
   n.waiting_reads.clear();
@@ -198,16 +222,19 @@ void Simulation::schedule_persist(SimNode& n) {
 }
 
 void Simulation::observe(SimNode& n) {
-  const Status s = n.raw->status();
-  checker_.on_status(s);
-  if (s.role != n.last_role || s.term != n.last_term) {
-    if (s.role == Role::kLeader) ++result_.elections;
-    log("node " + std::to_string(n.id) + " is " + std::string(to_string(s.role)) + " of term " +
-        std::to_string(s.term));
-    n.last_role = s.role;
-    n.last_term = s.term;
-  }
+  // After every event, not only at Ready time: two leaders of one term
+  // could otherwise both come and go between two Readies.
+  checker_.on_status(n.raw->status());
   schedule_persist(n);
+}
+
+void Simulation::note_soft_state(SimNode& n, const SoftState& ss) {
+  if (ss.role == Role::kLeader && (n.reported.role != Role::kLeader || n.reported.term != ss.term)) {
+    ++result_.elections;
+  }
+  n.reported = ss;
+  log("node " + std::to_string(n.id) + " is " + std::string(to_string(ss.role)) + " of term " +
+      std::to_string(ss.term) + (ss.lead != kNoNode ? " led by " + std::to_string(ss.lead) : ""));
 }
 
 bool Simulation::blocked(NodeId from, NodeId to) const {
@@ -221,6 +248,12 @@ bool Simulation::blocked(NodeId from, NodeId to) const {
     case NetMode::kIsolate: return from == special_ || to == special_;
   }
   return false;
+}
+
+void Simulation::send_from(SimNode& n, const Message& m, bool before_persist) {
+  checker_.on_sent(n.id, m, *n.disk, before_persist);
+  if (before_persist) ++result_.messages_before_persist;
+  send(m);
 }
 
 void Simulation::send(const Message& m) {
@@ -274,13 +307,17 @@ void Simulation::process_ready(SimNode& n) {
   // Bounded: applying a membership change can produce one more Ready.
   for (int round = 0; round < 4 && n.raw->has_ready(); ++round) {
     Ready rd = n.raw->ready();
-    const uint64_t durable_commit = n.disk->hard_state().commit;
-    if (rd.snapshot) n.disk->apply_snapshot(*rd.snapshot);
-    n.disk->append(rd.entries);
-    if (rd.hard_state) n.disk->set_hard_state(*rd.hard_state);
-    checker_.on_persisted(n.id, rd.entries, *n.disk, durable_commit);
-    // Only now, with everything durable, may messages leave.
-    for (const Message& m : rd.messages) send(m);
+    const HardState durable = n.disk->hard_state();
+    if (rd.soft_state) note_soft_state(n, *rd.soft_state);
+    checker_.on_ready(n.id, rd, durable);
+    // A leader's traffic of a durable term leaves first: the followers
+    // write while this node does.
+    for (const Message& m : rd.messages_before_persist) send_from(n, m, true);
+    if (maybe_crash_before_write(n, rd)) return;
+    write(n, rd);
+    checker_.on_persisted(n.id, rd.entries, *n.disk, durable.commit);
+    // Only now, with everything durable, may the rest leave.
+    for (const Message& m : rd.messages) send_from(n, m, false);
     if (rd.snapshot) {
       if (!n.kv.restore(rd.snapshot->data)) {
         result_.violations.push_back("node " + std::to_string(n.id) + " got a corrupt snapshot");
@@ -318,7 +355,36 @@ void Simulation::process_ready(SimNode& n) {
     serve_reads(n);
     maybe_snapshot(n);
   }
-  if (n.raw->has_ready()) schedule_persist(n);
+  if (!n.raw) return;
+  if (n.raw->has_ready()) {
+    schedule_persist(n);
+  } else {
+    // Nothing left to report: any change of role, term or leader must have
+    // been in a Ready by now (process_ready runs after every event).
+    checker_.on_soft_state(n.id, n.reported, SoftState{n.raw->role(), n.raw->term(), n.raw->lead()});
+  }
+}
+
+void Simulation::write(SimNode& n, const Ready& rd) {
+  if (rd.snapshot) n.disk->apply_snapshot(*rd.snapshot);
+  n.disk->append(rd.entries);
+  if (rd.hard_state) n.disk->set_hard_state(*rd.hard_state);
+  // A sync makes everything written so far durable, earlier unsynced
+  // writes included; without one, the write is at the mercy of a crash.
+  if (rd.must_sync) n.synced = n.disk->hard_state();
+}
+
+bool Simulation::maybe_crash_before_write(SimNode& n, const Ready& rd) {
+  if (!faults_on_ || !rd.must_sync || nodes_down() >= 2 || !prng_.chance(crash_before_write_ppm_)) {
+    return false;
+  }
+  ++result_.crashes_before_write;
+  log("node " + std::to_string(n.id) + " crashes before writing its Ready (" +
+      std::to_string(rd.messages_before_persist.size()) + " messages already sent, " +
+      std::to_string(rd.entries.size()) + " entries lost)");
+  crash(n);
+  n.restart_at_ms = now_ms_ + uniform(20, 1000);
+  return true;
 }
 
 void Simulation::serve_reads(SimNode& n) {
@@ -353,9 +419,25 @@ void Simulation::crash(SimNode& n) {
   n.pending_writes.clear();
   n.pending_reads.clear();
   n.waiting_reads.clear();
-  n.last_role = Role::kFollower;
   ++result_.crashes;
   log("crash node " + std::to_string(n.id));
+  // Only a commit index is ever written without a sync (the checker holds
+  // every Ready to that); it may not survive. Recovery raises it to the
+  // snapshot index, which is committed by definition, as the server's does.
+  HardState hs = n.disk->hard_state();
+  if (hs.commit != n.synced.commit && prng_.chance(lose_unsynced_ppm_)) {
+    hs.commit = std::max(n.synced.commit, n.disk->snapshot().meta.index);
+    log("node " + std::to_string(n.id) + " lost its unsynced commit index " +
+        std::to_string(n.disk->hard_state().commit) + ", back to " + std::to_string(hs.commit));
+    n.disk->set_hard_state(hs);
+    ++result_.commits_lost;
+  }
+}
+
+size_t Simulation::nodes_down() const {
+  size_t down = 0;
+  for (const auto& [id, n] : nodes_) down += n.raw ? 0 : 1;
+  return down;
 }
 
 void Simulation::change_faults() {
@@ -396,9 +478,7 @@ void Simulation::change_faults() {
   log(desc);
 
   // Crashes, the leader first in line: at most two nodes down at once.
-  size_t down = 0;
-  for (auto& [id, n] : nodes_) down += n.raw ? 0 : 1;
-  if (down < 2 && prng_.chance(350'000)) {
+  if (nodes_down() < 2 && prng_.chance(350'000)) {
     SimNode& n = nodes_.at(prng_.chance(500'000) ? ids[0] : ids[prng_.uniform(ids.size())]);
     if (n.raw) {
       crash(n);
@@ -579,6 +659,9 @@ SimResult Simulation::run() {
   }
   log("parameters: heartbeat_tick " + std::to_string(base_.heartbeat_tick) + " pre_vote " +
       std::to_string(base_.pre_vote) + " check_quorum " + std::to_string(base_.check_quorum) +
+      " split_before_persist " + std::to_string(base_.split_messages_before_persist) +
+      " crash_before_write_ppm " + std::to_string(crash_before_write_ppm_) + " lose_unsynced_ppm " +
+      std::to_string(lose_unsynced_ppm_) +
       " entries/msg " + std::to_string(base_.max_entries_per_msg) + " inflight " +
       std::to_string(base_.max_inflight_msgs) + " uncommitted_bytes " +
       std::to_string(base_.max_uncommitted_bytes) + " chunk " +

@@ -1,7 +1,9 @@
 // One simulated run, a pure function of its seed: 3 or 5 Raft nodes in one
 // process over a simulated network (drops, delays, duplicates, reordering,
 // symmetric / one-way / bridge partitions), simulated disks (a crash loses
-// whatever a node had not persisted through Ready), a simulated clock, and
+// whatever a node had not persisted through Ready, and may lose what it wrote
+// without a sync; a crash may strike after a Ready's early messages left and
+// before its write), a simulated clock, and
 // clients writing and reading a KV map with timeouts and retries.
 //
 // A run has a safety phase under faults, then a liveness phase with every
@@ -42,7 +44,12 @@ struct SimResult {
   uint64_t conf_changes = 0;
   uint64_t transfers = 0;
   uint64_t crashes = 0;
+  // Crashes between a Ready's early messages and its write.
+  uint64_t crashes_before_write = 0;
+  // Commit indexes written without a sync and lost in a crash.
+  uint64_t commits_lost = 0;
   uint64_t messages = 0;
+  uint64_t messages_before_persist = 0;
   int64_t liveness_ms = 0;
 };
 
