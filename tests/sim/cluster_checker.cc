@@ -112,7 +112,11 @@ void ClusterChecker::on_sent(NodeId id, const raft::Message& m, const raft::Memo
       break;
     case MessageType::kAppResp:
       if (m.term > hs.term) broken("its term is not durable");
-      if (!m.reject && m.index > disk.last_index()) {
+      // An acknowledgement of entries the disk no longer holds is legal only
+      // when a leader of a later term (durable now) had them truncated after
+      // it was queued: then it is like any acknowledgement delayed in the
+      // network. Within its own term a node never drops what it acknowledged.
+      if (!m.reject && m.index > disk.last_index() && m.term >= hs.term) {
         broken("the disk ends at " + std::to_string(disk.last_index()));
       }
       break;
