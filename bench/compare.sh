@@ -146,7 +146,7 @@ for i in $(seq 1 "$MQ_NODES"); do
 done
 for i in $(seq 1 "$MQ_NODES"); do
   args=(node --id "n$i" --listen "127.0.0.1:$(port $((10 + i)))" --data-dir "$WORK_DIR/mq/n$i")
-  if ((MQ_NODES > 1)); then args+=(--peers "$PEERS"); fi
+  if ((MQ_NODES > 1)); then args+=(--peers "$PEERS" --initial-cluster-state new); fi
   start "mq-n$i" "$MQ" "${args[@]}"
 done
 wait_ready "the mq cluster" --endpoints "$MQ_EPS"

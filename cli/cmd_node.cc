@@ -47,6 +47,12 @@ int cmd_node(int argc, char** argv) {
                  "on (default): a leader answers linearizable reads from its applied state while "
                  "its lease holds, renewed by heartbeat rounds; off: every read takes a round")
       ->envname("MQ_READ_LEASE");
+  app.add_option("--initial-cluster-state", config.initial_cluster_state,
+                 "new: an empty data dir bootstraps a new cluster with --peers; existing: this "
+                 "node belongs to a running cluster, so an empty data dir (a lost or replaced "
+                 "disk) is refused (exit 13). Required when the data dir is empty and --peers "
+                 "names other nodes; ignored once the data dir holds state")
+      ->envname("MQ_INITIAL_CLUSTER_STATE");
   app.set_config("--config", "", "Read these flags from a TOML file (key = value per flag)");
   app.add_option("--max-value-bytes", config.value_bytes_max,
                  "Largest value accepted, in bytes (default 1048576 = 1 MiB)")

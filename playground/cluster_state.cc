@@ -88,6 +88,7 @@ std::string state_to_json(const ClusterState& s) {
                           {"data_dir", n.data_dir},
                           {"log", n.log_path},
                           {"paused", n.paused},
+                          {"bootstrapped", n.bootstrapped},
                           {"drop_to", n.faults.drop_to},
                           {"drop_from", n.faults.drop_from}});
   }
@@ -112,6 +113,7 @@ std::string state_from_json(const std::string& text, ClusterState* out) {
       n.data_dir = jn.at("data_dir").get<std::string>();
       n.log_path = jn.at("log").get<std::string>();
       n.paused = jn.value("paused", false);
+      n.bootstrapped = jn.value("bootstrapped", true);
       n.faults.drop_to = jn.value("drop_to", std::vector<std::string>{});
       n.faults.drop_from = jn.value("drop_from", std::vector<std::string>{});
       s.nodes.push_back(std::move(n));

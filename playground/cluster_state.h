@@ -36,6 +36,10 @@ struct NodeRecord {
   std::string data_dir;
   std::string log_path;
   bool paused = false;   // SIGSTOP sent by `mq cluster pause`
+  // Started once already: its data dir holds its state, and a restart tells
+  // the node it belongs to an existing cluster, so that a data dir emptied
+  // meanwhile is refused instead of bootstrapping the cluster again.
+  bool bootstrapped = true;
   NodeFaults faults;     // injected with SetFaults, re-applied after a restart
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }

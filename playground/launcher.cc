@@ -156,6 +156,7 @@ Outcome cluster_up(const UpOptions& options, const ProgressFn& progress, Cluster
       state->node_flags = options.node_flags;
       for (int i = 0; i < options.nodes; ++i) {
         NodeRecord n;
+        n.bootstrapped = false;
         n.id = "n" + std::to_string(i + 1);
         n.port = static_cast<uint16_t>(options.base_port + i);
         n.data_dir = (fs::path(dir) / n.id).string();

@@ -111,7 +111,8 @@ std::vector<std::string> node_command(const ClusterState& state, const NodeRecor
                                    "--listen",    node.address(), "--data-dir",
                                    node.data_dir, "--peers",      state.peers(),
                                    "--shards",    std::to_string(state.shard_count),
-                                   "--replication", std::to_string(state.replication)};
+                                   "--replication", std::to_string(state.replication),
+                                   "--initial-cluster-state", node.bootstrapped ? "existing" : "new"};
   args.insert(args.end(), state.node_flags.begin(), state.node_flags.end());
   return args;
 }
@@ -163,6 +164,7 @@ std::string spawn_node(const ClusterState& state, NodeRecord* node) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  node->bootstrapped = true;
   return "";
 }
 

@@ -92,6 +92,10 @@ std::string validate_node_config(const NodeConfig& c) {
   if (c.read_lease != "on" && c.read_lease != "off") {
     return "--read-lease must be on or off, not '" + c.read_lease + "'";
   }
+  if (!c.initial_cluster_state.empty() && c.initial_cluster_state != "new" &&
+      c.initial_cluster_state != "existing") {
+    return "--initial-cluster-state must be new or existing, not '" + c.initial_cluster_state + "'";
+  }
   std::string note;
   if (!make_topology(c.peers, c.id, c.listen, c.shard_count, c.replication, &error, &note)) {
     return error;
@@ -128,7 +132,7 @@ int run_node(const NodeConfig& config) {
   std::signal(SIGPIPE, SIG_IGN);
 
   std::string note;
-  RaftBackendOptions options;
+  NodeHostOptions options;
   options.topology = *make_topology(config.peers, config.id, config.listen, config.shard_count,
                                     config.replication, &error, &note);
   if (!note.empty()) log_info(note);
@@ -144,6 +148,7 @@ int run_node(const NodeConfig& config) {
   options.snapshot_every_entries = config.snapshot_every_entries;
   options.read_lease = config.read_lease == "on";
   options.value_bytes_max = config.value_bytes_max;
+  options.initial_cluster_state = config.initial_cluster_state;
   int exit_code = kNodeExitCannotStart;
   std::unique_ptr<RaftBackend> backend = RaftBackend::open(options, &error, &exit_code);
   if (!backend) {

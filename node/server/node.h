@@ -7,18 +7,10 @@
 #include <string>
 
 #include "node/kv/limits.h"
+#include "node/server/exit_codes.h"
 
 namespace mq::server {
 
-// Exit codes of `mq node`, documented in the README.
-enum NodeExit : int {
-  kNodeExitOk = 0,            // stopped by SIGTERM/SIGINT after a clean shutdown
-  kNodeExitUsage = 2,         // bad flags or configuration
-  kNodeExitCannotStart = 5,   // port in use, data dir unusable or locked by another process
-  kNodeExitCorruptData = 10,  // a data dir record failed its checksum (not a torn tail)
-  kNodeExitForeignData = 11,  // the data dir belongs to another node or cluster
-  kNodeExitStorageFailed = 12,  // a write or fsync failed (e.g. disk full): stopped unacknowledged
-};
 
 struct NodeConfig {
   std::string id;
@@ -33,7 +25,11 @@ struct NodeConfig {
   int election_ticks = 20;
   int heartbeat_ticks = 5;
   uint64_t snapshot_every_entries = 20000;
-  std::string read_lease = "on";  // on: leader leases answer linearizable reads; off: a round each
+  std::string read_lease = "on";
+  // new: an empty data dir bootstraps the cluster; existing: the node is a
+  // member of a running cluster (an empty data dir is refused); "": an empty
+  // data dir of a node with peers is refused, asking for one of the two.
+  std::string initial_cluster_state;  // on: leader leases answer linearizable reads; off: a round each
 };
 
 // Validates the configuration; "" when valid, else a one-line reason.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mq/peer/raft.pb.h"
+#include "node/server/node_host.h"
 #include "node/server/topology.h"
 
 namespace grpc {
@@ -28,17 +29,17 @@ class Service;
 
 namespace mq::server {
 
-class PeerTransport {
+class PeerTransport final : public PeerSender {
  public:
   // Called on a gRPC thread with every batch received from a peer of this
   // cluster (the batch's from_node resolved to its Raft id).
   using Receiver = std::function<void(raft::NodeId from, peer::PeerBatch&& batch)>;
 
   PeerTransport(const Topology& topology, Receiver receiver);
-  ~PeerTransport();
+  ~PeerTransport() override;
 
   // Non-blocking. The batch's cluster_id and from_node are filled here.
-  void send(raft::NodeId to, peer::PeerBatch&& batch);
+  void send(raft::NodeId to, peer::PeerBatch&& batch) override;
 
   // The service peers stream into; register it with the node's gRPC server.
   grpc::Service* service();
@@ -49,7 +50,7 @@ class PeerTransport {
   std::set<std::string> blocked_inbound() const;
 
   // Last time a batch arrived from each peer (steady clock ms), for status.
-  bool recently_heard(raft::NodeId peer, int64_t within_ms) const;
+  bool recently_heard(raft::NodeId peer, int64_t within_ms) const override;
 
   void stop();
 

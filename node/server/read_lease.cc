@@ -4,15 +4,19 @@
 
 namespace mq::server {
 
-ReadLease::Clock::duration ReadLease::length_for(int election_ticks, int tick_ms) {
-  // Two ticks of slack: a stalled loop may tick twice in a row once, so a
-  // follower's timeout can end up to two ticks early in real time.
+ReadLease::Clock::duration ReadLease::vote_refusal(int election_ticks, int tick_ms) {
   const int ticks = std::max(0, election_ticks - 2);
-  return std::chrono::microseconds(static_cast<int64_t>(ticks) * tick_ms * 1000 * 8 / 10);
+  return std::chrono::microseconds(static_cast<int64_t>(ticks) * tick_ms * 1000);
 }
 
-void ReadLease::confirmed(uint64_t term, Clock::time_point issued, uint64_t index) {
-  if (term == forbidden_term_ || length_ <= Clock::duration::zero()) return;
+ReadLease::Clock::duration ReadLease::length_for(Clock::duration refusal, int factor) {
+  return refusal * 8 / 10 * factor;
+}
+
+void ReadLease::confirmed(uint64_t term, Clock::time_point issued, uint64_t index,
+                          Clock::duration length) {
+  if (!enabled_ || term == forbidden_term_ || length <= Clock::duration::zero()) return;
+  length_ = length;
   if (term != term_) {
     term_ = term;
     index_ = 0;

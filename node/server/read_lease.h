@@ -10,9 +10,15 @@
 // bunching them). Any new leader needs the vote of one of them, or of this
 // leader, which votes for nobody until check-quorum deposes it at least an
 // election timeout after the confirming answers. So no other leader can
-// exist before issue time + (election ticks - 2) * tick; the lease is 80% of
-// that, on this node's steady clock (real time: a paused process that
-// resumes finds its lease expired, whatever its tick count says).
+// exist before issue time + (election ticks - 2) * tick, where election
+// ticks and tick are THE ANSWERING FOLLOWER'S: nodes may run with different
+// timing, so every peer batch carries its sender's refusal window
+// (vote_refusal_us, see length_for) and the leader sizes each lease from the
+// shortest window among the shard's replicas it has heard, its own
+// included. The lease is 80% of that, on this node's boot clock (real time,
+// suspends included: a paused process or a suspended host that resumes
+// finds its lease expired, whatever its tick count says; clocks may drift
+// apart by up to 20% before this margin is gone).
 //
 // What voids it: a leadership transfer (the target's forced vote passes the
 // followers' lease), for the rest of that term; a new term; and, on a node
@@ -28,20 +34,30 @@
 #include <cstdint>
 #include <optional>
 
+#include "node/server/node_clock.h"
+
 namespace mq::server {
 
 class ReadLease {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = BootClock;
 
-  // The longest lease that the follower guarantee above supports.
-  static Clock::duration length_for(int election_ticks, int tick_ms);
+  // How long a node with this timing refuses votes after hearing its
+  // leader, less two ticks of slack: a stalled loop may tick twice in a row
+  // once, so a follower's timeout can end up to two ticks early.
+  static Clock::duration vote_refusal(int election_ticks, int tick_ms);
+  // The lease a round confirmed by followers refusing votes for `refusal`
+  // supports (80% of it); `factor` > 1 only in the simulator's mutation
+  // checks, which must see a too-long lease caught.
+  static Clock::duration length_for(Clock::duration refusal, int factor = 1);
 
-  explicit ReadLease(Clock::duration length) : length_(length) {}
+  // enabled false: no lease ever (--read-lease off).
+  explicit ReadLease(bool enabled) : enabled_(enabled) {}
 
   // A ReadIndex round issued at `issued` while leading `term` was confirmed
-  // by a quorum with read index `index`.
-  void confirmed(uint64_t term, Clock::time_point issued, uint64_t index);
+  // by a quorum with read index `index`; the lease lasts `length` from the
+  // issue time.
+  void confirmed(uint64_t term, Clock::time_point issued, uint64_t index, Clock::duration length);
   // A leadership transfer started in `term`: no lease for the rest of it.
   void forbid(uint64_t term);
   // Leadership lost or a new term: start over.
@@ -52,9 +68,12 @@ class ReadLease {
   // True when the lease covers `now` but is past half its length: a round
   // issued now keeps it from lapsing under a steady read load.
   bool wants_renewal(uint64_t term, Clock::time_point now) const;
+  // The term of the last confirmed round (0: none).
+  uint64_t term() const { return term_; }
 
  private:
-  Clock::duration length_;
+  bool enabled_;
+  Clock::duration length_{};  // of the last confirmed round
   uint64_t term_ = 0;
   uint64_t forbidden_term_ = 0;
   uint64_t index_ = 0;

@@ -100,7 +100,10 @@ void LocalCluster::start(size_t node) {
   if (options_.with_peers) {
     spawn.argv.push_back("--peers");
     spawn.argv.push_back(peers_flag());
+    spawn.argv.push_back("--initial-cluster-state");
+    spawn.argv.push_back(n.started_once ? "existing" : "new");
   }
+  n.started_once = true;
   spawn.argv.insert(spawn.argv.end(), options_.node_flags.begin(), options_.node_flags.end());
   spawn.stderr_path = n.log_path;
   n.process.reset();  // reaps the previous run, if any

@@ -83,6 +83,7 @@ class LocalCluster {
     std::string data_dir;
     std::string log_path;
     std::unique_ptr<Subprocess> process;
+    bool started_once = false;  // later starts join the existing cluster
   };
 
   LocalClusterOptions options_;

@@ -1,0 +1,119 @@
+// The loop iteration, peer input, and the answers every path shares.
+#include "node/server/node_host.h"
+
+#include <algorithm>
+
+#include "node/raft/codec.h"
+
+namespace mq::server {
+
+void NodeHost::start() {
+  if (!campaign_on_start_) return;
+  // The preferred leader of each shard stands at once, so a fresh cluster
+  // has its leaders where placement wants them without waiting for a
+  // timeout. The core must first apply the bootstrap membership, which is
+  // what the first Ready cycle does.
+  process_ready();
+  for (auto& g : groups_) {
+    if (g && topology().preferred_leader(g->shard) == topology().self) g->node->campaign();
+  }
+}
+
+void NodeHost::run_iteration() {
+  issue_writes();
+  issue_reads();
+  const NodeTime now = env_.now();
+  if (now >= next_tick_) {
+    // At most one tick per iteration, and no catching up after a stall (a
+    // slow fsync, a paused process): a node that was stuck must not see its
+    // election timeout expire all at once when it resumes.
+    next_tick_ = std::max(next_tick_ + std::chrono::milliseconds(options_.tick_ms), now);
+    tick();
+  }
+  process_ready();
+}
+
+void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
+  if (from < peer_vote_refusal_us_.size()) {
+    // A batch without the field comes from a node that does not say: assume
+    // nothing longer than this node's own window is promised.
+    peer_vote_refusal_us_[from] =
+        batch.vote_refusal_us() > 0 ? static_cast<int64_t>(batch.vote_refusal_us()) : 1;
+  }
+  const bool votes_quiet = env_.now() < votes_quiet_until_;
+  for (const auto& gm : batch.messages()) {
+    ShardGroup* g = group(gm.shard());
+    if (!g) continue;
+    raft::Message m;
+    std::string error;
+    if (!raft::decode(gm.message(), &m, &error)) {
+      log(LogLevel::kWarn, "dropped a malformed Raft message from " + node_name(from) + ": " + error);
+      continue;
+    }
+    if (votes_quiet && (m.type == raft::MessageType::kPreVote ||
+                        (m.type == raft::MessageType::kVote && m.context != raft::kTransferContext))) {
+      continue;
+    }
+    g->node->step(m);
+  }
+}
+
+// At shutdown: everything pending is answered. A write may already be on a
+// peer's disk, so its outcome is unknown, not failed.
+void NodeHost::fail_everything(const std::string& why) {
+  issue_writes();
+  issue_reads();
+  const Outcome unknown =
+      Outcome::with(Outcome::Code::kOutcomeUnknown, why + "; the write's outcome is unknown");
+  const Outcome retry = Outcome::with(Outcome::Code::kUnavailable, why);
+  for (auto& gp : groups_) {
+    if (!gp) continue;
+    ShardGroup& g = *gp;
+    auto writes = std::move(g.writes);
+    g.writes.clear();
+    for (auto& [id, done] : writes) done(unknown, {});
+    auto in_flight = std::move(g.reads_in_flight);
+    g.reads_in_flight.clear();
+    for (auto& [ctx, round] : in_flight) {
+      for (auto& r : round.reads) r(retry);
+    }
+    auto ready = std::move(g.reads_ready);
+    g.reads_ready.clear();
+    for (auto& [index, reads] : ready) {
+      for (auto& r : reads) r(retry);
+    }
+  }
+}
+
+std::string NodeHost::node_name(raft::NodeId id) const {
+  const PeerInfo* p = topology().find(id);
+  return p ? p->id : "";
+}
+
+Outcome NodeHost::not_leader(uint32_t shard, const ShardGroup* g) const {
+  Outcome o;
+  o.code = Outcome::Code::kNotLeader;
+  o.hint.shard = shard;
+  const std::string self = topology().self_info().id;
+  if (!g) {
+    // Not a replica here: point at the shard's preferred leader, which is a
+    // replica and knows the current leader if it is not it.
+    const PeerInfo* p = topology().find(topology().preferred_leader(shard));
+    o.hint.leader_address = p->address;
+    o.message = "node " + self + " holds no replica of shard " + std::to_string(shard) + "; try " +
+                p->id + " at " + p->address;
+  } else if (const PeerInfo* p = topology().find(g->lead); p && g->lead != topology().self) {
+    o.hint.leader = p->id;
+    o.hint.leader_address = p->address;
+    o.hint.term = g->term;
+    o.message = "node " + self + " is not the leader of shard " + std::to_string(shard) +
+                "; the leader is " + p->id + " at " + p->address;
+  } else {
+    o.hint.term = g->term;
+    o.message = "shard " + std::to_string(shard) + " has no leader at the moment (term " +
+                std::to_string(g->term) + ")";
+  }
+  return o;
+}
+
+}  // namespace mq::server

@@ -1,0 +1,201 @@
+// The node host: every Raft group a node hosts and the event loop's work on
+// them, with no threads, no gRPC and no clock of its own. `mq node` runs it
+// on one loop thread behind gRPC (raft_backend.h); the node-level simulator
+// (tests/nodesim) runs the very same code on simulated clocks, disks and
+// networks. Everything the outside world provides comes through NodeEnv.
+//
+// One loop iteration (run_iteration), in order:
+//   1. the writes and reads that arrived are proposed, one batch and one
+//      ReadIndex round per group (write_path.cc, read_path.cc);
+//   2. at most one tick, when due; leadership policy (leadership.cc);
+//   3. the Ready pipeline (ready_pipeline.cc): role and term changes are
+//      published (the lease voided on a step-down) before anything is sent;
+//      a leader's appends leave before its own fsync, the rest after; one
+//      WAL append and one sync for every group; apply; answer.
+// Recovery and bootstrap are in host_recovery.cc, status in status_report.cc.
+//
+// Threads: every method is for the loop thread, except try_lease_read.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mq/peer/raft.pb.h"
+#include "mq/v1/cluster.pb.h"
+#include "node/kv/command.h"
+#include "node/server/log.h"
+#include "node/server/node_clock.h"
+#include "node/server/shard_group.h"
+#include "node/server/topology.h"
+#include "node/storage/file_system.h"
+#include "node/storage/storage.h"
+#include "node/storage/wal.h"
+
+namespace mq::server {
+
+// Deliberate bugs, for the simulator's mutation checks only: each must make
+// some seed fail, which shows the simulator can see that class of bug.
+// Never set by `mq node`.
+struct HostMutations {
+  bool lease_kept_on_step_down = false;  // the lease survives losing leadership
+  int lease_length_factor = 1;           // 10: a lease ten times too long
+  bool bootstrap_wiped_node = false;     // an empty data dir bootstraps silently
+  bool votes_before_sync = false;        // every message leaves before the fsync
+};
+
+struct NodeHostOptions {
+  Topology topology;
+  std::string data_dir;
+  storage::FsyncMode fsync_mode = storage::FsyncMode::kBatch;
+  // "new": an empty data dir bootstraps the cluster; "existing": the node
+  // belongs to a running cluster, so an empty data dir means its state was
+  // lost and it refuses to start; "": an empty data dir of a node with peers
+  // is refused with a message asking for one of the two.
+  std::string initial_cluster_state;
+  int tick_ms = 10;
+  int election_ticks = 20;  // election timeout drawn from [20, 40) ticks
+  int heartbeat_ticks = 5;
+  uint64_t snapshot_every_entries = 20000;  // applied entries between snapshots
+  uint64_t log_tail_entries = 2000;         // kept after a snapshot for slow followers
+  size_t value_bytes_max = 1 << 20;         // the largest value a command may carry
+  bool read_lease = true;                   // false: every linearizable read takes a round
+  size_t reads_per_round_max = 50'000;      // reads waiting on one group's next round
+  size_t writes_pending_max = 100'000;      // writes proposed here and not yet applied, per group
+  HostMutations mutations;
+};
+
+// Sends Raft traffic to peers: non-blocking, may drop (Raft retransmits).
+class PeerSender {
+ public:
+  virtual ~PeerSender() = default;
+  virtual void send(raft::NodeId to, peer::PeerBatch&& batch) = 0;
+  // Whether anything arrived from the peer within the last `within_ms`.
+  virtual bool recently_heard(raft::NodeId peer, int64_t within_ms) const = 0;
+};
+
+struct NodeEnv {
+  std::function<NodeTime()> now = [] { return BootClock::now(); };  // any thread
+  PeerSender* peers = nullptr;
+  storage::FileSystem* fs = nullptr;  // nullptr: the real disk
+  std::function<void(LogLevel, std::string_view)> log = [](LogLevel l, std::string_view m) {
+    server::log(l, m);
+  };
+  // The node cannot go on (storage failed, corrupt snapshot): must not
+  // return. A process exits with the code; the simulator unwinds the node.
+  std::function<void(int exit_code, const std::string& why)> halt;
+  // An injected slow disk (SetFaults): a process sleeps, the simulator
+  // advances the node's clock.
+  std::function<void(std::chrono::milliseconds)> sleep;
+  uint64_t seed = 0;  // request ids and election randomness
+};
+
+class NodeHost {
+ public:
+  // Recovers the data dir (or bootstraps a fresh one); on failure returns
+  // nullptr with a one-line error and the node's exit code.
+  static std::unique_ptr<NodeHost> open(const NodeHostOptions& options, NodeEnv env,
+                                        std::string* error, int* exit_code);
+  ~NodeHost();
+
+  // The loop's first step: on a fresh cluster the preferred leaders stand.
+  void start();
+  void run_iteration();
+  NodeTime next_tick() const { return next_tick_; }
+  // Answers everything pending (at shutdown): writes as unknown, reads as
+  // unavailable.
+  void fail_everything(const std::string& why);
+
+  // Requests. `command` views bytes that must live until done runs.
+  void propose_write(uint32_t shard, const kv::CommandView& command, WriteDone done);
+  void read(uint32_t shard, bool stale, ReadDone done);
+  void transfer_leader(uint32_t shard, const std::string& to_node,
+                       std::function<void(const Outcome&)> done);
+  void on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch);
+  void fill_status(v1::StatusResponse* resp);
+
+  // Any thread: serves a linearizable read from the leader's applied state
+  // when its lease covers it, calling serve under the group's shared state;
+  // false when the loop must take the read.
+  bool try_lease_read(uint32_t shard, const std::function<void(const ShardGroup&)>& serve) const;
+
+  const Topology& topology() const { return options_.topology; }
+  ShardGroup* group(uint32_t shard) {
+    return shard < groups_.size() ? groups_[shard].get() : nullptr;
+  }
+  const ShardGroup* group(uint32_t shard) const {
+    return shard < groups_.size() ? groups_[shard].get() : nullptr;
+  }
+  Outcome not_leader(uint32_t shard, const ShardGroup* g) const;
+  std::string node_name(raft::NodeId id) const;
+  void set_fsync_delay(std::chrono::milliseconds delay) { fsync_delay_ms_ = delay.count(); }
+  std::chrono::milliseconds fsync_delay() const {
+    return std::chrono::milliseconds(fsync_delay_ms_.load());
+  }
+
+ private:
+  NodeHost(const NodeHostOptions& options, NodeEnv env);
+
+  // host_recovery.cc
+  bool recover_or_bootstrap(const storage::RecoveredState& recovered, std::string* error,
+                            int* exit_code);
+  std::string empty_data_dir_refusal(int* exit_code) const;
+  bool make_raft_node(ShardGroup& g, uint64_t applied, std::string* error);
+
+  // write_path.cc
+  void issue_writes();
+  void apply(ShardGroup& g, const std::vector<raft::Entry>& entries);
+  Outcome propose_error(raft::ProposeError e, const ShardGroup& g) const;
+
+  // read_path.cc
+  void issue_reads();
+  void confirm_reads(ShardGroup& g, std::vector<raft::ReadState>& read_states);
+  void serve_ready_reads(ShardGroup& g);
+  bool lease_covers_read(const ShardGroup& g) const;
+  NodeTime::duration lease_length(const ShardGroup& g) const;
+
+  // ready_pipeline.cc
+  void process_ready();
+  void persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies);
+  void send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies, bool early);
+  void maybe_snapshot(ShardGroup& g);
+  void restore(ShardGroup& g, const raft::Snapshot& snap);
+  void check_storage(const storage::Status& s);
+
+  // leadership.cc
+  void publish_role(ShardGroup& g, const raft::SoftState& soft);
+  void fail_group(ShardGroup& g, const std::string& why);
+  void campaign_where_preferred();
+  void rebalance();
+  void tick();
+
+  void log(LogLevel level, std::string_view message) const { env_.log(level, message); }
+
+  NodeHostOptions options_;
+  NodeEnv env_;
+  std::unique_ptr<storage::Storage> disk_;
+  std::vector<std::unique_ptr<ShardGroup>> groups_;  // indexed by shard; null when not hosted
+  const NodeTime started_;
+  // A node restarted from its data dir remembers no follower lease it may
+  // have granted before the restart, so for one election timeout it neither
+  // votes nor campaigns (see read_lease.h); a leader's transfer still goes.
+  NodeTime votes_quiet_until_{};
+  NodeTime next_tick_{};
+  // How long each peer refuses votes after hearing its leader, from its own
+  // batches (0: not heard yet); indexed by Raft id.
+  std::vector<int64_t> peer_vote_refusal_us_;
+  int64_t own_vote_refusal_us_ = 0;
+  std::atomic<int64_t> fsync_delay_ms_{0};
+  bool campaign_on_start_ = false;  // a fresh cluster: preferred leaders stand at once
+  uint64_t next_request_id_ = 0;
+  uint64_t next_read_context_ = 0;
+  uint64_t ticks_ = 0;
+};
+
+}  // namespace mq::server

@@ -1,0 +1,190 @@
+// The Ready pipeline: what the loop does with every group's Raft output in
+// one iteration. The order is the safety argument:
+//   1. role and term changes are published first, and a lease voided, so
+//      that no read is served under a lease after this node's vote for
+//      another candidate (sent below) can exist;
+//   2. what the core allows to overtake the disk (a leader's appends and
+//      heartbeats of an already durable term) leaves before this node's own
+//      fsync (Raft dissertation 10.2.1): followers' disks work in parallel
+//      with the leader's, which counts its own copy only once this
+//      iteration's fsync is done;
+//   3. one WAL append with every group's entries and hard state, one sync;
+//   4. everything that answers a peer (votes, acknowledgements) leaves;
+//   5. entries apply, writes and reads are answered.
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "node/raft/codec.h"
+#include "node/server/exit_codes.h"
+#include "node/server/node_host.h"
+
+namespace mq::server {
+
+namespace {
+
+// Below the node's gRPC receive limit (the value ceiling plus overhead).
+constexpr size_t kPeerBatchBytesMax = 16 << 20;
+// A commit index that changed alone is written with the next batch, not
+// synced on its own (it is volatile in Raft); but it is not left behind by
+// more than this many entries, so that a restart replays most of what was
+// committed (membership included) before it hears a leader.
+constexpr uint64_t kCommitLagEntriesMax = 1024;
+
+}  // namespace
+
+void NodeHost::process_ready() {
+  std::vector<std::pair<ShardGroup*, raft::Ready>> readies;
+  std::vector<ShardGroup*> lost_leadership;
+  for (auto& g : groups_) {
+    if (!g || !g->node->has_ready()) continue;
+    readies.emplace_back(g.get(), g->node->ready());
+    // The core reports every change of role, term or leader in a Ready
+    // (one of a leader stepping down in its own term says nothing else).
+    if (const auto& soft = readies.back().second.soft_state) {
+      const bool was_leader = g->role == raft::Role::kLeader;
+      const uint64_t term = g->term;
+      publish_role(*g, *soft);
+      if (was_leader && (g->role != raft::Role::kLeader || g->term != term)) {
+        lost_leadership.push_back(g.get());
+      }
+    }
+  }
+  if (readies.empty()) return;
+
+  send_messages(readies, /*early=*/true);
+  persist(readies);
+  send_messages(readies, /*early=*/false);
+
+  for (auto& [g, rd] : readies) {
+    if (rd.snapshot) restore(*g, *rd.snapshot);
+    apply(*g, rd.committed_entries);
+    confirm_reads(*g, rd.read_states);
+    serve_ready_reads(*g);
+    g->node->advance(rd);
+    g->commit = g->node->committed();
+    maybe_snapshot(*g);
+  }
+  for (ShardGroup* g : lost_leadership) {
+    fail_group(*g, "leadership of shard " + std::to_string(g->shard) + " moved");
+  }
+}
+
+// Snapshots received from leaders first, then one batch with every group's
+// entries and hard state, one sync for all of them.
+void NodeHost::persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies) {
+  storage::WriteBatch batch;
+  std::vector<std::pair<ShardGroup*, raft::HardState>> commit_only;
+  for (auto& [g, rd] : readies) {
+    if (rd.snapshot) check_storage(disk_->save_snapshot(g->shard, *rd.snapshot));
+    // Term and vote must be durable before any vote or append is
+    // acknowledged; a change of commit alone costs no sync (the core says
+    // which is which).
+    std::optional<raft::HardState> hs;
+    if (rd.hard_state) {
+      if (rd.must_sync) {
+        hs = rd.hard_state;
+      } else {
+        commit_only.emplace_back(g, *rd.hard_state);
+      }
+    }
+    if (hs || !rd.entries.empty()) {
+      storage::GroupWrite w;
+      w.group = g->shard;
+      w.hard_state = hs;
+      w.entries = rd.entries;
+      batch.push_back(std::move(w));
+      if (hs) g->persisted = *hs;
+    }
+  }
+  // Commit-only changes ride along when there is a sync anyway, or when
+  // the durable commit index has fallen too far behind.
+  for (auto& [g, hs] : commit_only) {
+    if (batch.empty() && hs.commit < g->persisted.commit + kCommitLagEntriesMax) continue;
+    storage::GroupWrite w;
+    w.group = g->shard;
+    w.hard_state = hs;
+    batch.push_back(std::move(w));
+    g->persisted = hs;
+  }
+  if (!batch.empty()) {
+    if (const auto delay = fsync_delay(); delay.count() > 0 && env_.sleep) env_.sleep(delay);
+    check_storage(disk_->append(batch));
+  }
+  for (auto& [g, rd] : readies) {
+    if (rd.snapshot) {
+      log(LogLevel::kInfo, "shard " + std::to_string(g->shard) + ": installed a snapshot at index " +
+                               std::to_string(rd.snapshot->meta.index) + " from the leader");
+      g->log.apply_snapshot(*rd.snapshot);
+      check_storage(disk_->compact(g->shard, rd.snapshot->meta.index));
+    }
+    if (rd.hard_state) g->log.set_hard_state(*rd.hard_state);
+    if (!rd.entries.empty()) g->log.append(rd.entries);
+  }
+}
+
+// Sends the early (the core's messages_before_persist) or the remaining
+// messages of every Ready, coalesced: one batch per destination for all
+// groups, split only when it would outgrow what a peer accepts in one
+// message.
+void NodeHost::send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies, bool early) {
+  std::map<raft::NodeId, std::pair<peer::PeerBatch, size_t>> out;
+  auto flush = [&](raft::NodeId to, peer::PeerBatch& batch) {
+    batch.set_vote_refusal_us(static_cast<uint64_t>(own_vote_refusal_us_));
+    env_.peers->send(to, std::move(batch));
+  };
+  for (auto& [g, rd] : readies) {
+    if (early && options_.mutations.votes_before_sync) {
+      for (auto& m : rd.messages) rd.messages_before_persist.push_back(std::move(m));
+      rd.messages.clear();
+    }
+    std::vector<raft::Message>& messages = early ? rd.messages_before_persist : rd.messages;
+    for (raft::Message& m : messages) {
+      auto& [batch, bytes] = out[m.to];
+      std::string encoded = raft::encode(m);
+      if (bytes > 0 && bytes + encoded.size() > kPeerBatchBytesMax) {
+        flush(m.to, batch);
+        batch = peer::PeerBatch();
+        bytes = 0;
+      }
+      bytes += encoded.size();
+      auto* gm = batch.add_messages();
+      gm->set_shard(g->shard);
+      gm->set_message(std::move(encoded));
+    }
+    messages.clear();
+  }
+  for (auto& [to, b] : out) flush(to, b.first);
+}
+
+void NodeHost::check_storage(const storage::Status& s) {
+  if (s.is_ok()) return;
+  // Nothing past this point was acknowledged. Stopping is the only way to
+  // keep that promise: a node that cannot persist must not vote or ack.
+  env_.halt(kNodeExitStorageFailed, "storage failed: " + s.to_string() +
+                                        "; stopping so that nothing unpersisted is acknowledged");
+}
+
+void NodeHost::restore(ShardGroup& g, const raft::Snapshot& snap) {
+  std::string error;
+  std::unique_lock lock(g.shared_state);
+  if (!g.sm.restore(snap.data, &error)) {
+    env_.halt(kNodeExitCorruptData, "shard " + std::to_string(g.shard) + ": snapshot at index " +
+                                        std::to_string(snap.meta.index) +
+                                        " cannot be restored: " + error);
+  }
+}
+
+void NodeHost::maybe_snapshot(ShardGroup& g) {
+  const uint64_t applied = g.sm.applied_index();
+  if (applied < g.log.snapshot().meta.index + options_.snapshot_every_entries) return;
+  if (!g.log.create_snapshot(applied, g.node->voters(), g.node->learners(), g.sm.snapshot())) return;
+  check_storage(disk_->save_snapshot(g.shard, g.log.snapshot()));
+  const uint64_t first_kept = g.log.first_index();
+  if (applied > options_.log_tail_entries + first_kept) {
+    const uint64_t through = applied - options_.log_tail_entries;
+    if (g.log.compact(through)) check_storage(disk_->compact(g.shard, through));
+  }
+}
+
+}  // namespace mq::server

@@ -1,0 +1,76 @@
+// One shard's Raft group as a node hosts it: the Raft core and its log, the
+// state machine, the requests waiting on them, and the read lease. Owned by
+// the node's loop; lease readers on other threads see only the fields
+// marked as published, under shared_state.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "node/kv/kv_state_machine.h"
+#include "node/raft/memory_storage.h"
+#include "node/raft/raw_node.h"
+#include "node/server/node_clock.h"
+#include "node/server/outcome.h"
+#include "node/server/read_lease.h"
+#include "node/server/writer_preferring_mutex.h"
+
+namespace mq::server {
+
+// Runs once a read may be answered from the group's applied state (or with
+// the reason it may not), on the loop thread.
+using ReadDone = std::function<void(const Outcome&)>;
+// Runs once a write applied (ok) or cannot be known to (an error).
+using WriteDone = std::function<void(const Outcome&, const kv::ApplyResult&)>;
+
+struct ShardGroup {
+  // One ReadIndex round: the reads waiting for it (none for a round that
+  // only renews the lease), and when and in which term it was issued.
+  struct ReadRound {
+    std::vector<ReadDone> reads;
+    NodeTime issued;
+    uint64_t term = 0;
+  };
+
+  ShardGroup(uint32_t shard, bool lease_enabled) : shard(shard), lease(lease_enabled) {}
+
+  const uint32_t shard;
+  raft::MemoryStorage log;
+  std::unique_ptr<raft::RawNode> node;
+  kv::KvStateMachine sm;  // published
+
+  // Published: the loop's view of the core, changed under shared_state held
+  // exclusively before any message of a new role or term leaves the node.
+  raft::Role role = raft::Role::kFollower;
+  uint64_t term = 0;
+  raft::NodeId lead = raft::kNoNode;
+  ReadLease lease;
+
+  uint64_t commit = 0;
+  raft::HardState persisted;       // the last hard state written to the WAL
+  uint64_t leader_since_tick = 0;  // when this node last became leader
+
+  std::unordered_map<uint64_t, WriteDone> writes;  // by request id, proposed here
+  std::vector<std::string> writes_to_issue;  // envelopes, proposed after the inbox drains
+  std::vector<uint64_t> write_ids_to_issue;
+  std::vector<ReadDone> reads_to_issue;
+  std::unordered_map<std::string, ReadRound> reads_in_flight;
+  std::deque<std::pair<uint64_t, std::vector<ReadDone>>> reads_ready;  // by read index
+  bool lease_renewal_in_flight = false;
+  // A read was served under the lease since the last renewal: only then is
+  // it worth renewing, so an idle shard sends no extra rounds.
+  mutable std::atomic<bool> lease_used{false};
+
+  // The loop is the only writer of published fields; it reads them freely
+  // and changes them holding this exclusively. Lease readers hold it shared.
+  mutable WriterPreferringMutex shared_state;
+};
+
+}  // namespace mq::server

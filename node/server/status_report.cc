@@ -1,0 +1,64 @@
+// What `mq status` shows of this node: its peers, and per hosted shard the
+// leader, term, commit and applied indexes and, on a leader, each replica's
+// match index and lag.
+#include <chrono>
+
+#include "node/server/node_host.h"
+
+#ifndef MQ_VERSION_STRING
+#define MQ_VERSION_STRING "unknown"
+#endif
+
+namespace mq::server {
+
+namespace {
+constexpr int64_t kPeerAliveWindowMs = 1000;
+}  // namespace
+
+void NodeHost::fill_status(v1::StatusResponse* resp) {
+  resp->set_node(topology().self_info().id);
+  resp->set_cluster_id(topology().cluster_id);
+  resp->set_version(MQ_VERSION_STRING);
+  resp->set_shard_count(topology().shard_count);
+  resp->set_replication(topology().replication);
+  resp->set_uptime_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(env_.now() - started_).count());
+  for (const auto& p : topology().nodes) {
+    auto* n = resp->add_nodes();
+    n->set_id(p.id);
+    n->set_address(p.address);
+    n->set_reachable(p.raft_id == topology().self ||
+                     env_.peers->recently_heard(p.raft_id, kPeerAliveWindowMs));
+  }
+  for (auto& gp : groups_) {
+    if (!gp) continue;
+    const raft::Status st = gp->node->status();
+    auto* s = resp->add_shards();
+    s->set_id(gp->shard);
+    s->set_leader(node_name(st.lead));
+    s->set_term(st.term);
+    s->set_commit(st.commit);
+    s->set_applied(gp->sm.applied_index());
+    s->set_role(std::string(raft::to_string(st.role)));
+    s->set_keys(gp->sm.key_count());
+    for (raft::NodeId r : topology().replicas(gp->shard)) {
+      auto* ri = s->add_replicas();
+      ri->set_node(node_name(r));
+      if (st.role == raft::Role::kLeader) {
+        auto it = st.progress.find(r);
+        const uint64_t match = r == topology().self ? st.last_index
+                               : it != st.progress.end() ? it->second.match
+                                                         : 0;
+        ri->set_role(r == topology().self ? "leader" : "follower");
+        ri->set_match(match);
+        ri->set_lag(st.commit > match ? st.commit - match : 0);
+      } else if (r == st.lead) {
+        ri->set_role("leader");
+      } else if (r == topology().self) {
+        ri->set_role(std::string(raft::to_string(st.role)));
+      }
+    }
+  }
+}
+
+}  // namespace mq::server
