@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/channel_connect.h"
+#include "cli/request_outcome.h"
 #include "mq/v1/cluster.grpc.pb.h"
 #include "mq/v1/kv.grpc.pb.h"
 #include "node/kv/shard_hash.h"
@@ -97,7 +98,7 @@ struct Client::Impl {
   // One logical request: dial, send, follow leader hints, retry where safe.
   // `send` performs one RPC on a channel with a context.
   template <typename Send>
-  Error invoke(bool is_write, const std::string* user, Send&& send) {
+  Error invoke(RequestKind kind, const std::string* user, Send&& send) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
     // Where to send: a leader hint (or the cached leader) when there is one,
     // else the endpoint list in order. Endpoints that refused a connection
@@ -153,23 +154,26 @@ struct Client::Impl {
       const grpc::Status s = send(ch, ctx);
       connected = true;
       if (s.ok()) return {};
-      switch (s.error_code()) {
-        case grpc::StatusCode::INVALID_ARGUMENT:
-        case grpc::StatusCode::OUT_OF_RANGE:
-          return {ErrorKind::kInvalid, s.error_message()};
-        case grpc::StatusCode::NOT_FOUND:
-          return {ErrorKind::kNotFound, s.error_message()};
+      const grpc::StatusCode code = s.error_code();
+      // The connection broke or the node is going away: dial afresh next time.
+      if (code == grpc::StatusCode::UNAVAILABLE) forget(endpoint);
+      if (kind == RequestKind::kWrite && !write_outcome_is_definite(code, s.error_details())) {
+        // The write was sent and may have been proposed. It is not sent
+        // again, here or elsewhere: a second attempt could apply it twice,
+        // and its answer would hide that this one's fate is unknown.
+        return {ErrorKind::kUnknownOutcome, unknown_write_message(s, endpoint)};
+      }
+      // From here on the request certainly did not take effect (or is a
+      // read, which changes nothing): sending it again is safe.
+      switch (code) {
         case grpc::StatusCode::RESOURCE_EXHAUSTED:
-          // Refused before proposing (the shard is overloaded): not applied.
-          if (!wait_for_leader()) return {ErrorKind::kUnavailable, s.error_message()};
-          continue;
+          // Refused before proposing (the shard is overloaded).
+          if (wait_for_leader()) continue;
+          break;
         case grpc::StatusCode::FAILED_PRECONDITION: {
           v1::NotLeader hint;
-          if (!hint.ParseFromString(s.error_details())) {
-            return {ErrorKind::kInternal, s.error_message()};
-          }
-          // Refused by a non-leader: the request did not happen, so it is
-          // safe to send again, to the leader when one is known.
+          if (!hint.ParseFromString(s.error_details())) break;
+          // Refused by a non-leader: send it to the leader when one is known.
           const std::string& to = hint.leader_address();
           if (!to.empty() && !unreachable.count(to) && to != endpoint && hops < kLeaderHopsMax) {
             ++hops;
@@ -183,34 +187,48 @@ struct Client::Impl {
           }
           leaders.erase(hint.shard());
           hops = 0;
-          if (!wait_for_leader()) return {ErrorKind::kUnavailable, s.error_message()};
-          continue;
+          if (wait_for_leader()) continue;
+          break;
         }
         case grpc::StatusCode::ABORTED:
-          // The node took the request but lost leadership before it
-          // committed: a write may still commit under the next leader.
-          if (is_write) return {ErrorKind::kUnknownOutcome, s.error_message()};
-          if (!wait_for_leader()) return {ErrorKind::kUnavailable, s.error_message()};
-          continue;
-        case grpc::StatusCode::DEADLINE_EXCEEDED:
-          return {ErrorKind::kUnknownOutcome,
-                  is_write ? "timed out after " + std::to_string(options.timeout_ms) +
-                                 " ms; the write may or may not have been applied"
-                           : "timed out after " + std::to_string(options.timeout_ms) + " ms"};
+          // A read whose node lost leadership: ask again once there is a leader.
+          if (wait_for_leader()) continue;
+          break;
         case grpc::StatusCode::UNAVAILABLE:
-          forget(endpoint);
-          if (is_write) {
-            return {ErrorKind::kUnknownOutcome,
-                    "connection to " + endpoint + " lost after sending (" + s.error_message() +
-                        "); the write may or may not have been applied"};
-          }
+          // A read: another endpoint may answer.
           unreachable.insert(endpoint);
           target.clear();
           continue;
         default:
-          return {ErrorKind::kInternal, s.error_message()};
+          break;
       }
+      const std::string message =
+          code == grpc::StatusCode::DEADLINE_EXCEEDED
+              ? "timed out after " + std::to_string(options.timeout_ms) + " ms"
+              : s.error_message();
+      return {error_kind_of_status(kind, code, s.error_details()), message};
     }
+  }
+
+  // One line saying why the write's outcome is unknown and that it is.
+  std::string unknown_write_message(const grpc::Status& s, const std::string& endpoint) const {
+    std::string why;
+    switch (s.error_code()) {
+      case grpc::StatusCode::DEADLINE_EXCEEDED:
+        why = "timed out after " + std::to_string(options.timeout_ms) + " ms";
+        break;
+      case grpc::StatusCode::UNAVAILABLE:
+        why = "connection to " + endpoint + " lost after sending (" + s.error_message() + ")";
+        break;
+      default:
+        why = endpoint + " answered " + status_code_name(static_cast<int>(s.error_code())) +
+              (s.error_message().empty() ? "" : " (" + s.error_message() + ")");
+        break;
+    }
+    for (char& c : why) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    return why + "; the write may or may not have happened";
   }
 
   static std::string join_endpoints(const std::set<std::string>& endpoints) {
@@ -237,7 +255,7 @@ Error Client::set(const std::string& user, const std::string& key, const std::st
   req.set_key(key);
   req.set_value(value);
   v1::SetResponse resp;
-  Error e = impl_->invoke(true, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+  Error e = impl_->invoke(RequestKind::kWrite, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
     return v1::KV::NewStub(ch)->Set(&ctx, req, &resp);
   });
   if (!e.ok()) return e;
@@ -253,7 +271,7 @@ Error Client::get(const std::string& user, const std::string& key, Consistency c
   req.set_key(key);
   req.set_consistency(to_proto(consistency));
   v1::GetResponse resp;
-  Error e = impl_->invoke(false, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+  Error e = impl_->invoke(RequestKind::kRead, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
     return v1::KV::NewStub(ch)->Get(&ctx, req, &resp);
   });
   if (!e.ok()) return e;
@@ -269,7 +287,7 @@ Error Client::del(const std::string& user, const std::string& key, DeleteResult*
   req.set_user(user);
   req.set_key(key);
   v1::DeleteResponse resp;
-  Error e = impl_->invoke(true, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+  Error e = impl_->invoke(RequestKind::kWrite, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
     return v1::KV::NewStub(ch)->Delete(&ctx, req, &resp);
   });
   if (!e.ok()) return e;
@@ -295,7 +313,7 @@ Error Client::list(const std::string& user, const std::string& glob, uint32_t li
     req.set_page_token(token);
     req.set_consistency(to_proto(consistency));
     v1::ListResponse resp;
-    Error e = impl_->invoke(false, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    Error e = impl_->invoke(RequestKind::kRead, &user, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
       return v1::KV::NewStub(ch)->List(&ctx, req, &resp);
     });
     if (!e.ok()) return e;
@@ -313,7 +331,7 @@ Error Client::list(const std::string& user, const std::string& glob, uint32_t li
 
 Error Client::status(ClusterStatus* out) {
   v1::StatusResponse resp;
-  Error e = impl_->invoke(false, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+  Error e = impl_->invoke(RequestKind::kRead, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
     return v1::Cluster::NewStub(ch)
         ->Status(&ctx, v1::StatusRequest(), &resp);
   });
@@ -340,7 +358,7 @@ Error Client::set_faults(const FaultSet& faults, FaultSet* applied) {
   req.set_fsync_delay_ms(faults.fsync_delay_ms);
   v1::SetFaultsResponse resp;
   // Faults belong to one node: never retried on another endpoint.
-  Error e = impl_->invoke(true, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+  Error e = impl_->invoke(RequestKind::kWrite, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
     return v1::Cluster::NewStub(ch)->SetFaults(&ctx, req, &resp);
   });
   if (!e.ok()) return e;
@@ -355,7 +373,7 @@ Error Client::transfer_leader(uint32_t shard, const std::string& to_node) {
   req.set_shard(shard);
   req.set_to_node(to_node);
   v1::TransferLeaderResponse resp;
-  return impl_->invoke(false, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+  return impl_->invoke(RequestKind::kRead, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
     return v1::Cluster::NewStub(ch)->TransferLeader(&ctx, req, &resp);
   });
 }

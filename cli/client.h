@@ -4,10 +4,12 @@
 //
 // Routing: requests go to the first reachable endpoint; a "not the leader"
 // answer carrying the leader's address is followed (a bounded number of
-// hops). Retries: reads retry on another endpoint; a write is retried only
-// when it certainly was not sent (the connection could not be established);
-// a write whose fate is unknown (deadline passed, connection lost after
-// sending) is reported as kUnknownOutcome, never as failed.
+// hops). Retries: reads retry on another endpoint; a write is sent again
+// only when it certainly did not happen: the connection could not be
+// established, or the node refused it before proposing (NotLeader,
+// overloaded). Any other answer to a write that was sent (deadline passed,
+// connection lost, a server error, an unexpected code) is kUnknownOutcome,
+// never a failure and never retried: see cli/request_outcome.h.
 #pragma once
 
 #include <cstdint>
@@ -21,9 +23,10 @@ enum class ErrorKind {
   kOk,
   kNotFound,        // exit 1
   kInvalid,         // exit 2: the server (or the client's own check) refused the input
-  kUnavailable,     // exit 3: cannot reach the cluster, or no quorum / no leader
-  kUnknownOutcome,  // exit 4: sent, but whether it happened is unknown
-  kInternal,        // exit 3: the server failed in a way that is not the client's fault
+  kUnavailable,     // exit 3: cannot reach the cluster, no quorum / no leader, a read timed out
+  kUnknownOutcome,  // exit 4: a write was sent, but whether it happened is unknown
+  kInternal,        // exit 3: a read, or a write refused before it was proposed, failed in a
+                    // way that is not the client's fault
 };
 
 int exit_code_of(ErrorKind kind);

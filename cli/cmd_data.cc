@@ -58,8 +58,9 @@ int run_data(const char* name, const ClientFlags& flags, KvCommand command) {
 }
 
 constexpr const char* kExitCodes = R"(
-Exit codes: 0 ok, 1 not found, 2 bad arguments, 3 cannot reach the cluster
-or no quorum, 4 outcome unknown (timed out after sending).)";
+Exit codes: 0 ok, 1 not found, 2 bad arguments, 3 not done (cannot reach the
+cluster, no quorum, or refused), 4 outcome unknown (a write was sent and no
+answer proves it did nothing: it may or may not have happened).)";
 
 }  // namespace
 
