@@ -71,8 +71,14 @@ adds a per-second timeline). Requests for a shard follow the leader hints
 of the nodes. With --target etcd the key is "user/key" and the endpoints
 default to 127.0.0.1:2379.
 
-Exit codes: 0 the run happened (errors are in the report), 2 bad arguments,
-3 no endpoint answered at start.)");
+Every operation is counted once: ok, failed (certainly not done: refused,
+or a read that failed) or unknown (a write that got no answer saying whether
+it happened: timed out, connection lost, a server error). Requests in
+flight at the end are waited for until their deadline (--timeout) and
+counted; any still unanswered then is cancelled and reported as cut short.
+
+Exit codes: 0 the run happened (failures are in the report), 2 bad
+arguments, 3 no endpoint answered at start.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
 
   auto usage = [](const std::string& message) {
@@ -131,10 +137,11 @@ Exit codes: 0 the run happened (errors are in the report), 2 bad arguments,
       return 3;
     }
     end_progress();
-    preload = {true, r.ops, r.errors_total(), r.elapsed_s};
-    std::fprintf(stderr, "mq bench: preloaded %llu keys in %.2f s (%llu errors)\n",
+    preload = {true, r.ops, r.failed_total(), r.unknown_total(), r.elapsed_s};
+    std::fprintf(stderr, "mq bench: preloaded %llu keys in %.2f s (%llu failed, %llu unknown)\n",
                  static_cast<unsigned long long>(r.ops), r.elapsed_s,
-                 static_cast<unsigned long long>(r.errors_total()));
+                 static_cast<unsigned long long>(r.failed_total()),
+                 static_cast<unsigned long long>(r.unknown_total()));
   }
   BenchResult result;
   if (run_bench(o, progress, &result) == BenchRunStatus::kNoEndpoint) {

@@ -14,6 +14,7 @@
 
 #include "cli/bench_connections.h"
 #include "cli/bench_workload.h"
+#include "cli/request_outcome.h"
 
 namespace mq::cli {
 
@@ -28,12 +29,24 @@ constexpr int kLeaderHopsMax = 3;
 constexpr auto kErrorBackoff = std::chrono::milliseconds(10);
 constexpr int kDialTimeoutMs = 1000;
 
-const char* const kErrorNames[kBenchErrorKinds] = {
-    "ok",           "cancelled",          "unknown",          "invalid_argument",
-    "deadline_exceeded", "not_found",     "already_exists",   "permission_denied",
-    "resource_exhausted", "failed_precondition", "aborted",   "out_of_range",
-    "unimplemented", "internal",          "unavailable",      "data_loss",
-    "unauthenticated", "no_leader"};
+void add_counts(BenchErrorCounts& into, const BenchErrorCounts& from) {
+  for (int k = 0; k < kBenchErrorKinds; ++k) into[k] += from[k];
+}
+
+// What one completed call amounted to, operation by operation.
+struct Tally {
+  uint64_t ok = 0;
+  uint64_t misses = 0;
+  BenchErrorCounts failed{};
+  BenchErrorCounts unknown{};
+
+  bool any_error() const { return total_of(failed) + total_of(unknown) > 0; }
+  // `ops` operations of `kind` ended with error `error_kind`; a write is
+  // unknown unless its answer was definite.
+  void add_error(RequestKind kind, int error_kind, bool definite, uint64_t ops) {
+    (kind == RequestKind::kWrite && !definite ? unknown : failed)[error_kind] += ops;
+  }
+};
 
 struct Stats {
   LatencyHistogram latency;
@@ -41,22 +54,28 @@ struct Stats {
   uint64_t rpcs = 0;
   uint64_t misses = 0;
   uint64_t redirects = 0;
-  std::array<uint64_t, kBenchErrorKinds> errors{};
+  BenchErrorCounts failed{};
+  BenchErrorCounts unknown{};
 
-  uint64_t errors_total() const {
-    uint64_t n = 0;
-    for (uint64_t e : errors) n += e;
-    return n;
-  }
   void merge(const Stats& other) {
     latency.merge(other.latency);
     ops += other.ops;
     rpcs += other.rpcs;
     misses += other.misses;
     redirects += other.redirects;
-    for (int i = 0; i < kBenchErrorKinds; ++i) errors[i] += other.errors[i];
+    add_counts(failed, other.failed);
+    add_counts(unknown, other.unknown);
   }
 };
+
+// Whether a write op of a Batch certainly did not happen. An op's NotLeader
+// travels in its own field, not in status details: a FAILED_PRECONDITION
+// op without one is not a refusal this client understands.
+bool batch_write_outcome_is_definite(const v1::OpResult& r) {
+  const auto code = static_cast<grpc::StatusCode>(r.code());
+  if (code == grpc::StatusCode::FAILED_PRECONDITION) return r.has_not_leader();
+  return write_outcome_is_definite(code, {});
+}
 
 // Preload order: every key index once, grouped by shard so that a batch
 // holds one shard's keys and goes to one leader.
@@ -93,6 +112,14 @@ class PreloadPlan {
 };
 
 enum class Call { kSet, kGet, kBatch, kPut, kRange };
+
+RequestKind kind_of(Call call) {
+  return call == Call::kGet || call == Call::kRange ? RequestKind::kRead : RequestKind::kWrite;
+}
+
+RequestKind kind_of(const v1::Op& op) {
+  return op.has_get() ? RequestKind::kRead : RequestKind::kWrite;
+}
 enum class SlotState { kIdle, kRpc, kBackoff };
 
 struct Group;
@@ -136,6 +163,10 @@ struct Group {
   grpc::CompletionQueue cq;
   std::vector<Slot*> slots;
   int active = 0;  // slots not idle; touched by the polling thread only
+  // Fires at the run's cut-off; its tag is the alarm itself. Set, cancelled
+  // and handled by the polling thread only.
+  grpc::Alarm cut_off_alarm;
+  bool cut_off = false;  // the in-flight calls were cancelled; polling thread only
   std::mutex mutex;
   Stats stats;     // guarded by mutex
   std::thread thread;
@@ -144,13 +175,13 @@ struct Group {
 class Engine {
  public:
   Engine(const BenchOptions& options, const KeySpace& keys, BenchConnections& conns,
-         std::vector<int> defaults, PreloadPlan* plan, SystemClock::time_point hard_end)
+         std::vector<int> defaults, PreloadPlan* plan, SystemClock::time_point cut_off)
       : o_(options),
         keys_(keys),
         conns_(conns),
         defaults_(std::move(defaults)),
         plan_(plan),
-        hard_end_(hard_end),
+        cut_off_(cut_off),
         value_(options.value_bytes, 'v') {
     // Values vary a little so that a compressing transport or store would
     // not look better than it is.
@@ -185,7 +216,8 @@ class Engine {
     }
   }
 
-  // No request is issued after this; those in flight end by hard_end.
+  // No request is issued after this; those in flight end by their deadline,
+  // or are cancelled at the cut-off.
   void stop() { stopping_.store(true, std::memory_order_relaxed); }
 
   // Blocks until every polling thread ended or `until` passed; true when all ended.
@@ -215,34 +247,50 @@ class Engine {
 
  private:
   void poll(Group& g) {
+    g.cut_off_alarm.Set(&g.cq, cut_off_, &g.cut_off_alarm);
     for (Slot* s : g.slots) {
       ++g.active;
       issue_next(*s);
     }
     bool shut_down = false;
-    if (g.active == 0) {
-      g.cq.Shutdown();
+    auto shut_down_when_idle = [&] {
+      if (g.active != 0 || shut_down) return;
+      g.cut_off_alarm.Cancel();  // delivers its tag at once, with ok false
+      g.cq.Shutdown();           // Next drains what is left, then returns false
       shut_down = true;
-    }
+    };
+    shut_down_when_idle();
     void* tag = nullptr;
     bool ok = false;
     while (g.cq.Next(&tag, &ok)) {
+      if (tag == &g.cut_off_alarm) {
+        if (ok) cut_off_in_flight(g);
+        continue;
+      }
       Slot& s = *static_cast<Slot*>(tag);
       if (s.state == SlotState::kRpc) {
         on_rpc_done(s);
       } else {
         issue_next(s);
       }
-      if (g.active == 0 && !shut_down) {
-        g.cq.Shutdown();  // Next drains what is left, then returns false
-        shut_down = true;
-      }
+      shut_down_when_idle();
     }
     {
       std::lock_guard<std::mutex> lock(finished_mutex_);
       ++finished_;
     }
     finished_cv_.notify_all();
+  }
+
+  // The run is over and its last deadline passed: whatever is still in
+  // flight will not be waited for any longer. Each cancelled call completes
+  // with an error and is counted as cut short.
+  void cut_off_in_flight(Group& g) {
+    if (!stopping_.load(std::memory_order_relaxed)) return;  // the run has not ended
+    g.cut_off = true;
+    for (Slot* s : g.slots) {
+      if (s->state == SlotState::kRpc) s->ctx->TryCancel();
+    }
   }
 
   void go_idle(Slot& s) {
@@ -349,8 +397,10 @@ class Engine {
                                  ? s.id / static_cast<uint32_t>(defaults_.size())
                                  : s.id;
     s.ctx = std::make_unique<grpc::ClientContext>();
-    s.ctx->set_deadline(
-        std::min(SystemClock::now() + std::chrono::milliseconds(o_.timeout_ms), hard_end_));
+    // The full timeout even near the end of the run: a request cut short by
+    // the run's end would end without an answer, and a write without an
+    // answer is one whose outcome is unknown.
+    s.ctx->set_deadline(SystemClock::now() + std::chrono::milliseconds(o_.timeout_ms));
     s.state = SlotState::kRpc;
     grpc::CompletionQueue* cq = &s.group->cq;
     switch (s.call) {
@@ -409,88 +459,113 @@ class Engine {
     return true;
   }
 
-  void record(Slot& s, uint64_t ok, uint64_t misses, int error_kind, uint64_t errors) {
+  // Counts the call's operations and moves the slot on: the next request,
+  // a back-off after an error, or idle once the run is over.
+  void finish(Slot& s, const Tally& t) {
     const uint64_t latency_us = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - s.started)
             .count());
-    // An error caused by the end of the run cutting a request short is not
-    // the server's: it is left out.
-    if (stopping_.load(std::memory_order_relaxed) &&
-        (error_kind == static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED) ||
-         error_kind == static_cast<int>(grpc::StatusCode::CANCELLED))) {
-      errors = 0;
+    {
+      std::lock_guard<std::mutex> lock(s.group->mutex);
+      Stats& st = s.group->stats;
+      ++st.rpcs;
+      if (t.ok > 0) {
+        st.latency.record(latency_us, t.ok);
+        st.ops += t.ok;
+        st.misses += t.misses;
+      }
+      add_counts(st.failed, t.failed);
+      add_counts(st.unknown, t.unknown);
     }
-    std::lock_guard<std::mutex> lock(s.group->mutex);
-    Stats& st = s.group->stats;
-    ++st.rpcs;
-    if (ok > 0) {
-      st.latency.record(latency_us, ok);
-      st.ops += ok;
-      st.misses += misses;
-    }
-    if (errors > 0) st.errors[error_kind] += errors;
-  }
-
-  void on_error(Slot& s, int kind, uint64_t errors, uint64_t ok = 0, uint64_t misses = 0) {
-    if (kind == static_cast<int>(grpc::StatusCode::UNAVAILABLE) || kind == kBenchErrorNoLeader) {
+    if (!t.any_error()) return issue_next(s);
+    constexpr int kUnavailable = static_cast<int>(grpc::StatusCode::UNAVAILABLE);
+    if (t.failed[kUnavailable] + t.unknown[kUnavailable] + t.failed[kBenchErrorNoLeader] > 0) {
       conns_.forget_leader(s.shard, s.address);
     }
-    record(s, ok, misses, kind, errors);
     if (stopping_.load(std::memory_order_relaxed)) return go_idle(s);
     s.state = SlotState::kBackoff;
     s.alarm = std::make_unique<grpc::Alarm>();
     s.alarm->Set(&s.group->cq, SystemClock::now() + kErrorBackoff, &s);
   }
 
+  // A call cancelled at the cut-off: its writes may or may not have
+  // happened, its reads failed.
+  void on_cut_short(Slot& s) {
+    Tally t;
+    if (s.call == Call::kBatch) {
+      t.ok = s.batch_ok;
+      t.misses = s.batch_misses;
+      for (const v1::Op& op : s.batch_req.ops()) {
+        t.add_error(kind_of(op), kBenchErrorCutShort, false, 1);
+      }
+    } else {
+      t.add_error(kind_of(s.call), kBenchErrorCutShort, false, 1);
+    }
+    finish(s, t);
+  }
+
   void on_rpc_done(Slot& s) {
     const grpc::Status& st = s.status;
+    if (!st.ok() && s.group->cut_off) return on_cut_short(s);
     const int code = static_cast<int>(st.error_code());
+    Tally t;
     switch (s.call) {
       case Call::kSet:
       case Call::kGet: {
         if (st.ok()) {
           learn_leader(s, s.call == Call::kSet ? s.set_resp.header() : s.get_resp.header());
-          record(s, 1, s.call == Call::kGet && !s.get_resp.found(), 0, 0);
-          return issue_next(s);
+          t.ok = 1;
+          t.misses = s.call == Call::kGet && !s.get_resp.found();
+          return finish(s, t);
         }
         if (st.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
           v1::NotLeader hint;
           if (hint.ParseFromString(st.error_details())) {
             if (follow(s, hint)) return;
-            return on_error(s, kBenchErrorNoLeader, 1);
+            // Refused by a non-leader: certainly not done.
+            t.add_error(kind_of(s.call), kBenchErrorNoLeader, true, 1);
+            return finish(s, t);
           }
         }
-        return on_error(s, code, 1);
+        t.add_error(kind_of(s.call), code,
+                    write_outcome_is_definite(st.error_code(), st.error_details()), 1);
+        return finish(s, t);
       }
       case Call::kBatch:
         return on_batch_done(s);
       case Call::kPut:
       case Call::kRange:
         if (st.ok()) {
-          record(s, 1, s.call == Call::kRange && s.range_resp.kvs_size() == 0, 0, 0);
-          return issue_next(s);
+          t.ok = 1;
+          t.misses = s.call == Call::kRange && s.range_resp.kvs_size() == 0;
+          return finish(s, t);
         }
-        return on_error(s, code, 1);
+        t.add_error(kind_of(s.call), code,
+                    write_outcome_is_definite(st.error_code(), st.error_details()), 1);
+        return finish(s, t);
     }
   }
 
   void on_batch_done(Slot& s) {
     const grpc::Status& st = s.status;
+    Tally t;
+    t.ok = s.batch_ok;
+    t.misses = s.batch_misses;
     if (!st.ok()) {
-      return on_error(s, static_cast<int>(st.error_code()), s.batch_req.ops_size(), s.batch_ok,
-                      s.batch_misses);
+      const int code = static_cast<int>(st.error_code());
+      const bool definite = write_outcome_is_definite(st.error_code(), st.error_details());
+      for (const v1::Op& op : s.batch_req.ops()) t.add_error(kind_of(op), code, definite, 1);
+      return finish(s, t);
     }
-    uint64_t ok = s.batch_ok;
-    uint64_t misses = s.batch_misses;
     std::vector<int> not_leader;  // indices of ops refused by a non-leader
-    std::array<uint64_t, kBenchErrorKinds> errors{};
     bool learned = false;
     const int n = std::min(s.batch_resp.results_size(), s.batch_req.ops_size());
     for (int i = 0; i < n; ++i) {
       const v1::OpResult& r = s.batch_resp.results(i);
+      const RequestKind kind = kind_of(s.batch_req.ops(i));
       if (r.code() == 0) {
-        ++ok;
-        if (r.has_get() && !r.get().found()) ++misses;
+        ++t.ok;
+        if (r.has_get() && !r.get().found()) ++t.misses;
         if (!learned) {
           const auto& header = r.has_set() ? r.set().header()
                                : r.has_get() ? r.get().header()
@@ -502,48 +577,36 @@ class Engine {
                  r.has_not_leader()) {
         not_leader.push_back(i);
       } else if (r.code() > 0 && r.code() < kBenchErrorNoLeader) {
-        ++errors[r.code()];
+        t.add_error(kind, r.code(), batch_write_outcome_is_definite(r), 1);
       } else {
-        ++errors[static_cast<int>(grpc::StatusCode::UNKNOWN)];
+        // Not a gRPC code: nothing says what became of the op.
+        t.add_error(kind, static_cast<int>(grpc::StatusCode::UNKNOWN), false, 1);
       }
     }
-    // A response with fewer results than ops is a server bug; count the
-    // missing ones rather than lose them.
-    errors[static_cast<int>(grpc::StatusCode::INTERNAL)] += s.batch_req.ops_size() - n;
+    // A response with fewer results than ops is a server bug; the missing
+    // ops are counted, as writes that may have happened, rather than lost.
+    for (int i = n; i < s.batch_req.ops_size(); ++i) {
+      t.add_error(kind_of(s.batch_req.ops(i)), static_cast<int>(grpc::StatusCode::INTERNAL),
+                  false, 1);
+    }
     if (!not_leader.empty()) {
       const v1::NotLeader hint = s.batch_resp.results(not_leader.front()).not_leader();
       // Every op of a batch is in one shard, so one hint speaks for all.
       v1::BatchRequest retry;
       for (int i : not_leader) retry.add_ops()->Swap(s.batch_req.mutable_ops(i));
-      bool clean = true;
-      for (uint64_t e : errors) clean = clean && e == 0;
-      if (clean) {
+      if (!t.any_error()) {
         s.batch_req.Swap(&retry);
-        s.batch_ok = ok;
-        s.batch_misses = misses;
+        s.batch_ok = t.ok;
+        s.batch_misses = t.misses;
         if (follow(s, hint)) return;
         retry.Swap(&s.batch_req);
       }
-      errors[kBenchErrorNoLeader] += not_leader.size();
+      // Refused by a non-leader: certainly not done, reads and writes alike.
+      t.failed[kBenchErrorNoLeader] += not_leader.size();
       // The refused ops went into `retry`; the request is rebuilt next time.
       s.batch_req.clear_ops();
     }
-    int worst = 0;
-    for (int k = 1; k < kBenchErrorKinds; ++k) {
-      if (errors[k] > 0 && (worst == 0 || errors[k] > errors[worst])) worst = k;
-    }
-    if (worst == 0) {
-      record(s, ok, misses, 0, 0);
-      return issue_next(s);
-    }
-    // Count every kind, then back off once for the batch.
-    for (int k = 1; k < kBenchErrorKinds; ++k) {
-      if (k != worst && errors[k] > 0) {
-        std::lock_guard<std::mutex> lock(s.group->mutex);
-        s.group->stats.errors[k] += errors[k];
-      }
-    }
-    on_error(s, worst, errors[worst], ok, misses);
+    finish(s, t);
   }
 
   const BenchOptions& o_;
@@ -551,7 +614,7 @@ class Engine {
   BenchConnections& conns_;
   const std::vector<int> defaults_;
   PreloadPlan* const plan_;
-  const SystemClock::time_point hard_end_;
+  const SystemClock::time_point cut_off_;
   std::string value_;
   std::vector<std::unique_ptr<Group>> groups_;
   std::vector<std::unique_ptr<Slot>> slots_;
@@ -595,11 +658,13 @@ BenchRunStatus run_engine(const BenchOptions& o, uint32_t preload_batch_ops, dou
                                            std::chrono::duration<double>(warmup_s));
   const auto planned_end = planned_measure + std::chrono::duration_cast<SteadyClock::duration>(
                                                  std::chrono::duration<double>(duration_s));
-  const auto hard_end = SystemClock::now() +
-                        std::chrono::duration_cast<SystemClock::duration>(
-                            std::chrono::duration<double>(warmup_s + duration_s)) +
-                        std::chrono::milliseconds(kBenchDrainMs);
-  Engine engine(o, keys, conns, defaults, plan.get(), hard_end);
+  // A request issued just before the end has its deadline one timeout
+  // later; the cut-off comes only after that.
+  const auto cut_off = SystemClock::now() +
+                       std::chrono::duration_cast<SystemClock::duration>(
+                           std::chrono::duration<double>(warmup_s + duration_s)) +
+                       std::chrono::milliseconds(o.timeout_ms + kBenchCutOffGraceMs);
+  Engine engine(o, keys, conns, defaults, plan.get(), cut_off);
   result->threads = engine.threads();
   engine.start();
 
@@ -628,7 +693,8 @@ BenchRunStatus run_engine(const BenchOptions& o, uint32_t preload_batch_ops, dou
     const double length_s = seconds_between(last_take, now);
     if (measuring) {
       result->timeline.push_back({seconds_between(measure_start, now), length_s, interval.ops,
-                                  interval.errors_total(), interval.latency.percentile_us(0.5),
+                                  total_of(interval.failed), total_of(interval.unknown),
+                                  interval.latency.percentile_us(0.5),
                                   interval.latency.percentile_us(0.99)});
     }
     last_take = now;
@@ -636,14 +702,18 @@ BenchRunStatus run_engine(const BenchOptions& o, uint32_t preload_batch_ops, dou
     if (progress) {
       char line[200];
       const double t = measuring ? seconds_between(measure_start, now) : seconds_between(start, now);
-      std::snprintf(line, sizeof line, "[%s %4.0fs] %10.0f ops/s  %llu errors  p99 %s ms",
+      std::snprintf(line, sizeof line,
+                    "[%s %4.0fs] %10.0f ops/s  %llu failed  %llu unknown  p99 %s ms",
                     measuring ? "run" : "warm-up", t,
                     length_s > 0 ? static_cast<double>(interval.ops) / length_s : 0.0,
-                    static_cast<unsigned long long>(into.errors_total()),
+                    static_cast<unsigned long long>(total_of(into.failed)),
+                    static_cast<unsigned long long>(total_of(into.unknown)),
                     format_ms(into.latency.percentile_us(0.99)).c_str());
       progress(line);
     }
   }
+  // Waits for the requests still in flight: each ends by its deadline, or
+  // is cancelled at the cut-off.
   engine.stop();
   engine.join();
   const auto now = SteadyClock::now();
@@ -658,15 +728,16 @@ BenchRunStatus run_engine(const BenchOptions& o, uint32_t preload_batch_ops, dou
   const double length_s = seconds_between(last_take, now);
   if (length_s > 0.001 || last.ops > 0) {
     result->timeline.push_back({seconds_between(measure_start, now), length_s, last.ops,
-                                last.errors_total(), last.latency.percentile_us(0.5),
-                                last.latency.percentile_us(0.99)});
+                                total_of(last.failed), total_of(last.unknown),
+                                last.latency.percentile_us(0.5), last.latency.percentile_us(0.99)});
   }
   result->elapsed_s = seconds_between(measure_start, now);
   result->ops = total.ops;
   result->rpcs = total.rpcs;
   result->get_misses = total.misses;
   result->leader_redirects = total.redirects;
-  result->errors = total.errors;
+  result->failed = total.failed;
+  result->unknown = total.unknown;
   result->latency = std::move(total.latency);
   return BenchRunStatus::kRan;
 }
@@ -674,13 +745,14 @@ BenchRunStatus run_engine(const BenchOptions& o, uint32_t preload_batch_ops, dou
 }  // namespace
 
 const char* bench_error_name(int kind) {
-  if (kind < 0 || kind >= kBenchErrorKinds) return "unknown";
-  return kErrorNames[kind];
+  if (kind == kBenchErrorNoLeader) return "no_leader";
+  if (kind == kBenchErrorCutShort) return "cut_short";
+  return status_code_name(kind);
 }
 
-uint64_t BenchResult::errors_total() const {
+uint64_t total_of(const BenchErrorCounts& counts) {
   uint64_t n = 0;
-  for (uint64_t e : errors) n += e;
+  for (uint64_t c : counts) n += c;
   return n;
 }
 

@@ -14,9 +14,15 @@
 // instructions per completion; the caller's thread takes them over once a
 // second, which gives both the progress line and the per-second timeline.
 //
-// Every loop is bounded by the run's duration: at the end no new request is
-// issued and those in flight are cut off by their deadline, at most
-// kBenchDrainMs after the end.
+// Each operation ends ok, failed or unknown. A write whose answer does not
+// prove it did nothing (cli/request_outcome.h: a timeout, a lost
+// connection, a server error) is unknown: it may have been applied. A read
+// that fails is failed. At the end no new request is issued and those in
+// flight are waited for, each until its own deadline, and counted in their
+// class; a request still unanswered kBenchCutOffGraceMs after the last of
+// those deadlines is cancelled and counted as cut short (unknown for a
+// write, failed for a read), so every loop is bounded by the run's duration
+// plus one request timeout.
 #pragma once
 
 #include <array>
@@ -30,21 +36,29 @@
 
 namespace mq::cli {
 
-constexpr int kBenchDrainMs = 1000;
+// gRPC reports a passed deadline a little after it passes: the cut-off
+// waits this long beyond the last deadline, so a request that simply timed
+// out is counted as timed out, not as cut short.
+constexpr int kBenchCutOffGraceMs = 500;
 
-// Why an operation failed. The first 17 are grpc::StatusCode values as the
-// server (or the client's channel) returned them.
+// Why an operation did not succeed. The first 17 are grpc::StatusCode values
+// as the server (or the client's channel) returned them.
 enum BenchErrorKind : int {
   kBenchErrorNoLeader = 17,  // NotLeader without a usable leader hint, or too many hops
-  kBenchErrorKinds = 18,
+  kBenchErrorCutShort = 18,  // still unanswered after its deadline when the run ended
+  kBenchErrorKinds = 19,
 };
 const char* bench_error_name(int kind);  // "unavailable", "deadline_exceeded", "no_leader", ...
+
+using BenchErrorCounts = std::array<uint64_t, kBenchErrorKinds>;  // operations per kind
+uint64_t total_of(const BenchErrorCounts& counts);
 
 struct BenchInterval {
   double end_s = 0;     // seconds since the measured part began
   double length_s = 0;
-  uint64_t ops = 0;
-  uint64_t errors = 0;
+  uint64_t ops = 0;     // ok
+  uint64_t failed = 0;
+  uint64_t unknown = 0;
   uint64_t p50_us = 0;
   uint64_t p99_us = 0;
 };
@@ -55,8 +69,15 @@ struct BenchResult {
   uint64_t rpcs = 0;      // calls completed (a Batch counts once)
   uint64_t get_misses = 0;
   uint64_t leader_redirects = 0;  // requests sent again to the leader a NotLeader named
-  std::array<uint64_t, kBenchErrorKinds> errors{};
-  uint64_t errors_total() const;
+  // Operations that certainly did not happen: refused writes, failed reads.
+  BenchErrorCounts failed{};
+  // Writes that may or may not have happened.
+  BenchErrorCounts unknown{};
+  uint64_t failed_total() const { return total_of(failed); }
+  uint64_t unknown_total() const { return total_of(unknown); }
+  uint64_t errors_total() const { return failed_total() + unknown_total(); }
+  // Operations still unanswered at the cut-off (included in failed/unknown).
+  uint64_t cut_short() const { return failed[kBenchErrorCutShort] + unknown[kBenchErrorCutShort]; }
   LatencyHistogram latency;  // per successful operation, microseconds
   std::vector<BenchInterval> timeline;
   uint32_t threads = 0;      // polling threads used

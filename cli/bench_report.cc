@@ -26,15 +26,24 @@ std::string fixed(double v, int decimals) {
 
 double per_second(uint64_t n, double s) { return s > 0 ? static_cast<double>(n) / s : 0.0; }
 
-std::string errors_text(const BenchResult& r) {
-  std::string out = std::to_string(r.errors_total());
+// "12 (unavailable 10, no_leader 2)".
+std::string counts_text(const BenchErrorCounts& counts) {
+  std::string out = std::to_string(total_of(counts));
   std::string kinds;
   for (int k = 1; k < kBenchErrorKinds; ++k) {
-    if (r.errors[k] == 0) continue;
+    if (counts[k] == 0) continue;
     kinds += (kinds.empty() ? "" : ", ") + std::string(bench_error_name(k)) + " " +
-             std::to_string(r.errors[k]);
+             std::to_string(counts[k]);
   }
   return kinds.empty() ? out : out + " (" + kinds + ")";
+}
+
+json counts_by_kind(const BenchErrorCounts& counts) {
+  json kinds = json::object();
+  for (int k = 1; k < kBenchErrorKinds; ++k) {
+    if (counts[k] > 0) kinds[bench_error_name(k)] = counts[k];
+  }
+  return kinds;
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -62,12 +71,19 @@ json to_json(const BenchOptions& o, const BenchResult& r, const BenchPreloadSumm
   j["ops"] = r.ops;
   j["ops_per_s"] = per_second(r.ops, r.elapsed_s);
   j["rpcs"] = r.rpcs;
+  // Every operation is exactly one of ok, failed (certainly not done) and
+  // unknown (a write that may or may not have happened).
+  j["ok"] = r.ops;
+  j["failed"] = r.failed_total();
+  j["failed_by_kind"] = counts_by_kind(r.failed);
+  j["unknown"] = r.unknown_total();
+  j["unknown_by_kind"] = counts_by_kind(r.unknown);
+  j["cut_short"] = r.cut_short();
+  // failed + unknown, for scripts that only ask whether anything went wrong.
+  BenchErrorCounts errors = r.failed;
+  for (int k = 0; k < kBenchErrorKinds; ++k) errors[k] += r.unknown[k];
   j["errors"] = r.errors_total();
-  json kinds = json::object();
-  for (int k = 1; k < kBenchErrorKinds; ++k) {
-    if (r.errors[k] > 0) kinds[bench_error_name(k)] = r.errors[k];
-  }
-  j["errors_by_kind"] = std::move(kinds);
+  j["errors_by_kind"] = counts_by_kind(errors);
   j["get_misses"] = r.get_misses;
   j["leader_redirects"] = r.leader_redirects;
   j["latency_ms"] = {{"p50", ms(r.latency.percentile_us(0.5))},
@@ -81,7 +97,8 @@ json to_json(const BenchOptions& o, const BenchResult& r, const BenchPreloadSumm
     timeline.push_back({{"t_s", t.end_s},
                         {"ops", t.ops},
                         {"ops_per_s", per_second(t.ops, t.length_s)},
-                        {"errors", t.errors},
+                        {"failed", t.failed},
+                        {"unknown", t.unknown},
                         {"p50_ms", ms(t.p50_us)},
                         {"p99_ms", ms(t.p99_us)}});
   }
@@ -89,7 +106,9 @@ json to_json(const BenchOptions& o, const BenchResult& r, const BenchPreloadSumm
   if (!r.unreachable.empty()) j["unreachable"] = r.unreachable;
   if (preload.ran) {
     j["preload"] = {{"keys", preload.keys},
-                    {"errors", preload.errors},
+                    {"failed", preload.failed},
+                    {"unknown", preload.unknown},
+                    {"errors", preload.failed + preload.unknown},
                     {"duration_s", preload.elapsed_s}};
   }
   return j;
@@ -107,13 +126,13 @@ std::string render_bench_report(Format f, const BenchOptions& o, const BenchResu
   const std::string max = ms_text(r.latency.max_us());
   const std::string ops_per_s = fixed(per_second(r.ops, r.elapsed_s), 0);
   if (f == Format::kTable) {
-    return render_table({"TARGET", "WORKLOAD", "OPS", "OPS/S", "ERRORS", "P50 MS", "P90 MS",
-                         "P99 MS", "P99.9 MS", "MAX MS"},
+    return render_table({"TARGET", "WORKLOAD", "OK", "OPS/S", "FAILED", "UNKNOWN", "P50 MS",
+                         "P90 MS", "P99 MS", "P99.9 MS", "MAX MS"},
                         {{target_name(o.target),
                           std::string(workload_name(o.workload)) +
                               (o.pipeline > 1 ? " x" + std::to_string(o.pipeline) : ""),
-                          std::to_string(r.ops), ops_per_s, errors_text(r), p50, p90, p99, p999,
-                          max}});
+                          std::to_string(r.ops), ops_per_s, counts_text(r.failed),
+                          counts_text(r.unknown), p50, p90, p99, p999, max}});
   }
   std::string out;
   auto line = [&](const char* key, const std::string& value) {
@@ -131,14 +150,18 @@ std::string render_bench_report(Format f, const BenchOptions& o, const BenchResu
                        " keys, pipeline " + std::to_string(o.pipeline));
   if (preload.ran) {
     line("preload", std::to_string(preload.keys) + " keys in " + fixed(preload.elapsed_s, 2) +
-                        " s, " + std::to_string(preload.errors) + " errors");
+                        " s, " + std::to_string(preload.failed) + " failed, " +
+                        std::to_string(preload.unknown) + " unknown");
   }
   line("duration", fixed(r.elapsed_s, 2) + " s after " + fixed(o.warmup_s, 1) + " s warm-up");
-  line("ops", std::to_string(r.ops) + " (" + std::to_string(r.rpcs) + " calls, " +
-                  std::to_string(r.get_misses) + " gets of missing keys, " +
-                  std::to_string(r.leader_redirects) + " leader redirects)");
+  line("ok", std::to_string(r.ops) + " operations (" + std::to_string(r.rpcs) + " calls, " +
+                 std::to_string(r.get_misses) + " gets of missing keys, " +
+                 std::to_string(r.leader_redirects) + " leader redirects)");
   line("ops/s", ops_per_s);
-  line("errors", errors_text(r));
+  line("failed", counts_text(r.failed) + ": did not happen (refused writes, failed reads)");
+  line("unknown", counts_text(r.unknown) + ": writes that may or may not have happened");
+  line("cut short", std::to_string(r.cut_short()) +
+                        " still unanswered after their deadline at the end (counted above)");
   line("latency ms", "p50 " + p50 + "  p90 " + p90 + "  p99 " + p99 + "  p99.9 " + p999 +
                          "  max " + max);
   if (!r.unreachable.empty()) line("unreachable", join(r.unreachable));

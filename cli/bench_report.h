@@ -14,7 +14,8 @@ namespace mq::cli {
 struct BenchPreloadSummary {
   bool ran = false;
   uint64_t keys = 0;     // keys written
-  uint64_t errors = 0;
+  uint64_t failed = 0;   // keys certainly not written
+  uint64_t unknown = 0;  // keys that may or may not have been written
   double elapsed_s = 0;
 };
 

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -84,6 +85,9 @@ class Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
   bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+  void signal(int sig) const {
+    if (pid_ > 0) kill(pid_, sig);
+  }
 
  private:
   pid_t pid_ = -1;
@@ -148,14 +152,22 @@ TEST_CASE("a short set run reports every field, ops and no errors", "[bench][run
   const json j = bench_json(node().endpoint, "--clients 8 --connections 2 --keys 1000 --users 100");
   for (const char* field :
        {"target", "workload", "clients", "connections", "value_bytes", "keys", "pipeline",
-        "duration_s", "ops", "ops_per_s", "errors", "errors_by_kind", "latency_ms", "timeline"}) {
+        "duration_s", "ops", "ops_per_s", "ok", "failed", "failed_by_kind", "unknown",
+        "unknown_by_kind", "cut_short", "errors", "errors_by_kind", "latency_ms", "timeline"}) {
     INFO(field);
     CHECK(j.contains(field));
   }
   CHECK(j["target"] == "mq");
   CHECK(j["workload"] == "set");
   CHECK(j["ops"].get<uint64_t>() > 0);
+  CHECK(j["ok"] == j["ops"]);
+  CHECK(j["failed"] == 0);
+  CHECK(j["unknown"] == 0);
+  CHECK(j["cut_short"] == 0);
   CHECK(j["errors"].get<uint64_t>() == 0);
+  // Every call of a run without errors is one operation that succeeded:
+  // those still in flight at the end were waited for, not dropped.
+  CHECK(j["rpcs"] == j["ok"]);
   CHECK(j["ops_per_s"].get<double>() > 0);
   CHECK(j["duration_s"].get<double>() >= 0.9);
   CHECK(j["duration_s"].get<double>() < 3.0);
@@ -174,6 +186,8 @@ TEST_CASE("a short set run reports every field, ops and no errors", "[bench][run
     CHECK(t.contains("t_s"));
     CHECK(t.contains("ops_per_s"));
     CHECK(t.contains("p99_ms"));
+    CHECK(t["failed"] == 0);
+    CHECK(t["unknown"] == 0);
     timeline_ops += t["ops"].get<uint64_t>();
   }
   CHECK(timeline_ops == j["ops"].get<uint64_t>());
@@ -275,4 +289,54 @@ TEST_CASE("--target etcd speaks etcd's v3 Put and Range", "[bench][run][etcd]") 
   member.reset();
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
+}
+
+TEST_CASE("the plain report counts ok, failed, unknown and cut short apart", "[bench][run]") {
+  const CommandResult r = run(std::string(MQ_BINARY) + " bench -o plain --endpoints " +
+                              node().endpoint +
+                              " --warmup 0 --duration 300ms --clients 2 --keys 100 --users 10");
+  REQUIRE(r.exit_code == 0);
+  INFO(r.out);
+  CHECK(r.out.find("\nok ") != std::string::npos);
+  CHECK(r.out.find("\nfailed      0: ") != std::string::npos);
+  CHECK(r.out.find("\nunknown     0: ") != std::string::npos);
+  CHECK(r.out.find("\ncut short   0 ") != std::string::npos);
+}
+
+TEST_CASE("writes in flight when the node stops answering are unknown, not dropped",
+          "[bench][run]") {
+  Node& n = node();
+  // The node is stopped half-way through a 2 s run: each client's write is
+  // then in flight until its 1.5 s deadline, which passes after the run's
+  // end. Those writes may or may not have happened.
+  constexpr int kClients = 8;
+  auto bench = std::async(std::launch::async, [&] {
+    return run(std::string(MQ_BINARY) + " bench -o json --endpoints " + n.endpoint +
+               " --warmup 0 --duration 2 --timeout 1500 --clients " + std::to_string(kClients) +
+               " --connections 2 --keys 1000 --users 100");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  n.process->signal(SIGSTOP);
+  struct Resume {
+    Node& n;
+    ~Resume() { n.process->signal(SIGCONT); }
+  } resume{n};
+  const CommandResult r = bench.get();
+  n.process->signal(SIGCONT);
+  REQUIRE(r.exit_code == 0);
+  const json j = json::parse(r.out);
+  INFO(r.out);
+  REQUIRE(j["ok"].get<uint64_t>() > 0);  // the run was under way when the node stopped
+  CHECK(j["unknown"] == kClients);
+  CHECK(j["unknown_by_kind"]["deadline_exceeded"] == kClients);
+  CHECK(j["failed"] == 0);
+  CHECK(j["cut_short"] == 0);
+  // Before, requests cut short by the end of the run were left out: 0 errors.
+  CHECK(j["errors"] == kClients);
+  CHECK(j["rpcs"].get<uint64_t>() ==
+        j["ok"].get<uint64_t>() + j["failed"].get<uint64_t>() + j["unknown"].get<uint64_t>());
+  // The run waited for the writes' deadlines, past its planned 2 s.
+  CHECK(j["duration_s"].get<double>() >= 2.1);
+  // The node answers again afterwards, for the tests that follow.
+  CHECK(wait_ready(n.endpoint));
 }
