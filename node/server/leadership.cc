@@ -46,6 +46,14 @@ void NodeHost::publish_role(ShardGroup& g, const raft::SoftState& soft) {
   g.lead = lead;
 }
 
+// A leadership transfer is about to start: the target's forced vote passes
+// the followers' refusal, so no lease may stand for the rest of the term.
+void NodeHost::forbid_lease(ShardGroup& g) {
+  if (options_.mutations.lease_kept_on_step_down) return;
+  std::unique_lock lock(g.shared_state);
+  g.lease.forbid(g.term);
+}
+
 // A leader that lost its role (or term) can no longer answer what it had
 // pending: its writes may still commit under the next leader (unknown), its
 // reads go elsewhere.
@@ -107,10 +115,7 @@ void NodeHost::rebalance() {
     const raft::Status st = g.node->status();
     auto it = st.progress.find(preferred);
     if (it == st.progress.end() || it->second.match < st.last_index) continue;
-    {
-      std::unique_lock lock(g.shared_state);
-      g.lease.forbid(g.term);
-    }
+    forbid_lease(g);
     if (g.node->transfer_leader(preferred) == raft::ProposeError::kOk) {
       log(LogLevel::kInfo, "shard " + std::to_string(g.shard) +
                                ": handing leadership back to preferred leader " + node_name(preferred));
@@ -141,10 +146,7 @@ void NodeHost::transfer_leader(uint32_t shard, const std::string& to_node,
     done(Outcome::success());
     return;
   }
-  {
-    std::unique_lock lock(g->shared_state);
-    g->lease.forbid(g->term);
-  }
+  forbid_lease(*g);
   const raft::ProposeError e = g->node->transfer_leader(to->raft_id);
   done(e == raft::ProposeError::kOk ? Outcome::success() : propose_error(e, *g));
 }

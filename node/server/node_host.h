@@ -44,8 +44,11 @@ namespace mq::server {
 // some seed fail, which shows the simulator can see that class of bug.
 // Never set by `mq node`.
 struct HostMutations {
-  bool lease_kept_on_step_down = false;  // the lease survives losing leadership
+  // The lease survives losing leadership and handing it away (a step-down
+  // or the start of a transfer leaves it standing).
+  bool lease_kept_on_step_down = false;
   int lease_length_factor = 1;           // 10: a lease ten times too long
+  bool lease_from_own_timing = false;    // the lease ignores the peers' shorter windows
   bool bootstrap_wiped_node = false;     // an empty data dir bootstraps silently
   bool votes_before_sync = false;        // every message leaves before the fsync
 };
@@ -171,6 +174,7 @@ class NodeHost {
   // leadership.cc
   void publish_role(ShardGroup& g, const raft::SoftState& soft);
   void fail_group(ShardGroup& g, const std::string& why);
+  void forbid_lease(ShardGroup& g);
   void campaign_where_preferred();
   void rebalance();
   void tick();

@@ -69,6 +69,7 @@ bool NodeHost::try_lease_read(uint32_t shard,
 NodeTime::duration NodeHost::lease_length(const ShardGroup& g) const {
   int64_t refusal_us = own_vote_refusal_us_;
   for (raft::NodeId r : topology().replicas(g.shard)) {
+    if (options_.mutations.lease_from_own_timing) break;
     if (r == topology().self || r >= peer_vote_refusal_us_.size()) continue;
     if (const int64_t us = peer_vote_refusal_us_[r]; us > 0) refusal_us = std::min(refusal_us, us);
   }

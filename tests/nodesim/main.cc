@@ -2,7 +2,7 @@
 // runs) and checks them; see node_simulation.h.
 //
 //   mq-node-sim --seeds N [--start S] [--nodes 3|5] [--trace]
-//               [--mutate lease-kept|lease-10x|bootstrap-wiped|votes-early]
+//               [--mutate lease-kept|lease-10x|lease-own-timing|bootstrap-wiped|votes-early]
 //
 // Prints one summary line ending in "violations: 0" and exits 0 when every
 // seed passes. On a failure it prints the seed, the command that replays it
@@ -34,7 +34,7 @@ void on_abort(int) {
 int usage(const std::string& why) {
   std::fprintf(stderr,
                "mq-node-sim: %s\nusage: mq-node-sim --seeds N [--start S] [--nodes 3|5] [--trace] "
-               "[--mutate lease-kept|lease-10x|bootstrap-wiped|votes-early]\n",
+               "[--mutate lease-kept|lease-10x|lease-own-timing|bootstrap-wiped|votes-early]\n",
                why.c_str());
   return 2;
 }
@@ -42,6 +42,7 @@ int usage(const std::string& why) {
 bool plant(const std::string& name, mq::server::HostMutations* m) {
   if (name == "lease-kept") m->lease_kept_on_step_down = true;
   else if (name == "lease-10x") m->lease_length_factor = 10;
+  else if (name == "lease-own-timing") m->lease_from_own_timing = true;
   else if (name == "bootstrap-wiped") m->bootstrap_wiped_node = true;
   else if (name == "votes-early") m->votes_before_sync = true;
   else return false;

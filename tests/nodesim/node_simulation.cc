@@ -29,7 +29,7 @@ constexpr int kKeys = 4;
 constexpr int kTickMs = 10;
 constexpr int kElectionTicks = 20;
 constexpr int kSlowElectionTicks = 60;  // a restart "with other flags"
-constexpr int64_t kClientDeadlineUs = 1'000'000;
+constexpr int64_t kClientDeadlineUs = 400'000;
 constexpr int kRedirectsMax = 8;
 const char* const kDataDir = "/data";
 
@@ -82,6 +82,8 @@ struct Client {
   int64_t deadline_us = 0;
   bool stale_read = false;
   std::map<uint32_t, int> leader_of_shard;  // node index last known to lead
+  int target = 0;                           // of the current attempt
+  std::map<int, int64_t> avoid_until_us;    // nodes that timed out, as a client rotates endpoints
   bool wrote_after_heal = false;
   bool read_after_heal = false;
 };
@@ -370,7 +372,17 @@ void Simulation::send_batch(SimNode& from, raft::NodeId to, peer::PeerBatch&& ba
 void Simulation::set_partition() {
   for (auto& row : blocked_) std::fill(row.begin(), row.end(), false);
   const int kind = static_cast<int>(prng_.uniform(4));
-  const int victim = static_cast<int>(prng_.uniform(opt_.nodes));
+  int victim = static_cast<int>(prng_.uniform(opt_.nodes));
+  // Half the time, cut off a node that leads something: the case the read
+  // lease must survive.
+  if (prng_.chance(500'000)) {
+    for (auto& np : nodes_) {
+      for (uint32_t s = 0; np->host && s < opt_.shards; ++s) {
+        const server::ShardGroup* g = np->host->group(s);
+        if (g && g->role == raft::Role::kLeader) victim = np->index;
+      }
+    }
+  }
   if (kind == 0) {  // isolate one node
     for (int i = 0; i < opt_.nodes; ++i) {
       if (i != victim) blocked_[victim][i] = blocked_[i][victim] = true;
@@ -508,7 +520,16 @@ void Simulation::client_start(Client& c) {
 void Simulation::client_send(Client& c) {
   const uint32_t shard = shard_of_key(history_[c.op].key);
   auto it = c.leader_of_shard.find(shard);
-  const int target = it != c.leader_of_shard.end() ? it->second : static_cast<int>(prng_.uniform(opt_.nodes));
+  int target = it != c.leader_of_shard.end() ? it->second : -1;
+  if (target < 0) {
+    std::vector<int> candidates;
+    for (int i = 0; i < opt_.nodes; ++i) {
+      if (c.avoid_until_us[i] <= now_) candidates.push_back(i);
+    }
+    target = candidates.empty() ? static_cast<int>(prng_.uniform(opt_.nodes))
+                                : candidates[prng_.uniform(candidates.size())];
+  }
+  c.target = target;
   const uint64_t attempt = ++c.attempt;
   const int client = c.id;
   const uint64_t op = c.op;
@@ -644,6 +665,7 @@ void Simulation::client_timeout(int client, uint64_t attempt) {
   (void)attempt;
   const lc::Operation& o = history_[c.op];
   c.leader_of_shard.clear();
+  c.avoid_until_us[c.target] = now_ + 2 * kClientDeadlineUs;
   finish(c, o.kind == lc::OpKind::kGet ? lc::Outcome::kFail : lc::Outcome::kUnknown);
 }
 

@@ -105,6 +105,7 @@ void LocalCluster::start(size_t node) {
   }
   n.started_once = true;
   spawn.argv.insert(spawn.argv.end(), options_.node_flags.begin(), options_.node_flags.end());
+  spawn.argv.insert(spawn.argv.end(), n.extra_flags.begin(), n.extra_flags.end());
   spawn.stderr_path = n.log_path;
   n.process.reset();  // reaps the previous run, if any
   n.process = std::make_unique<Subprocess>(spawn);

@@ -44,6 +44,10 @@ class LocalCluster {
   std::string endpoint(size_t node) const;
   std::vector<std::string> endpoints() const;  // every node's, in order
   const std::string& data_dir(size_t node) const { return nodes_.at(node).data_dir; }
+  // Flags for this node's next starts only (e.g. other timing after a restart).
+  void set_node_flags(size_t node, std::vector<std::string> flags) {
+    nodes_.at(node).extra_flags = std::move(flags);
+  }
   std::string peers_flag() const;  // n1=127.0.0.1:P1,n2=...
   // The node's index for an id such as "n2".
   size_t index_of(const std::string& node_id) const;
@@ -84,6 +88,7 @@ class LocalCluster {
     std::string log_path;
     std::unique_ptr<Subprocess> process;
     bool started_once = false;  // later starts join the existing cluster
+    std::vector<std::string> extra_flags;  // this node's own, after the common ones
   };
 
   LocalClusterOptions options_;

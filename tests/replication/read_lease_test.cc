@@ -96,5 +96,67 @@ TEST_CASE("a paused leader that resumes after being replaced serves no stale rea
   SUCCEED();
 }
 
+// Nodes may run with different election timeouts. A follower refuses votes
+// only for ITS timeout after hearing the leader, so a leader restarted with a
+// timeout ten times longer must not size its lease from its own: cut off,
+// it would keep answering linearizable reads for well over a second after
+// the others elected a new leader and committed a new value.
+TEST_CASE("a leader with a longer election timeout than its peers serves no stale read",
+          "[replication][read-lease]") {
+  LocalCluster cluster;
+  REQUIRE(cluster.wait_for_leaders());
+  const std::string user = user_in_shard(kShard, kShards, 0);
+  auto client = cluster.client({}, 5000);
+  cli::SetResult set;
+  REQUIRE(client->set(user, "k", "old", &set).ok());
+
+  // n-slow: restarted with 200 election ticks (a 1.58 s lease by its own timing).
+  const size_t slow = (cluster.leaders()->at(kShard) + 1) % cluster.size();
+  REQUIRE(cluster.stop(slow) == 0);
+  cluster.set_node_flags(slow, {"--election-ticks", "200"});
+  cluster.start(slow);
+  REQUIRE(cluster.wait_for_leaders());
+  // Leadership of the shard moves to it once it has caught up.
+  const auto moved_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool moved = false;
+  while (!moved && std::chrono::steady_clock::now() < moved_deadline) {
+    (void)cluster.client({}, 2000)->transfer_leader(kShard, cluster.id(slow));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto leaders = cluster.leaders();
+    moved = leaders && leaders->at(kShard) == slow;
+  }
+  REQUIRE(moved);
+
+  NodeRpc pinned(cluster.endpoint(slow));
+  for (int i = 0; i < 5; ++i) {  // confirms a round: the lease starts
+    const StaleRead r = pinned.linearizable_get(user, "k", 2000);
+    INFO(r.error);
+    REQUIRE(r.ok);
+    REQUIRE(r.value == "old");
+  }
+  std::vector<std::string> peers;
+  std::vector<size_t> others;
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    if (i == slow) continue;
+    peers.push_back(cluster.id(i));
+    others.push_back(i);
+  }
+  cli::FaultSet isolated{peers, peers, 0}, applied;
+  REQUIRE(cluster.client({slow}, 2000)->set_faults(isolated, &applied).ok());
+  const auto cut_at = std::chrono::steady_clock::now();
+  const auto new_leader = wait_for_new_leader(cluster, slow, 5000);
+  REQUIRE(new_leader);
+  REQUIRE(cluster.client(others, 5000)->set(user, "k", "new", &set).ok());
+  const auto written_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - cut_at).count();
+  INFO("the new value was committed " << written_ms << " ms after the leader was cut off");
+  // Within the 1.58 s the cut-off node's own timing would give its lease.
+  for (int i = 0; i < 5; ++i) {
+    const StaleRead r = pinned.linearizable_get(user, "k", 100);
+    INFO("read " << i << ": " << (r.ok ? "value " + r.value + " from " + r.node : r.error));
+    CHECK_FALSE((r.ok && r.value == "old"));
+  }
+}
+
 }  // namespace
 }  // namespace mq::test
