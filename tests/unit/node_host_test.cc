@@ -1,0 +1,194 @@
+// The node host driven by hand, message by message, on a manual clock and
+// an in-memory disk: orderings inside one loop iteration that the
+// simulator reaches only by chance.
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "node/raft/codec.h"
+#include "node/server/node_host.h"
+#include "node/storage/memory_file_system.h"
+
+namespace mq::server {
+namespace {
+
+using raft::Message;
+using raft::MessageType;
+
+constexpr uint32_t kShards = 3;
+
+class RecordingPeers final : public PeerSender {
+ public:
+  struct Sent {
+    uint32_t shard;
+    Message m;
+  };
+  void send(raft::NodeId, peer::PeerBatch&& batch) override {
+    for (const auto& gm : batch.messages()) {
+      Message m;
+      std::string error;
+      REQUIRE(raft::decode(gm.message(), &m, &error));
+      if (on_send) on_send(gm.shard(), m);
+      sent.push_back({gm.shard(), m});
+    }
+  }
+  bool recently_heard(raft::NodeId, int64_t) const override { return true; }
+
+  std::vector<Sent> sent;
+  std::function<void(uint32_t shard, const Message&)> on_send;
+};
+
+// One node of a fresh 3-node cluster (every shard on every node).
+class HostHarness {
+ public:
+  explicit HostHarness(const std::string& self) {
+    NodeHostOptions o;
+    std::string error, note;
+    const std::string address = self == "n1" ? "127.0.0.1:7001" : self == "n2" ? "127.0.0.1:7002" : "127.0.0.1:7003";
+    o.topology = *make_topology("n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003", self, address,
+                                kShards, 3, &error, &note);
+    o.data_dir = "/data";
+    o.initial_cluster_state = "new";
+    NodeEnv env;
+    env.now = [this] { return NodeTime(std::chrono::microseconds(now_us)); };
+    env.peers = &peers;
+    env.fs = &fs;
+    env.log = [](LogLevel, std::string_view) {};
+    env.halt = [](int, const std::string& why) { FAIL("halted: " << why); };
+    env.sleep = [](std::chrono::milliseconds) {};
+    env.seed = 1;
+    int exit_code = 0;
+    host = NodeHost::open(o, std::move(env), &error, &exit_code);
+    REQUIRE(host);
+    host->start();
+  }
+
+  void iterate(int64_t advance_ms) {
+    now_us += advance_ms * 1000;
+    host->run_iteration();
+  }
+  void deliver(raft::NodeId from, uint32_t shard, const Message& m) {
+    peer::PeerBatch batch;
+    batch.set_vote_refusal_us(180'000);  // a peer with the default timing
+    auto* gm = batch.add_messages();
+    gm->set_shard(shard);
+    gm->set_message(raft::encode(m));
+    host->on_peer_batch(from, batch);
+  }
+  // The last message of this type sent for the shard.
+  const Message* last_sent(uint32_t shard, MessageType type) const {
+    for (auto it = peers.sent.rbegin(); it != peers.sent.rend(); ++it) {
+      if (it->shard == shard && it->m.type == type) return &it->m;
+    }
+    return nullptr;
+  }
+  Message reply(const Message& to, MessageType type) const {
+    Message r;
+    r.type = type;
+    r.from = to.to;
+    r.to = to.from;
+    r.term = to.term;
+    return r;
+  }
+
+  storage::MemoryFileSystem fs;
+  RecordingPeers peers;
+  int64_t now_us = 1'000'000'000;
+  std::unique_ptr<NodeHost> host;
+};
+
+// Makes n1 the leader of shard 0 (its preferred shard) with a lease.
+void lead_with_lease(HostHarness& h) {
+  h.iterate(1);  // the campaign's pre-votes leave
+  const Message* prevote = h.last_sent(0, MessageType::kPreVote);
+  REQUIRE(prevote);
+  h.deliver(2, 0, h.reply(*prevote, MessageType::kPreVoteResp));
+  h.iterate(1);
+  const Message* vote = h.last_sent(0, MessageType::kVote);
+  REQUIRE(vote);
+  h.deliver(2, 0, h.reply(*vote, MessageType::kVoteResp));
+  h.iterate(1);
+  REQUIRE(h.host->group(0)->role == raft::Role::kLeader);
+  const Message* app = h.last_sent(0, MessageType::kApp);
+  REQUIRE(app);
+  Message ack = h.reply(*app, MessageType::kAppResp);
+  ack.index = h.host->group(0)->node->status().last_index;
+  h.deliver(2, 0, ack);
+  h.iterate(1);
+  bool read_ok = false;
+  h.host->read(0, false, [&](const Outcome& o) { read_ok = o.ok(); });
+  h.iterate(1);
+  const Message* hb = h.last_sent(0, MessageType::kHeartbeat);
+  REQUIRE(hb);
+  REQUIRE_FALSE(hb->context.empty());
+  Message hb_ack = h.reply(*hb, MessageType::kHeartbeatResp);
+  hb_ack.context = hb->context;
+  h.deliver(2, 0, hb_ack);
+  h.iterate(1);
+  REQUIRE(read_ok);
+  REQUIRE(h.host->try_lease_read(0, [](const ShardGroup&) {}));
+}
+
+TEST_CASE("a leader that steps down voids its lease before its vote leaves", "[node_host]") {
+  HostHarness h("n1");
+  lead_with_lease(h);
+  const ShardGroup& g = *h.host->group(0);
+  const raft::Status st = g.node->status();
+
+  // A forced vote (as a transfer's target asks) in a higher term: the
+  // leader steps down and grants it. From the moment that vote is on the
+  // wire another leader may exist, so no lease read may be served.
+  bool vote_sent = false;
+  bool lease_read_while_voting = false;
+  h.peers.on_send = [&](uint32_t shard, const Message& m) {
+    if (shard != 0 || m.type != MessageType::kVoteResp || m.reject) return;
+    vote_sent = true;
+    lease_read_while_voting = h.host->try_lease_read(0, [](const ShardGroup&) {});
+  };
+  Message vote;
+  vote.type = MessageType::kVote;
+  vote.from = 3;
+  vote.to = 1;
+  vote.term = st.term + 1;
+  vote.index = st.last_index;
+  vote.log_term = st.term;
+  vote.context = std::string(raft::kTransferContext);
+  h.deliver(3, 0, vote);
+  h.iterate(1);
+  REQUIRE(vote_sent);
+  CHECK_FALSE(lease_read_while_voting);
+  CHECK(g.role != raft::Role::kLeader);
+}
+
+TEST_CASE("a preferred leader does not campaign against a leader it heard this iteration",
+          "[node_host]") {
+  // n2 is shard 1's preferred leader; a fresh cluster's preferred leaders
+  // stand at once, and again every 5 ticks while no leader is known.
+  HostHarness h("n2");
+  for (int tick = 1; tick <= 4; ++tick) h.iterate(10);
+  REQUIRE(h.host->group(1)->lead == raft::kNoNode);
+
+  // n1 leads shard 1 in a later term; its heartbeat arrives in the same
+  // loop iteration as the fifth tick.
+  Message hb;
+  hb.type = MessageType::kHeartbeat;
+  hb.from = 1;
+  hb.to = 2;
+  hb.term = 5;
+  h.deliver(1, 1, hb);
+  const size_t sent_before = h.peers.sent.size();
+  h.iterate(10);
+
+  for (size_t i = sent_before; i < h.peers.sent.size(); ++i) {
+    const auto& s = h.peers.sent[i];
+    INFO("sent " << raft::describe(s.m));
+    CHECK_FALSE((s.shard == 1 && (s.m.type == MessageType::kPreVote || s.m.type == MessageType::kVote)));
+  }
+  CHECK(h.host->group(1)->node->lead() == 1);
+  CHECK(h.host->group(1)->lead == 1);
+}
+
+}  // namespace
+}  // namespace mq::server
