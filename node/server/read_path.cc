@@ -5,6 +5,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "node/raft/invariant.h"
 #include "node/server/node_host.h"
 
 namespace mq::server {
@@ -110,6 +111,8 @@ void NodeHost::confirm_reads(ShardGroup& g, std::vector<raft::ReadState>& read_s
     auto it = g.reads_in_flight.find(rs.context);
     if (it == g.reads_in_flight.end()) continue;
     ShardGroup::ReadRound& round = it->second;
+    // Rounds of a lost leadership were failed when it was lost.
+    MQ_INVARIANT(round.term == g.term);
     {
       std::unique_lock lock(g.shared_state);
       g.lease.confirmed(round.term, round.issued, rs.index, lease_length(g));

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "node/raft/codec.h"
+#include "node/raft/invariant.h"
 #include "node/server/exit_codes.h"
 #include "node/server/node_host.h"
 
@@ -83,6 +84,7 @@ void NodeHost::persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies
     std::optional<raft::HardState> hs;
     if (rd.hard_state) {
       if (rd.must_sync) {
+        MQ_INVARIANT(rd.hard_state->term >= g->persisted.term);
         hs = rd.hard_state;
       } else {
         commit_only.emplace_back(g, *rd.hard_state);
@@ -140,6 +142,7 @@ void NodeHost::send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& r
     }
     std::vector<raft::Message>& messages = early ? rd.messages_before_persist : rd.messages;
     for (raft::Message& m : messages) {
+      MQ_INVARIANT(m.from == topology().self);
       auto& [batch, bytes] = out[m.to];
       std::string encoded = raft::encode(m);
       if (bytes > 0 && bytes + encoded.size() > kPeerBatchBytesMax) {

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "node/kv/command.h"
+#include "node/raft/invariant.h"
 #include "node/server/node_host.h"
 
 namespace mq::server {
@@ -96,6 +97,7 @@ void NodeHost::apply(ShardGroup& g, const std::vector<raft::Entry>& entries) {
     std::unique_lock lock(g.shared_state);
     for (const raft::Entry& e : entries) {
       if (e.index <= g.sm.applied_index()) continue;  // covered by a restored snapshot
+      MQ_INVARIANT(e.index == g.sm.applied_index() + 1);
       uint64_t id = 0;
       std::string_view command;
       if (e.type != raft::EntryType::kNormal || e.data.empty() || !unwrap(e.data, &id, &command)) {

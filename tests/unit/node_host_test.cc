@@ -43,7 +43,8 @@ class RecordingPeers final : public PeerSender {
 // One node of a fresh 3-node cluster (every shard on every node).
 class HostHarness {
  public:
-  explicit HostHarness(const std::string& self) {
+  explicit HostHarness(const std::string& self,
+                       const std::function<void(NodeHostOptions&)>& adjust = {}) {
     NodeHostOptions o;
     std::string error, note;
     const std::string address = self == "n1" ? "127.0.0.1:7001" : self == "n2" ? "127.0.0.1:7002" : "127.0.0.1:7003";
@@ -51,6 +52,7 @@ class HostHarness {
                                 kShards, 3, &error, &note);
     o.data_dir = "/data";
     o.initial_cluster_state = "new";
+    if (adjust) adjust(o);
     NodeEnv env;
     env.now = [this] { return NodeTime(std::chrono::microseconds(now_us)); };
     env.peers = &peers;
@@ -99,7 +101,8 @@ class HostHarness {
   std::unique_ptr<NodeHost> host;
 };
 
-// Makes n1 the leader of shard 0 (its preferred shard) with a lease.
+// Makes n1 the leader of shard 0 (its preferred shard) and confirms a read
+// round (which starts a lease, when leases are on).
 void lead_with_lease(HostHarness& h) {
   h.iterate(1);  // the campaign's pre-votes leave
   const Message* prevote = h.last_sent(0, MessageType::kPreVote);
@@ -128,12 +131,12 @@ void lead_with_lease(HostHarness& h) {
   h.deliver(2, 0, hb_ack);
   h.iterate(1);
   REQUIRE(read_ok);
-  REQUIRE(h.host->try_lease_read(0, [](const ShardGroup&) {}));
 }
 
 TEST_CASE("a leader that steps down voids its lease before its vote leaves", "[node_host]") {
   HostHarness h("n1");
   lead_with_lease(h);
+  REQUIRE(h.host->try_lease_read(0, [](const ShardGroup&) {}));
   const ShardGroup& g = *h.host->group(0);
   const raft::Status st = g.node->status();
 
@@ -188,6 +191,21 @@ TEST_CASE("a preferred leader does not campaign against a leader it heard this i
   }
   CHECK(h.host->group(1)->node->lead() == 1);
   CHECK(h.host->group(1)->lead == 1);
+}
+
+TEST_CASE("reads waiting for one round are bounded: the next is refused as overloaded",
+          "[node_host]") {
+  HostHarness h("n1", [](NodeHostOptions& o) {
+    o.read_lease = false;  // every read waits for a round
+    o.reads_per_round_max = 3;
+  });
+  lead_with_lease(h);
+  std::vector<Outcome::Code> answers;
+  for (int i = 0; i < 4; ++i) {
+    h.host->read(0, false, [&](const Outcome& o) { answers.push_back(o.code); });
+  }
+  REQUIRE(answers.size() == 1);  // the fourth, at once; the others wait for the round
+  CHECK(answers[0] == Outcome::Code::kOverloaded);
 }
 
 }  // namespace
