@@ -32,6 +32,7 @@
 #include "node/kv/command.h"
 #include "node/server/log.h"
 #include "node/server/node_clock.h"
+#include "node/server/peer_sender.h"
 #include "node/server/shard_group.h"
 #include "node/server/topology.h"
 #include "node/storage/file_system.h"
@@ -72,15 +73,6 @@ struct NodeHostOptions {
   size_t reads_per_round_max = 50'000;      // reads waiting on one group's next round
   size_t writes_pending_max = 100'000;      // writes proposed here and not yet applied, per group
   HostMutations mutations;
-};
-
-// Sends Raft traffic to peers: non-blocking, may drop (Raft retransmits).
-class PeerSender {
- public:
-  virtual ~PeerSender() = default;
-  virtual void send(raft::NodeId to, peer::PeerBatch&& batch) = 0;
-  // Whether anything arrived from the peer within the last `within_ms`.
-  virtual bool recently_heard(raft::NodeId peer, int64_t within_ms) const = 0;
 };
 
 struct NodeEnv {

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "mq/peer/raft.pb.h"
-#include "node/server/node_host.h"
+#include "node/server/peer_sender.h"
 #include "node/server/topology.h"
 
 namespace grpc {

@@ -1,0 +1,21 @@
+// Where the node host hands its Raft traffic: the gRPC peer transport in a
+// process (peer_transport.h), the simulated network in the node simulator.
+#pragma once
+
+#include <cstdint>
+
+#include "mq/peer/raft.pb.h"
+#include "node/raft/types.h"
+
+namespace mq::server {
+
+// Sends Raft traffic to peers: non-blocking, may drop (Raft retransmits).
+class PeerSender {
+ public:
+  virtual ~PeerSender() = default;
+  virtual void send(raft::NodeId to, peer::PeerBatch&& batch) = 0;
+  // Whether anything arrived from the peer within the last `within_ms`.
+  virtual bool recently_heard(raft::NodeId peer, int64_t within_ms) const = 0;
+};
+
+}  // namespace mq::server
