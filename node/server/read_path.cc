@@ -5,7 +5,6 @@
 #include <mutex>
 #include <shared_mutex>
 
-#include "node/raft/invariant.h"
 #include "node/server/node_host.h"
 
 namespace mq::server {
@@ -111,9 +110,10 @@ void NodeHost::confirm_reads(ShardGroup& g, std::vector<raft::ReadState>& read_s
     auto it = g.reads_in_flight.find(rs.context);
     if (it == g.reads_in_flight.end()) continue;
     ShardGroup::ReadRound& round = it->second;
-    // Rounds of a lost leadership were failed when it was lost.
-    MQ_INVARIANT(round.term == g.term);
-    {
+    // A round may be confirmed in the very Ready that reports the loss of
+    // the term it was issued in: its reads are still linearizable (a quorum
+    // confirmed the leadership at issue), but it earns no lease.
+    if (round.term == g.term && g.role == raft::Role::kLeader) {
       std::unique_lock lock(g.shared_state);
       g.lease.confirmed(round.term, round.issued, rs.index, lease_length(g));
     }
