@@ -17,7 +17,6 @@ constexpr int kRebalanceEveryTicks = 50;
 // under its current leader, so transfers never chase each other.
 constexpr uint64_t kRebalanceStableTicks = 200;
 constexpr uint64_t kEagerCampaignTicks = 100;
-constexpr int64_t kPeerAliveWindowMs = 1000;
 
 }  // namespace
 

@@ -54,6 +54,10 @@ struct HostMutations {
   bool votes_before_sync = false;        // every message leaves before the fsync
 };
 
+// A peer heard from within this window counts as alive (status, and the
+// hand-back of leadership to a preferred leader).
+constexpr int64_t kPeerAliveWindowMs = 1000;
+
 struct NodeHostOptions {
   Topology topology;
   std::string data_dir;

@@ -11,10 +11,6 @@
 
 namespace mq::server {
 
-namespace {
-constexpr int64_t kPeerAliveWindowMs = 1000;
-}  // namespace
-
 void NodeHost::fill_status(v1::StatusResponse* resp) {
   resp->set_node(topology().self_info().id);
   resp->set_cluster_id(topology().cluster_id);

@@ -129,6 +129,7 @@ class Simulation {
   void set_partition();
 
   void client_start(Client& c);
+  void begin(Client& c, lc::Operation o, int64_t deadline_us);
   void client_send(Client& c);
   void client_deliver(int client, uint64_t attempt, int node_index, uint64_t op);
   void client_reply(int client, uint64_t attempt, const Outcome& outcome, bool found,
@@ -515,15 +516,21 @@ void Simulation::client_start(Client& c) {
     o.value = "v" + std::to_string(history_.size());
     written_values_.insert(o.value);
   }
+  begin(c, std::move(o), c.id % 2 == 1 ? kImpatientDeadlineUs : kClientDeadlineUs);
+  client_send(c);
+}
+
+// Records the operation as invoked now (its outcome unknown until known)
+// and makes it the client's current one.
+void Simulation::begin(Client& c, lc::Operation o, int64_t deadline_us) {
   o.invoke_time = now_;
   o.outcome = lc::Outcome::kUnknown;
   c.op = history_.size();
-  history_.push_back(o);
+  history_.push_back(std::move(o));
   history_client_.push_back(c.id);
   c.busy = true;
   c.redirects = 0;
-  c.deadline_us = now_ + (c.id % 2 == 1 ? kImpatientDeadlineUs : kClientDeadlineUs);
-  client_send(c);
+  c.deadline_us = now_ + deadline_us;
 }
 
 void Simulation::client_send(Client& c) {
@@ -697,15 +704,7 @@ void Simulation::finish(Client& c, lc::Outcome outcome) {
       return;
     }
     // Retry the same key until it reads.
-    lc::Operation again = o;
-    again.invoke_time = now_;
-    again.outcome = lc::Outcome::kUnknown;
-    c.op = history_.size();
-    history_.push_back(again);
-    history_client_.push_back(c.id);
-    c.busy = true;
-    c.redirects = 0;
-    c.deadline_us = now_ + kClientDeadlineUs;
+    begin(c, o, kClientDeadlineUs);
     const int client = c.id;
     at(now_ + 20'000, [this, client] { client_send(clients_[client]); });
     return;
@@ -730,13 +729,7 @@ void Simulation::final_reads() {
     o.client = static_cast<uint64_t>(reader.id);
     o.kind = lc::OpKind::kGet;
     o.key = "k" + std::to_string(k);
-    o.invoke_time = now_;
-    o.outcome = lc::Outcome::kUnknown;
-    reader.op = history_.size();
-    history_.push_back(o);
-    history_client_.push_back(reader.id);
-    reader.busy = true;
-    reader.deadline_us = now_ + kClientDeadlineUs;
+    begin(reader, std::move(o), kClientDeadlineUs);
     client_send(reader);
   }
 }
