@@ -60,7 +60,8 @@ int cmd_node(int argc, char** argv) {
   app.footer(R"(Examples:
   mq node --id n1 --listen 127.0.0.1:7001 --data-dir /tmp/mq/n1
   mq node --id n2 --listen 127.0.0.1:7002 --data-dir /tmp/mq/n2 \
-          --peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003
+          --peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003 \
+          --initial-cluster-state new
   mq node --config examples/n1.toml
   MQ_MAX_VALUE_BYTES=4194304 mq node --id n1 --listen 127.0.0.1:7001 --data-dir d1
 
@@ -68,9 +69,10 @@ Stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped, 2 bad flags,
 5 cannot start (port in use, data dir unusable or locked),
 10 corrupt data dir, 11 data dir of another node or cluster,
 12 storage failed while running (e.g. disk full; nothing unpersisted was
-acknowledged).
-A fresh data dir bootstraps the cluster described by --peers; a restarted
-node recovers from its data dir and rejoins.)");
+acknowledged), 13 empty data dir of a member of an existing cluster.
+An empty data dir bootstraps the cluster described by --peers only with
+--initial-cluster-state new; a restarted node recovers from its data dir
+and rejoins.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return server::run_node(config);
 }
