@@ -32,7 +32,7 @@ constexpr int kTickMs = 10;
 constexpr int kElectionTicks = 20;
 constexpr int kSlowElectionTicks = 60;  // a restart "with other flags"
 constexpr int64_t kClientDeadlineUs = 400'000;
-// Some callers give up much sooner, and so move on to another node while a
+// Some readers give up much sooner, and so move on to another node while a
 // cut-off leader still believes it leads.
 constexpr int64_t kImpatientDeadlineUs = 60'000;
 constexpr int kRedirectsMax = 8;
