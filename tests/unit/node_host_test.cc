@@ -10,6 +10,7 @@
 #include "node/raft/codec.h"
 #include "node/server/node_host.h"
 #include "node/storage/memory_file_system.h"
+#include "node/storage/storage.h"
 
 namespace mq::server {
 namespace {
@@ -62,6 +63,7 @@ class HostHarness {
     env.sleep = [](std::chrono::milliseconds) {};
     env.seed = 1;
     int exit_code = 0;
+    cluster_id = o.topology.cluster_id;
     host = NodeHost::open(o, std::move(env), &error, &exit_code);
     REQUIRE(host);
     host->start();
@@ -98,6 +100,7 @@ class HostHarness {
   storage::MemoryFileSystem fs;
   RecordingPeers peers;
   int64_t now_us = 1'000'000'000;
+  std::string cluster_id;
   std::unique_ptr<NodeHost> host;
 };
 
@@ -191,6 +194,53 @@ TEST_CASE("a preferred leader does not campaign against a leader it heard this i
   }
   CHECK(h.host->group(1)->node->lead() == 1);
   CHECK(h.host->group(1)->lead == 1);
+}
+
+// The commit index is volatile in Raft and a change of it alone is not
+// synced; but when the loop writes anyway (another group's entries), it
+// rides along, so that a restart replays what was committed.
+TEST_CASE("a commit-only change is written with another group's entries", "[node_host]") {
+  HostHarness h("n1");
+  lead_with_lease(h);  // shard 0: n1 leads; its no-op was acknowledged by n2
+  // A write on shard 0, acknowledged by n2: its commit is the only change
+  // of shard 0's next Ready.
+  h.host->propose_write(0, kv::CommandView{kv::Op::kSet, "u", "k", "v"}, [](const Outcome&, const kv::ApplyResult&) {});
+  h.iterate(1);
+  const Message* app = h.last_sent(0, MessageType::kApp);
+  REQUIRE(app);
+  REQUIRE_FALSE(app->entries.empty());
+  Message ack = h.reply(*app, MessageType::kAppResp);
+  ack.index = app->entries.back().index;
+  h.deliver(2, 0, ack);
+  // In the same iteration, n2 as shard 1's leader sends n1 an entry.
+  const raft::MemoryStorage& log1 = h.host->group(1)->log;
+  uint64_t last_term = 0;
+  REQUIRE(log1.term(log1.last_index(), &last_term) == raft::StorageError::kOk);
+  Message append;
+  append.type = MessageType::kApp;
+  append.from = 2;
+  append.to = 1;
+  append.term = 7;
+  append.index = log1.last_index();
+  append.log_term = last_term;
+  append.entries.push_back(raft::Entry{7, log1.last_index() + 1, raft::EntryType::kNormal, ""});
+  h.deliver(2, 1, append);
+  h.iterate(1);
+  const uint64_t committed = h.host->group(0)->node->committed();
+  REQUIRE(committed == ack.index);
+
+  h.host.reset();
+  h.fs.crash();  // only what was synced survives
+  storage::StorageOptions so;
+  so.data_dir = "/data";
+  so.node_id = "n1";
+  so.cluster_id = h.cluster_id;
+  so.fs = &h.fs;
+  so.log = [](const std::string&) {};
+  storage::RecoveredState recovered;
+  auto reopened = storage::Storage::open(so, &recovered);
+  REQUIRE(reopened.is_ok());
+  CHECK(recovered.at(0).hard_state.commit == committed);
 }
 
 TEST_CASE("reads waiting for one round are bounded: the next is refused as overloaded",
