@@ -80,6 +80,7 @@ bool NodeHost::recover_or_bootstrap(const storage::RecoveredState& recovered, st
   }
   groups_.resize(t.shard_count);
   storage::WriteBatch bootstrap_batch;
+  // The batch views these entries: they must live until it is written.
   std::vector<std::vector<raft::Entry>> bootstrap_entries(t.shard_count);
   for (uint32_t shard = 0; shard < t.shard_count; ++shard) {
     if (!t.hosts(t.self, shard)) continue;
@@ -87,35 +88,19 @@ bool NodeHost::recover_or_bootstrap(const storage::RecoveredState& recovered, st
     uint64_t applied = 0;
     auto it = recovered.find(shard);
     if (it != recovered.end()) {
-      storage::RecoveredGroup rg = it->second;
-      if (rg.snapshot) {
-        g->log.apply_snapshot(*rg.snapshot);
-        std::string restore_error;
-        if (!g->sm.restore(rg.snapshot->data, &restore_error)) {
-          *error = "shard " + std::to_string(shard) + " snapshot: " + restore_error;
-          *exit_code = kNodeExitCorruptData;
-          return false;
-        }
-        applied = rg.snapshot->meta.index;
+      if (!recover_group(*g, it->second, &applied, error)) {
+        *exit_code = kNodeExitCorruptData;
+        return false;
       }
-      // The commit index is written lazily (see persist()), so it may trail
-      // the snapshot; a snapshot only ever covers committed entries.
-      if (rg.snapshot && rg.hard_state.commit < rg.snapshot->meta.index) {
-        rg.hard_state.commit = rg.snapshot->meta.index;
-      }
-      g->log.set_hard_state(rg.hard_state);
-      g->persisted = rg.hard_state;
-      if (!rg.entries.empty()) g->log.append(rg.entries);
     } else if (fresh) {
       raft::bootstrap(g->log, t.replicas(shard));
-      auto& entries = bootstrap_entries[shard];
-      (void)g->log.entries(1, g->log.last_index() + 1, UINT64_MAX, &entries);
       storage::GroupWrite w;
       w.group = shard;
       w.hard_state = g->log.hard_state();
       g->persisted = g->log.hard_state();
-      w.entries = entries;
-      bootstrap_batch.push_back(w);
+      (void)g->log.entries(1, g->log.last_index() + 1, UINT64_MAX, &bootstrap_entries[shard]);
+      w.entries = bootstrap_entries[shard];
+      bootstrap_batch.push_back(std::move(w));
     } else {
       *error = "data dir has no state for shard " + std::to_string(shard) +
                " although this node hosts it: it was written by another configuration";
@@ -149,6 +134,30 @@ bool NodeHost::recover_or_bootstrap(const storage::RecoveredState& recovered, st
           started_ + std::chrono::milliseconds(options_.election_ticks * options_.tick_ms);
     }
   }
+  return true;
+}
+
+// A group's state from its data dir: the newest snapshot, then the hard
+// state and the entries after it.
+bool NodeHost::recover_group(ShardGroup& g, storage::RecoveredGroup rg, uint64_t* applied,
+                             std::string* error) {
+  if (rg.snapshot) {
+    g.log.apply_snapshot(*rg.snapshot);
+    std::string restore_error;
+    if (!g.sm.restore(rg.snapshot->data, &restore_error)) {
+      *error = "shard " + std::to_string(g.shard) + " snapshot: " + restore_error;
+      return false;
+    }
+    *applied = rg.snapshot->meta.index;
+  }
+  // The commit index is written lazily (see persist()), so it may trail the
+  // snapshot; a snapshot only ever covers committed entries.
+  if (rg.snapshot && rg.hard_state.commit < rg.snapshot->meta.index) {
+    rg.hard_state.commit = rg.snapshot->meta.index;
+  }
+  g.log.set_hard_state(rg.hard_state);
+  g.persisted = rg.hard_state;
+  if (!rg.entries.empty()) g.log.append(rg.entries);
   return true;
 }
 

@@ -103,6 +103,30 @@ std::string validate_node_config(const NodeConfig& c) {
   return "";
 }
 
+// The node host's options from validated flags.
+static NodeHostOptions host_options_for(const NodeConfig& config) {
+  std::string error;
+  std::string note;
+  NodeHostOptions options;
+  options.topology = *make_topology(config.peers, config.id, config.listen, config.shard_count,
+                                    config.replication, &error, &note);
+  if (!note.empty()) log_info(note);
+  options.data_dir = config.data_dir;
+  storage::parse_fsync_mode(config.fsync, &options.fsync_mode);
+  if (options.fsync_mode == storage::FsyncMode::kNone) {
+    log_warn("--fsync none: NOTHING IS SYNCED TO DISK. Acknowledged writes can be lost on a crash. "
+             "For benchmarks only.");
+  }
+  options.tick_ms = config.tick_ms;
+  options.election_ticks = config.election_ticks;
+  options.heartbeat_ticks = config.heartbeat_ticks;
+  options.snapshot_every_entries = config.snapshot_every_entries;
+  options.read_lease = config.read_lease == "on";
+  options.value_bytes_max = config.value_bytes_max;
+  options.initial_cluster_state = config.initial_cluster_state;
+  return options;
+}
+
 int run_node(const NodeConfig& config) {
   if (auto e = validate_node_config(config); !e.empty()) {
     std::fprintf(stderr, "mq node: %s\n", e.c_str());
@@ -131,24 +155,7 @@ int run_node(const NodeConfig& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  std::string note;
-  NodeHostOptions options;
-  options.topology = *make_topology(config.peers, config.id, config.listen, config.shard_count,
-                                    config.replication, &error, &note);
-  if (!note.empty()) log_info(note);
-  options.data_dir = config.data_dir;
-  storage::parse_fsync_mode(config.fsync, &options.fsync_mode);
-  if (options.fsync_mode == storage::FsyncMode::kNone) {
-    log_warn("--fsync none: NOTHING IS SYNCED TO DISK. Acknowledged writes can be lost on a crash. "
-             "For benchmarks only.");
-  }
-  options.tick_ms = config.tick_ms;
-  options.election_ticks = config.election_ticks;
-  options.heartbeat_ticks = config.heartbeat_ticks;
-  options.snapshot_every_entries = config.snapshot_every_entries;
-  options.read_lease = config.read_lease == "on";
-  options.value_bytes_max = config.value_bytes_max;
-  options.initial_cluster_state = config.initial_cluster_state;
+  NodeHostOptions options = host_options_for(config);
   int exit_code = kNodeExitCannotStart;
   std::unique_ptr<RaftBackend> backend = RaftBackend::open(options, &error, &exit_code);
   if (!backend) {

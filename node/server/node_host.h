@@ -145,6 +145,8 @@ class NodeHost {
   bool recover_or_bootstrap(const storage::RecoveredState& recovered, std::string* error,
                             int* exit_code);
   std::string empty_data_dir_refusal(int* exit_code) const;
+  bool recover_group(ShardGroup& g, storage::RecoveredGroup rg, uint64_t* applied,
+                     std::string* error);
   bool make_raft_node(ShardGroup& g, uint64_t applied, std::string* error);
 
   // write_path.cc
