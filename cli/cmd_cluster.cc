@@ -112,9 +112,13 @@ int cluster_up(int argc, char** argv) {
                "every shard has a leader.",
                "mq cluster up"};
   add_common_flags(app, f);
-  app.add_option("-n,--nodes", o.nodes, "Number of nodes (default 3)")->envname("MQ_NODES");
-  app.add_option("--shards", o.shards, "Number of shards (default 16)")->envname("MQ_SHARDS");
-  app.add_option("--replication", o.replication, "Replicas per shard (default 3)")->envname("MQ_REPLICATION");
+  CLI::Option* nodes_flag =
+      app.add_option("-n,--nodes", o.nodes, "Number of nodes (default 3)")->envname("MQ_NODES");
+  CLI::Option* shards_flag =
+      app.add_option("--shards", o.shards, "Number of shards, 1..1024 (default 16)")->envname("MQ_SHARDS");
+  CLI::Option* replication_flag =
+      app.add_option("--replication", o.replication, "Replicas per shard, 1..nodes (default 3)")
+          ->envname("MQ_REPLICATION");
   app.add_option("--base-port", o.base_port, "Port of n1; node i gets base+i-1 (default 7001)")
       ->envname("MQ_BASE_PORT");
   app.add_option("--wait-ms", o.wait_ms, "How long to wait for every shard to be led (default 10000)");
@@ -127,12 +131,16 @@ int cluster_up(int argc, char** argv) {
   mq cluster up --attach              # and open the REPL on it
 
 Reuses a cluster already there: nodes that run are kept, stopped ones are
-started on their recorded ports and data dirs. Every port is checked before
+started on their recorded ports and data dirs; -n, --shards or --replication
+that differ from the existing cluster's are refused (exit 2). Every port is checked before
 anything is spawned. Nodes run in a session of their own and keep running
 after this command returns; stop them with mq cluster down.
 Exit codes: 0 every shard led, 2 bad arguments, 3 shards still without a
 leader after --wait-ms, 5 a port is in use or a node exited at start.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  o.nodes_given = nodes_flag->count() > 0;
+  o.shards_given = shards_flag->count() > 0;
+  o.replication_given = replication_flag->count() > 0;
   Format format;
   if (!resolve_format("up", f, &format)) return 2;
   o.name = f.target.name;
@@ -213,17 +221,25 @@ int cluster_down(int argc, char** argv) {
 
 A pid is signalled only after checking it is still this cluster's node
 (start time and command line), never a reused pid.
-Exit codes: 0 stopped, 1 no such cluster, 3 a node survived SIGKILL.)");
+Exit codes: 0 stopped (or nothing to stop: no such cluster), 3 a node
+survived SIGKILL.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   Format format;
   if (!resolve_format("down", f, &format)) return 2;
   std::vector<std::string> stopped;
-  pg::Outcome o = pg::cluster_down(f.target.resolved_dir(), purge, term_timeout_ms, &stopped);
+  bool found = false;
+  pg::Outcome o = pg::cluster_down(f.target.resolved_dir(), purge, term_timeout_ms, &stopped, &found);
   if (!o.ok()) return report("down", o);
+  if (!found) {
+    std::fprintf(stderr, "no cluster %s in %s: nothing to stop\n", f.target.name.c_str(),
+                 f.target.resolved_dir().c_str());
+    if (format == Format::kJson) out("{\"ok\":true,\"found\":false,\"stopped\":[],\"purged\":false}\n");
+    return 0;
+  }
   std::string list;
   for (const auto& id : stopped) list += (list.empty() ? "" : ",") + id;
   if (format == Format::kJson) {
-    std::string j = "{\"ok\":true,\"stopped\":[";
+    std::string j = "{\"ok\":true,\"found\":true,\"stopped\":[";
     for (size_t i = 0; i < stopped.size(); ++i) j += (i ? ",\"" : "\"") + stopped[i] + "\"";
     out(j + "],\"purged\":" + (purge ? "true" : "false") + "}\n");
   } else {

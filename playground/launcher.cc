@@ -1,7 +1,10 @@
 #include "playground/launcher.h"
 
+#include "node/kv/limits.h"
+
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -44,6 +47,9 @@ Outcome fail(int code, std::string message) { return {code, std::move(message)};
 // returns ok.
 template <typename Fn>
 Outcome with_state(const std::string& dir, Fn&& fn) {
+  // Checked before the lock: locking creates the directory, and a name that
+  // does not exist must leave nothing behind.
+  if (!state_exists(dir)) return fail(kClusterNotFound, "no cluster in " + dir + " (start one: mq cluster up)");
   StateLock lock(dir, kLockTimeoutMs);
   if (!lock.ok()) return fail(kClusterUnavailable, "another mq cluster command holds " + dir + "/lock");
   ClusterState state;
@@ -106,6 +112,26 @@ Outcome await_ready(const ClusterState& state, const NodeRecord& node, int timeo
   return {};
 }
 
+// The settings asked for explicitly that an existing cluster does not have,
+// as "-n 5 and --shards 8 differ"; "" when none.
+std::string settings_differ(const UpOptions& options, const ClusterState& state) {
+  std::vector<std::string> differ;
+  if (options.nodes_given && static_cast<size_t>(options.nodes) != state.nodes.size()) {
+    differ.push_back("-n " + std::to_string(options.nodes));
+  }
+  if (options.shards_given && options.shards != state.shard_count) {
+    differ.push_back("--shards " + std::to_string(options.shards));
+  }
+  if (options.replication_given && options.replication != state.replication) {
+    differ.push_back("--replication " + std::to_string(options.replication));
+  }
+  std::string out;
+  for (size_t i = 0; i < differ.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == differ.size() ? " and " : ", ") + differ[i];
+  }
+  return out.empty() ? out : out + (differ.size() == 1 ? " differs" : " differ");
+}
+
 }  // namespace
 
 Outcome open_cluster(const std::string& dir, ClusterState* state) {
@@ -129,14 +155,28 @@ bool wait_all_led(const ClusterState& state, int timeout_ms, const ProgressFn& p
   }
 }
 
-Outcome cluster_up(const UpOptions& options, const ProgressFn& progress, ClusterState* state,
+Outcome cluster_up(const UpOptions& asked, const ProgressFn& progress, ClusterState* state,
                    UpResult* result) {
+  UpOptions options = asked;
+  // The default replication fits a smaller cluster; one asked for must fit.
+  if (!options.replication_given) {
+    options.replication = std::min<uint32_t>(options.replication, static_cast<uint32_t>(std::max(options.nodes, 1)));
+  }
   if (!valid_name(options.name)) return fail(kClusterUsage, "--name: letters, digits, '-', '_', '.' only");
   if (options.nodes < 1 || options.nodes > kNodesMax) {
     return fail(kClusterUsage, "-n must be between 1 and " + std::to_string(kNodesMax));
   }
   if (options.base_port == 0 || options.base_port + options.nodes - 1 > 65535) {
     return fail(kClusterUsage, "--base-port leaves no room for " + std::to_string(options.nodes) + " ports");
+  }
+  if (options.shards < 1 || options.shards > kv::kShardCountMax) {
+    return fail(kClusterUsage, "--shards must be between 1 and " + std::to_string(kv::kShardCountMax) +
+                                   ", not " + std::to_string(options.shards));
+  }
+  if (options.replication < 1 || options.replication > static_cast<uint32_t>(options.nodes)) {
+    return fail(kClusterUsage, "--replication must be between 1 and the node count, -n (" +
+                                   std::to_string(options.nodes) + "), not " +
+                                   std::to_string(options.replication));
   }
   const std::string dir = options.dir.empty() ? default_cluster_dir(options.name) : options.dir;
   std::vector<size_t> to_start;
@@ -146,6 +186,14 @@ Outcome cluster_up(const UpOptions& options, const ProgressFn& progress, Cluster
     if (!lock.ok()) return fail(kClusterUnavailable, "another mq cluster command holds " + dir + "/lock");
     if (state_exists(dir)) {
       if (auto e = load_state(dir, state); !e.empty()) return fail(kClusterNotFound, e);
+      if (std::string differs = settings_differ(options, *state); !differs.empty()) {
+        return fail(kClusterUsage, "cluster " + state->name + " already exists with " +
+                                       std::to_string(state->nodes.size()) + " nodes, " +
+                                       std::to_string(state->shard_count) + " shards, replication " +
+                                       std::to_string(state->replication) + "; " + differs +
+                                       " (stop and delete it with: mq cluster down --purge, or choose "
+                                       "another --name)");
+      }
       // The nodes run the binary of this call from now on (it may have been
       // rebuilt or moved); only stopped nodes are respawned.
     } else {
@@ -374,7 +422,11 @@ Outcome transfer_leader(const std::string& dir, uint32_t shard, const std::strin
 }
 
 Outcome cluster_down(const std::string& dir, bool purge, int term_timeout_ms,
-                     std::vector<std::string>* stopped) {
+                     std::vector<std::string>* stopped, bool* found) {
+  // Nothing to stop is not a failure (a second `down --purge` included), and
+  // a name that does not exist must leave no directory behind.
+  *found = state_exists(dir);
+  if (!*found) return {};
   StateLock lock(dir, kLockTimeoutMs);
   if (!lock.ok()) return fail(kClusterUnavailable, "another mq cluster command holds " + dir + "/lock");
   ClusterState state;

@@ -39,6 +39,11 @@ struct UpOptions {
   int nodes = 3;
   uint32_t shards = 16;
   uint32_t replication = 3;
+  // Given on the command line (or by MQ_*): an existing cluster with other
+  // settings is then refused instead of reused.
+  bool nodes_given = false;
+  bool shards_given = false;
+  bool replication_given = false;
   uint16_t base_port = 7001;
   int wait_ms = 10'000;  // for every shard to have a leader
   std::vector<std::string> node_flags;
@@ -90,8 +95,9 @@ Outcome transfer_leader(const std::string& dir, uint32_t shard, const std::strin
 
 // TERM every node, KILL what still runs after term_timeout_ms, wait for
 // every one to be gone; purge deletes the directory afterwards. stopped
-// gets the ids of nodes that were running.
+// gets the ids of nodes that were running; found says whether a cluster was
+// there at all (none is not an error: there is nothing to stop).
 Outcome cluster_down(const std::string& dir, bool purge, int term_timeout_ms,
-                     std::vector<std::string>* stopped);
+                     std::vector<std::string>* stopped, bool* found);
 
 }  // namespace mq::playground

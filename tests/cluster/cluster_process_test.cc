@@ -72,6 +72,12 @@ TEST_CASE("up, status, up again, down: every node started is gone afterwards", "
   CHECK(again.json()["already_running"] == true);
   CHECK(again.err.find("already running") != std::string::npos);
   CHECK(c.recorded_pids() == pids);
+  // Other settings than the running cluster's are refused, not ignored.
+  auto other = c.cluster("up", {"-n", "5", "--shards", "8", "-o", "json"});
+  CHECK(other.exit_code == 2);
+  CHECK(other.err.find("already exists with 3 nodes, 8 shards") != std::string::npos);
+  CHECK(other.err.find("-n 5 differs") != std::string::npos);
+  CHECK(c.recorded_pids() == pids);
 
   // A client command finds nothing to reach after down.
   auto down = c.cluster("down", {"-o", "json"});
@@ -81,6 +87,34 @@ TEST_CASE("up, status, up again, down: every node started is gone afterwards", "
   json after = c.status();
   for (const auto& n : after["nodes"]) CHECK(n["state"] == "down");
   CHECK(after["health"] == "unavailable");
+
+  // Down twice, purged or not, has nothing left to stop: not an error.
+  REQUIRE(c.cluster("down", {"--purge"}).exit_code == 0);
+  auto twice = c.cluster("down", {"--purge", "-o", "json"});
+  CHECK(twice.exit_code == 0);
+  CHECK(twice.json()["found"] == false);
+  CHECK(twice.err.find("nothing to stop") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(c.dir()));
+}
+
+TEST_CASE("bad cluster settings are refused before anything is spawned or created", "[cluster][process]") {
+  TestCluster c(3, 8);
+  const std::string port = std::to_string(c.base_port());
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--shards", "0"}, {"--shards", "1025"}, {"--replication", "0"},
+        {"-n", "3", "--replication", "5"}}) {
+    std::vector<std::string> args = flags;
+    args.insert(args.end(), {"--base-port", port});
+    auto up = c.cluster("up", args);
+    INFO(flags[flags.size() - 2] << " " << flags.back() << ": " << up.err);
+    CHECK(up.exit_code == 2);
+    CHECK(up.err.find(flags[flags.size() - 2]) != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(c.dir()));
+  }
+  // Asking about a cluster that does not exist creates nothing either.
+  CHECK(c.cluster("status").exit_code == 1);
+  CHECK(c.cluster("down").exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(c.dir()));
 }
 
 TEST_CASE("a port in use is reported before anything is spawned", "[cluster][process]") {
