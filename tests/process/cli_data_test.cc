@@ -97,6 +97,12 @@ TEST_CASE("json output is one object per command", "[process][cli]") {
   CHECK(j["value"] == "hello world");
   CHECK(j["shard"] == 7);
 
+  // The attached form of the short option means the same.
+  r = node.client({"get", "-o=json", "user123", "greeting"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(parse_json_line(r.out)["value"] == "hello world");
+
   // Not found still prints the object (for programs) and exits 1.
   r = node.client({"get", "-o", "json", "user123", "missing"});
   CHECK(r.exit_code == 1);
