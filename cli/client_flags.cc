@@ -82,7 +82,19 @@ int parse_or_exit(CLI::App& app, int argc, char** argv) {
     std::fputs(app.help().c_str(), stdout);
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", app.get_name().c_str(), e.what(),
+    // The parser checks required arguments before unknown ones, so a
+    // mistyped flag (`mq get --hlep`) would be reported as a missing USER:
+    // name the flag it did not know instead.
+    std::string why = e.what();
+    if (dynamic_cast<const CLI::RequiredError*>(&e)) {
+      for (const std::string& arg : app.remaining()) {
+        if (arg.size() > 1 && arg[0] == '-') {
+          why = "unknown option " + arg;
+          break;
+        }
+      }
+    }
+    std::fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", app.get_name().c_str(), why.c_str(),
                  app.get_name().c_str());
     return 2;
   }

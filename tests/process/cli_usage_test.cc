@@ -101,3 +101,20 @@ TEST_CASE("bare mq without a terminal prints usage and exits 2", "[process][usag
   CHECK(r.out.empty());
   CHECK_THAT(r.err, Contains("Usage: mq"));
 }
+
+namespace {
+
+// The parser checks required arguments first; a mistyped flag must still be
+// what the error names, not a missing argument it made look absent.
+TEST_CASE("a mistyped flag is named, not reported as a missing argument", "[process][usage]") {
+  const RunResult r = run_mq({"get", "--hlep"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("unknown option --hlep") != std::string::npos);
+  CHECK(r.err.find("USER is required") == std::string::npos);
+
+  const RunResult missing = run_mq({"get"});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("USER is required") != std::string::npos);
+}
+
+}  // namespace
