@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli/suggest.h"
 #include "node/server/address.h"
 #include "playground/cluster_state.h"
 
@@ -86,6 +87,22 @@ int parse_or_exit(CLI::App& app, int argc, char** argv) {
     // mistyped flag (`mq get --hlep`) would be reported as a missing USER:
     // name the flag it did not know instead.
     std::string why = e.what();
+    // A word where a subcommand belongs (`mq demo failver`) is named, with
+    // the nearest subcommand.
+    std::vector<std::string> subcommands;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      subcommands.push_back(sub->get_name());
+    }
+    if (!subcommands.empty()) {
+      for (const std::string& arg : app.remaining()) {
+        if (arg.empty() || arg[0] == '-') continue;
+        why = "unknown subcommand '" + arg + "'";
+        if (auto near = closest(arg, subcommands); !near.empty()) {
+          why += "; did you mean '" + app.get_name() + " " + near + "'?";
+        }
+        break;
+      }
+    }
     if (dynamic_cast<const CLI::RequiredError*>(&e)) {
       for (const std::string& arg : app.remaining()) {
         if (arg.size() > 1 && arg[0] == '-') {

@@ -106,11 +106,15 @@ namespace {
 
 // The parser checks required arguments first; a mistyped flag must still be
 // what the error names, not a missing argument it made look absent.
-TEST_CASE("a mistyped flag is named, not reported as a missing argument", "[process][usage]") {
+TEST_CASE("a mistyped flag or subcommand is named, not reported as a missing argument", "[process][usage]") {
   const RunResult r = run_mq({"get", "--hlep"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("unknown option --hlep") != std::string::npos);
   CHECK(r.err.find("USER is required") == std::string::npos);
+
+  const RunResult sub = run_mq({"demo", "failver"});
+  CHECK(sub.exit_code == 2);
+  CHECK(sub.err.find("unknown subcommand 'failver'; did you mean 'mq demo failover'?") != std::string::npos);
 
   const RunResult missing = run_mq({"get"});
   CHECK(missing.exit_code == 2);
