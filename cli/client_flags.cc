@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
@@ -73,9 +75,29 @@ std::string resolve_client_flags(const ClientFlags& flags, ResolvedClient* out) 
   return "";
 }
 
+std::vector<std::string> split_attached_short_values(int argc, char** argv) {
+  std::vector<std::string> args;
+  bool options_end = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") options_end = true;
+    const bool attached = !options_end && arg.size() > 3 && arg[0] == '-' &&
+                          std::isalpha(static_cast<unsigned char>(arg[1])) && arg[2] == '=';
+    if (attached) {
+      args.push_back(arg.substr(0, 2));
+      args.push_back(arg.substr(3));
+    } else {
+      args.push_back(arg);
+    }
+  }
+  return args;
+}
+
 int parse_or_exit(CLI::App& app, int argc, char** argv) {
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> args = split_attached_short_values(argc, argv);
+    std::reverse(args.begin(), args.end());  // the parser takes them last first
+    app.parse(args);
   } catch (const CLI::CallForHelp&) {
     std::fputs(app.help().c_str(), stdout);
     return 0;

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "cli/client.h"
 #include "cli/output.h"
@@ -37,5 +38,10 @@ std::string resolve_client_flags(const ClientFlags& flags, ResolvedClient* out);
 // exit code to return at once (0 after --help, 2 after a usage error, which
 // is printed in one line with a pointer to --help).
 int parse_or_exit(CLI::App& app, int argc, char** argv);
+
+// The arguments after the program name, with a short option's attached value
+// split off (`-o=json` -> `-o`, `json`): the parser keeps the '=' of a short
+// option's value and splits only long ones. Nothing after `--` is touched.
+std::vector<std::string> split_attached_short_values(int argc, char** argv);
 
 }  // namespace mq::cli

@@ -61,9 +61,6 @@ size_t display_width(std::string_view s) {
 }  // namespace
 
 std::optional<Format> parse_format(std::string_view name) {
-  // `-o=json`: the command-line parser hands a short option's attached value
-  // over with its '=' (only long options split at it), so it is taken off here.
-  if (name.size() > 1 && name.front() == '=') name.remove_prefix(1);
   if (name == "plain") return Format::kPlain;
   if (name == "json") return Format::kJson;
   if (name == "table") return Format::kTable;

@@ -84,7 +84,7 @@ bool NodeHost::recover_or_bootstrap(const storage::RecoveredState& recovered, st
   std::vector<std::vector<raft::Entry>> bootstrap_entries(t.shard_count);
   for (uint32_t shard = 0; shard < t.shard_count; ++shard) {
     if (!t.hosts(t.self, shard)) continue;
-    auto g = std::make_unique<ShardGroup>(shard, options_.read_lease);
+    auto g = std::make_unique<ShardGroup>(shard, t.replicas(shard), options_.read_lease);
     uint64_t applied = 0;
     auto it = recovered.find(shard);
     if (it != recovered.end()) {
@@ -93,7 +93,7 @@ bool NodeHost::recover_or_bootstrap(const storage::RecoveredState& recovered, st
         return false;
       }
     } else if (fresh) {
-      raft::bootstrap(g->log, t.replicas(shard));
+      raft::bootstrap(g->log, g->replicas);
       storage::GroupWrite w;
       w.group = shard;
       w.hard_state = g->log.hard_state();

@@ -53,16 +53,15 @@ void NodeHost::forbid_lease(ShardGroup& g) {
   g.lease.forbid(g.term);
 }
 
-// A leader that lost its role (or term) can no longer answer what it had
-// pending: its writes may still commit under the next leader (unknown), its
-// reads go elsewhere.
-void NodeHost::fail_group(ShardGroup& g, const std::string& why) {
-  const Outcome unknown = Outcome::with(Outcome::Code::kOutcomeUnknown,
-                                        why + " before the write committed; its outcome is unknown");
+// Answers what waits on the group's leadership: writes as unknown (a
+// proposed write may still commit under another leader), reads not yet
+// confirmed with `retry`. Reads already confirmed (reads_ready) are left:
+// their index was confirmed while this node led, so serving them once
+// applied is still linearizable.
+void NodeHost::fail_pending(ShardGroup& g, const Outcome& unknown, const Outcome& retry) {
   auto writes = std::move(g.writes);
   g.writes.clear();
   for (auto& [id, done] : writes) done(unknown, {});
-  const Outcome retry = not_leader(g.shard, &g);
   auto to_issue = std::move(g.reads_to_issue);
   g.reads_to_issue.clear();
   for (auto& r : to_issue) r(retry);
@@ -72,8 +71,14 @@ void NodeHost::fail_group(ShardGroup& g, const std::string& why) {
   for (auto& [ctx, round] : in_flight) {
     for (auto& r : round.reads) r(retry);
   }
-  // reads_ready stay: their index was confirmed while this node led, so
-  // serving them once applied is still linearizable.
+}
+
+// A leader that lost its role (or term): its reads go to the new leader.
+void NodeHost::fail_group(ShardGroup& g, const std::string& why) {
+  fail_pending(g,
+               Outcome::with(Outcome::Code::kOutcomeUnknown,
+                             why + " before the write committed; its outcome is unknown"),
+               not_leader(g.shard, &g));
 }
 
 void NodeHost::tick() {

@@ -35,8 +35,8 @@ void NodeHost::run_iteration() {
 
 void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
   if (from < peer_vote_refusal_us_.size()) {
-    // A batch without the field comes from a node that does not say: assume
-    // nothing longer than this node's own window is promised.
+    // A sender that does not say how long it refuses votes promises
+    // nothing: no lease may rest on its answers (1 us is as good as none).
     peer_vote_refusal_us_[from] =
         batch.vote_refusal_us() > 0 ? static_cast<int64_t>(batch.vote_refusal_us()) : 1;
   }
@@ -69,14 +69,8 @@ void NodeHost::fail_everything(const std::string& why) {
   for (auto& gp : groups_) {
     if (!gp) continue;
     ShardGroup& g = *gp;
-    auto writes = std::move(g.writes);
-    g.writes.clear();
-    for (auto& [id, done] : writes) done(unknown, {});
-    auto in_flight = std::move(g.reads_in_flight);
-    g.reads_in_flight.clear();
-    for (auto& [ctx, round] : in_flight) {
-      for (auto& r : round.reads) r(retry);
-    }
+    fail_pending(g, unknown, retry);
+    // Nothing more will apply: confirmed reads are answered too.
     auto ready = std::move(g.reads_ready);
     g.reads_ready.clear();
     for (auto& [index, reads] : ready) {

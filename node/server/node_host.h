@@ -171,6 +171,7 @@ class NodeHost {
 
   // leadership.cc
   void publish_role(ShardGroup& g, const raft::SoftState& soft);
+  void fail_pending(ShardGroup& g, const Outcome& unknown, const Outcome& retry);
   void fail_group(ShardGroup& g, const std::string& why);
   void forbid_lease(ShardGroup& g);
   void campaign_where_preferred();

@@ -68,7 +68,7 @@ bool NodeHost::try_lease_read(uint32_t shard,
 // batches that carried their window), so their windows are all counted.
 NodeTime::duration NodeHost::lease_length(const ShardGroup& g) const {
   int64_t refusal_us = own_vote_refusal_us_;
-  for (raft::NodeId r : topology().replicas(g.shard)) {
+  for (raft::NodeId r : g.replicas) {
     if (options_.mutations.lease_from_own_timing) break;
     if (r == topology().self || r >= peer_vote_refusal_us_.size()) continue;
     if (const int64_t us = peer_vote_refusal_us_[r]; us > 0) refusal_us = std::min(refusal_us, us);

@@ -63,7 +63,6 @@ void NodeHost::process_ready() {
     confirm_reads(*g, rd.read_states);
     serve_ready_reads(*g);
     g->node->advance(rd);
-    g->commit = g->node->committed();
     maybe_snapshot(*g);
   }
   for (ShardGroup* g : lost_leadership) {

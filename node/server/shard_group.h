@@ -39,9 +39,11 @@ struct ShardGroup {
     uint64_t term = 0;
   };
 
-  ShardGroup(uint32_t shard, bool lease_enabled) : shard(shard), lease(lease_enabled) {}
+  ShardGroup(uint32_t shard, std::vector<raft::NodeId> replicas, bool lease_enabled)
+      : shard(shard), replicas(std::move(replicas)), lease(lease_enabled) {}
 
   const uint32_t shard;
+  const std::vector<raft::NodeId> replicas;  // placement: fixed for the node's life
   raft::MemoryStorage log;
   std::unique_ptr<raft::RawNode> node;
   kv::KvStateMachine sm;  // published
@@ -53,7 +55,6 @@ struct ShardGroup {
   raft::NodeId lead = raft::kNoNode;
   ReadLease lease;
 
-  uint64_t commit = 0;
   raft::HardState persisted;       // the last hard state written to the WAL
   uint64_t leader_since_tick = 0;  // when this node last became leader
 

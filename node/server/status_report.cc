@@ -37,7 +37,7 @@ void NodeHost::fill_status(v1::StatusResponse* resp) {
     s->set_applied(gp->sm.applied_index());
     s->set_role(std::string(raft::to_string(st.role)));
     s->set_keys(gp->sm.key_count());
-    for (raft::NodeId r : topology().replicas(gp->shard)) {
+    for (raft::NodeId r : gp->replicas) {
       auto* ri = s->add_replicas();
       ri->set_node(node_name(r));
       if (st.role == raft::Role::kLeader) {

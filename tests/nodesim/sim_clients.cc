@@ -68,7 +68,7 @@ void Simulation::client_send(Client& c) {
   const uint64_t op = c.op;
   at(now_ + 100 + static_cast<int64_t>(prng_.uniform(400)),
      [this, client, attempt, target, op] { client_deliver(client, attempt, target, op); });
-  at(c.deadline_us, [this, client, attempt] { client_timeout(client, attempt); });
+  at(c.deadline_us, [this, client] { client_timeout(client); });
 }
 
 void Simulation::client_deliver(int client, uint64_t attempt, int node_index, uint64_t op) {
@@ -192,10 +192,10 @@ void Simulation::client_reply(int client, uint64_t attempt, const Outcome& outco
   }
 }
 
-void Simulation::client_timeout(int client, uint64_t attempt) {
+// At the operation's deadline (checked: a later operation has its own).
+void Simulation::client_timeout(int client) {
   Client& c = clients_[client];
   if (!c.busy || now_ < c.deadline_us) return;
-  (void)attempt;
   const lc::Operation& o = history_[c.op];
   c.leader_of_shard.clear();
   c.avoid_until_us[c.target] = now_ + 2 * kClientDeadlineUs;

@@ -136,7 +136,7 @@ class Simulation {
   void client_deliver(int client, uint64_t attempt, int node_index, uint64_t op);
   void client_reply(int client, uint64_t attempt, const Outcome& outcome, bool found,
                     const std::string& value);
-  void client_timeout(int client, uint64_t attempt);
+  void client_timeout(int client);
   void finish(Client& c, lc::Outcome outcome);
   void final_reads();
   void check_end();

@@ -4,20 +4,12 @@
 // only the follower's catching up does.
 #include <catch2/catch.hpp>
 
+#include "tests/raft/elect.h"
 #include "tests/raft/interaction_env.h"
 
 using namespace mq::raft;
+using mq::raft::testing::elect;
 using mq::raft::testing::InteractionEnv;
-
-namespace {
-
-void elect(InteractionEnv& env, NodeId id) {
-  env.run("campaign " + std::to_string(id));
-  env.stabilize();
-  REQUIRE(env.node(id).status().role == Role::kLeader);
-}
-
-}  // namespace
 
 TEST_CASE("a wiped follower is caught up by the leader that credited it", "[raft][catchup]") {
   InteractionEnv env;

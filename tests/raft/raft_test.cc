@@ -1,19 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include "tests/raft/elect.h"
 #include "tests/raft/interaction_env.h"
 
 using namespace mq::raft;
+using mq::raft::testing::elect;
 using mq::raft::testing::InteractionEnv;
-
-namespace {
-
-void elect(InteractionEnv& env, NodeId id) {
-  env.run("campaign " + std::to_string(id));
-  env.stabilize();
-  REQUIRE(env.node(id).status().role == Role::kLeader);
-}
-
-}  // namespace
 
 TEST_CASE("three nodes elect one leader and replicate to all", "[raft]") {
   InteractionEnv env;

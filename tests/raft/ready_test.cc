@@ -2,18 +2,15 @@
 // write, whether the write needs a sync, and who leads.
 #include <catch2/catch.hpp>
 
+#include "tests/raft/elect.h"
 #include "tests/raft/interaction_env.h"
 
 using namespace mq::raft;
+using mq::raft::testing::elect;
 using mq::raft::testing::InteractionEnv;
 
 namespace {
 
-void elect(InteractionEnv& env, NodeId id) {
-  env.run("campaign " + std::to_string(id));
-  env.stabilize();
-  REQUIRE(env.node(id).status().role == Role::kLeader);
-}
 
 // Persists and advances a Ready taken by hand (its messages are dropped).
 void persist(InteractionEnv& env, NodeId id, const Ready& rd) {

@@ -3,18 +3,15 @@
 // its followers would keep leading (and serving lease reads) indefinitely.
 #include <catch2/catch.hpp>
 
+#include "tests/raft/elect.h"
 #include "tests/raft/interaction_env.h"
 
 using namespace mq::raft;
+using mq::raft::testing::elect;
 using mq::raft::testing::InteractionEnv;
 
 namespace {
 
-void elect(InteractionEnv& env, NodeId id) {
-  env.run("campaign " + std::to_string(id));
-  env.stabilize();
-  REQUIRE(env.node(id).status().role == Role::kLeader);
-}
 
 // Ticks a leader cut off from everyone, calling transfer_leader every
 // `every` ticks on the target `target_at(tick)`; returns the tick at which

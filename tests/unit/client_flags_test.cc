@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/client_flags.h"
+#include "cli/output.h"
 
 using Catch::Matchers::Contains;
 using namespace mq::cli;
@@ -122,4 +123,38 @@ TEST_CASE("parse_or_exit: go on, help, or a usage error", "[client_flags]") {
     add_client_flags(app, flags, false);
     CHECK(parse(app, {"mq test", "--consistency", "stale"}) == 2);
   }
+}
+
+namespace {
+
+std::vector<std::string> split(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  static std::string program = "mq";
+  argv.push_back(program.data());
+  for (auto& a : args) argv.push_back(a.data());
+  return split_attached_short_values(static_cast<int>(argv.size()), argv.data());
+}
+
+}  // namespace
+
+TEST_CASE("-o=json is taken as -o json, for every short option", "[client_flags]") {
+  using V = std::vector<std::string>;
+  CHECK(split({"get", "-o=json", "u", "k"}) == V{"get", "-o", "json", "u", "k"});
+  CHECK(split({"-n=5"}) == V{"-n", "5"});
+  CHECK(split({"-o==json"}) == V{"-o", "=json"});  // still refused: '=json' is no format
+  CHECK_FALSE(parse_format(split({"-o==json"})[1]));
+  CHECK(split({"--output=json"}) == V{"--output=json"});  // long options: the parser splits them
+  CHECK(split({"set", "u", "k", "--", "-v=x"}) == V{"set", "u", "k", "--", "-v=x"});
+  CHECK(split({"-o"}) == V{"-o"});
+}
+
+TEST_CASE("a command parses -o=json", "[client_flags]") {
+  std::string output;
+  CLI::App app{"test", "mq test"};
+  app.add_option("-o,--output", output);
+  std::vector<std::string> args = {"mq", "-o=json"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  CHECK(parse_or_exit(app, static_cast<int>(argv.size()), argv.data()) == -1);
+  CHECK(output == "json");
 }

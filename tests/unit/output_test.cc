@@ -43,11 +43,6 @@ TEST_CASE("parse_format knows the three formats", "[output]") {
   CHECK_FALSE(parse_format("="));
 }
 
-TEST_CASE("parse_format takes -o=json as -o json", "[output]") {
-  CHECK(parse_format("=json") == Format::kJson);
-  CHECK(parse_format("=plain") == Format::kPlain);
-  CHECK_FALSE(parse_format("==json"));
-}
 
 TEST_CASE("set renders in each format", "[output]") {
   const SetResult r{kHeader};
