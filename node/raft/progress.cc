@@ -89,12 +89,8 @@ void Progress::rewind(uint64_t proven_match, uint64_t match_hint) {
   MQ_INVARIANT(proven_match <= match_hint);
   match = proven_match;
   // Back to one append at a time, from just past the hint.
-  state = ProgressState::kProbe;
+  become_probe();
   next = match_hint + 1;
-  probe_sent = false;
-  pending_snapshot = 0;
-  snapshot_offset = 0;
-  inflights.reset();
 }
 
 bool Progress::is_paused() const {
