@@ -5,6 +5,8 @@
 
 namespace mq::cli {
 
+using namespace mq::bench;  // the load generator this command drives
+
 namespace {
 
 using nlohmann::json;

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "cli/bench_driver.h"
-#include "cli/bench_options.h"
+#include "bench/loadgen/driver.h"
+#include "bench/loadgen/options.h"
 #include "cli/output.h"
 
 namespace mq::cli {
@@ -19,7 +19,7 @@ struct BenchPreloadSummary {
   double elapsed_s = 0;
 };
 
-std::string render_bench_report(Format f, const BenchOptions& o, const BenchResult& r,
+std::string render_bench_report(Format f, const bench::BenchOptions& o, const bench::BenchResult& r,
                                 const BenchPreloadSummary& preload);
 
 }  // namespace mq::cli

@@ -15,7 +15,7 @@
 #include "cli/commands.h"
 #include "cli/repl.h"
 #include "cli/suggest.h"
-#include "playground/cluster_render.h"
+#include "cli/cluster_render.h"
 #include "playground/cluster_target.h"
 #include "playground/launcher.h"
 
@@ -162,14 +162,14 @@ leader after --wait-ms, 5 a port is in use or a node exited at start.)");
                  state.name.c_str(), result.started.size(), static_cast<long long>(result.all_led_ms));
   }
   if (format == Format::kJson) {
-    std::string j = pg::render_status_json(result.view);
+    std::string j = render_status_json(result.view);
     j.pop_back();  // the newline; the object gets two more fields
     j.pop_back();
     out(j + ",\"already_running\":" + (result.already_running ? "true" : "false") +
         ",\"all_led_ms\":" + std::to_string(result.all_led_ms) + "}\n");
   } else {
-    out(pg::render_nodes(result.view));
-    std::fputs(pg::connect_hint(result.view, f.target.flags()).c_str(), stderr);
+    out(render_nodes(result.view));
+    std::fputs(connect_hint(result.view, f.target.flags()).c_str(), stderr);
   }
   if (!attach) return 0;
   ReplOptions repl;
@@ -201,7 +201,7 @@ Exit codes: 0 healthy or degraded, 1 no such cluster, 3 unavailable.)");
   pg::ClusterState state;
   if (auto o = pg::open_cluster(f.target.resolved_dir(), &state); !o.ok()) return report("status", o);
   pg::ClusterView view = observe(state);
-  out(format == Format::kJson ? pg::render_status_json(view) : pg::render_status_table(view));
+  out(format == Format::kJson ? render_status_json(view) : render_status_table(view));
   return view.health == pg::Health::kUnavailable ? pg::kClusterUnavailable : 0;
 }
 

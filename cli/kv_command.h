@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/client.h"
+#include "cli/client/client.h"
 #include "cli/output.h"
 
 namespace mq::cli {

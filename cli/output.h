@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/client.h"
+#include "cli/client/client.h"
 
 namespace mq::cli {
 

@@ -5,7 +5,7 @@
 // program can drive it as a coprocess.
 #pragma once
 
-#include "cli/client.h"
+#include "cli/client/client.h"
 #include "cli/output.h"
 
 namespace mq::cli {

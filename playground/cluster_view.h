@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/client.h"
+#include "cli/client/client.h"
 #include "playground/cluster_state.h"
 #include "playground/node_process.h"
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <random>
 
-#include "cli/client.h"
+#include "cli/client/client.h"
 #include "node/kv/shard_hash.h"
 
 namespace mq::playground {

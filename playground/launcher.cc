@@ -10,7 +10,7 @@
 #include <fstream>
 #include <thread>
 
-#include "cli/client.h"
+#include "cli/client/client.h"
 #include "playground/fault_plan.h"
 #include "playground/node_process.h"
 

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include "cli/bench_histogram.h"
+#include "bench/loadgen/histogram.h"
 
-using mq::cli::LatencyHistogram;
+using mq::bench::LatencyHistogram;
 
 namespace {
 

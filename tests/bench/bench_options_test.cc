@@ -1,11 +1,11 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "cli/bench_options.h"
-#include "cli/bench_workload.h"
+#include "bench/loadgen/options.h"
+#include "bench/loadgen/workload.h"
 #include "node/kv/shard_hash.h"
 
-using namespace mq::cli;
+using namespace mq::bench;
 
 namespace {
 

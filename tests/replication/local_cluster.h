@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/client.h"
+#include "cli/client/client.h"
 #include "tests/process/node_process.h"
 #include "tests/process/subprocess.h"
 

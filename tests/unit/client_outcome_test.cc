@@ -10,8 +10,8 @@
 #include <mutex>
 #include <string>
 
-#include "cli/client.h"
-#include "cli/request_outcome.h"
+#include "cli/client/client.h"
+#include "cli/client/request_outcome.h"
 #include "mq/v1/kv.grpc.pb.h"
 
 using Catch::Matchers::Contains;

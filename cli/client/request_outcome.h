@@ -15,7 +15,7 @@
 
 #include <string_view>
 
-#include "cli/client.h"
+#include "cli/client/client.h"
 
 namespace mq::cli {
 

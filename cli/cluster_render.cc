@@ -1,12 +1,12 @@
-#include "playground/cluster_render.h"
+#include "cli/cluster_render.h"
 
 #include <nlohmann/json.hpp>
 
-namespace mq::playground {
+namespace mq::cli {
 
 namespace {
 
-std::string led_list(const ClusterView& view, const std::string& id) {
+std::string led_list(const playground::ClusterView& view, const std::string& id) {
   std::string out;
   for (const auto& s : view.shards) {
     if (s.leader == id) out += (out.empty() ? "" : ",") + std::to_string(s.id);
@@ -16,7 +16,7 @@ std::string led_list(const ClusterView& view, const std::string& id) {
 
 }  // namespace
 
-std::string render_nodes(const ClusterView& view) {
+std::string render_nodes(const playground::ClusterView& view) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& n : view.nodes) {
     rows.push_back({n.id, n.state_word(), n.pid ? std::to_string(n.pid) : "-", n.address,
@@ -25,7 +25,7 @@ std::string render_nodes(const ClusterView& view) {
   return cli::render_table({"ID", "STATE", "PID", "ADDRESS", "LEADS SHARDS"}, rows);
 }
 
-std::string render_status_table(const ClusterView& view) {
+std::string render_status_table(const playground::ClusterView& view) {
   std::string out = render_nodes(view) + "\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : view.shards) {
@@ -43,7 +43,7 @@ std::string render_status_table(const ClusterView& view) {
   return out;
 }
 
-std::string render_status_json(const ClusterView& view) {
+std::string render_status_json(const playground::ClusterView& view) {
   using nlohmann::json;
   json j;
   j["name"] = view.name;
@@ -75,7 +75,7 @@ std::string render_status_json(const ClusterView& view) {
   return j.dump() + "\n";
 }
 
-std::string connect_hint(const ClusterView& view, const std::string& dir_flag) {
+std::string connect_hint(const playground::ClusterView& view, const std::string& dir_flag) {
   std::string endpoints;
   for (const auto& n : view.nodes) endpoints += (endpoints.empty() ? "" : ",") + n.address;
   // Client commands find the default cluster by themselves; any other is
@@ -86,4 +86,4 @@ std::string connect_hint(const ClusterView& view, const std::string& dir_flag) {
          "\n" + "Stop:    mq cluster down" + dir_flag + "  (--purge also deletes its data)\n";
 }
 
-}  // namespace mq::playground
+}  // namespace mq::cli

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace mq::cli {
+namespace mq::bench {
 
 enum class BenchTarget { kMq, kEtcd };
 enum class BenchWorkload { kSet, kGet, kMix };
@@ -46,4 +46,4 @@ const char* workload_name(BenchWorkload w);
 // "" when the options are usable, else the reason (a usage error).
 std::string validate_bench_options(const BenchOptions& o);
 
-}  // namespace mq::cli
+}  // namespace mq::bench

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace mq::cli {
+namespace mq::bench {
 
 class LatencyHistogram {
  public:
@@ -48,4 +48,4 @@ class LatencyHistogram {
   uint64_t max_us_ = 0;
 };
 
-}  // namespace mq::cli
+}  // namespace mq::bench

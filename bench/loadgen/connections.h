@@ -24,7 +24,7 @@
 #include "etcd/kv.grpc.pb.h"
 #include "mq/v1/kv.grpc.pb.h"
 
-namespace mq::cli {
+namespace mq::bench {
 
 class BenchConnections {
  public:
@@ -85,4 +85,4 @@ class BenchConnections {
   std::vector<std::atomic<int>> leaders_;
 };
 
-}  // namespace mq::cli
+}  // namespace mq::bench

@@ -1,6 +1,6 @@
-#include "cli/bench_options.h"
+#include "bench/loadgen/options.h"
 
-namespace mq::cli {
+namespace mq::bench {
 
 const char* target_name(BenchTarget t) { return t == BenchTarget::kEtcd ? "etcd" : "mq"; }
 
@@ -44,4 +44,4 @@ std::string validate_bench_options(const BenchOptions& o) {
   return "";
 }
 
-}  // namespace mq::cli
+}  // namespace mq::bench

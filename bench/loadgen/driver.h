@@ -31,10 +31,10 @@
 #include <string>
 #include <vector>
 
-#include "cli/bench_histogram.h"
-#include "cli/bench_options.h"
+#include "bench/loadgen/histogram.h"
+#include "bench/loadgen/options.h"
 
-namespace mq::cli {
+namespace mq::bench {
 
 // gRPC reports a passed deadline a little after it passes: the cut-off
 // waits this long beyond the last deadline, so a request that simply timed
@@ -99,4 +99,4 @@ BenchRunStatus run_bench(const BenchOptions& options, const BenchProgress& progr
 BenchRunStatus run_preload(const BenchOptions& options, uint32_t batch_ops, double time_limit_s,
                            const BenchProgress& progress, BenchResult* result);
 
-}  // namespace mq::cli
+}  // namespace mq::bench

@@ -1,4 +1,4 @@
-#include "cli/client.h"
+#include "cli/client/client.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -8,8 +8,9 @@
 #include <set>
 #include <thread>
 
-#include "cli/channel_connect.h"
-#include "cli/request_outcome.h"
+#include "cli/client/channel_connect.h"
+#include "cli/client/leader_routes.h"
+#include "cli/client/request_outcome.h"
 #include "mq/v1/cluster.grpc.pb.h"
 #include "mq/v1/kv.grpc.pb.h"
 #include "node/kv/shard_hash.h"
@@ -20,7 +21,6 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-constexpr int kLeaderHopsMax = 3;
 constexpr int kNoLeaderRetriesMax = 50;
 constexpr auto kNoLeaderBackoff = std::chrono::milliseconds(50);
 constexpr int kReceiveBytesMax = 80 << 20;  // above the node's largest value limit
@@ -69,10 +69,11 @@ struct Client::Impl {
   // leader. A stale entry costs one redirect.
   uint32_t shard_count = 16;
   std::map<uint32_t, std::string> leaders;
+  std::string answered_by;  // the endpoint that answered the last request
 
   void learn(const v1::ResponseHeader& h) {
     if (h.shard_count() > 0) shard_count = h.shard_count();
-    if (!h.leader_address().empty()) leaders[h.shard()] = h.leader_address();
+    leaders[h.shard()] = leader_named_by(h, answered_by);
   }
 
   std::string cached_leader(const std::string* user) const {
@@ -153,6 +154,7 @@ struct Client::Impl {
       ctx.set_deadline(deadline);
       const grpc::Status s = send(ch, ctx);
       connected = true;
+      answered_by = endpoint;
       if (s.ok()) return {};
       const grpc::StatusCode code = s.error_code();
       // The connection broke or the node is going away: dial afresh next time.
@@ -174,8 +176,8 @@ struct Client::Impl {
           v1::NotLeader hint;
           if (!hint.ParseFromString(s.error_details())) break;
           // Refused by a non-leader: send it to the leader when one is known.
-          const std::string& to = hint.leader_address();
-          if (!to.empty() && !unreachable.count(to) && to != endpoint && hops < kLeaderHopsMax) {
+          const std::string to = hint_target(hint, endpoint, hops);
+          if (!to.empty() && !unreachable.count(to)) {
             ++hops;
             if (!hint.leader().empty()) leaders[hint.shard()] = to;
             if (options.verbose) {

@@ -1,4 +1,4 @@
-#include "cli/bench_driver.h"
+#include "bench/loadgen/driver.h"
 
 #include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
@@ -12,18 +12,22 @@
 #include <mutex>
 #include <thread>
 
-#include "cli/bench_connections.h"
-#include "cli/bench_workload.h"
-#include "cli/request_outcome.h"
+#include "bench/loadgen/connections.h"
+#include "bench/loadgen/workload.h"
+#include "cli/client/leader_routes.h"
+#include "cli/client/request_outcome.h"
 
-namespace mq::cli {
+namespace mq::bench {
+
+using cli::RequestKind;
+using cli::status_code_name;
+using cli::write_outcome_is_definite;
 
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 using SystemClock = std::chrono::system_clock;
 
-constexpr int kLeaderHopsMax = 3;
 // A failed request is not retried at once: a refusing server would
 // otherwise be hammered in a tight loop that measures nothing.
 constexpr auto kErrorBackoff = std::chrono::milliseconds(10);
@@ -433,9 +437,11 @@ class Engine {
   // there directly, whether this answer came from it or (a stale read, a
   // forwarded request) from another node.
   void learn_leader(const Slot& s, const v1::ResponseHeader& header) {
+    const std::string& answered_by = conns_.address(s.address);
+    const std::string named = cli::leader_named_by(header, answered_by);
     int leader = s.address;
-    if (!header.leader_address().empty() && header.leader_address() != conns_.address(s.address)) {
-      leader = conns_.index_of(header.leader_address());
+    if (named != answered_by) {
+      leader = conns_.index_of(named);
       if (leader < 0) leader = s.address;
     }
     conns_.set_leader(header.shard(), leader);
@@ -443,11 +449,9 @@ class Engine {
 
   // Follows a NotLeader hint: true when the request was sent again.
   bool follow(Slot& s, const v1::NotLeader& hint) {
-    if (hint.leader_address().empty() || s.hops >= kLeaderHopsMax ||
-        stopping_.load(std::memory_order_relaxed)) {
-      return false;
-    }
-    const int leader = conns_.index_of(hint.leader_address());
+    const std::string to = cli::hint_target(hint, conns_.address(s.address), s.hops);
+    if (to.empty() || stopping_.load(std::memory_order_relaxed)) return false;
+    const int leader = conns_.index_of(to);
     if (leader < 0) return false;
     conns_.set_leader(hint.shard(), leader);
     ++s.hops;
@@ -769,4 +773,4 @@ BenchRunStatus run_preload(const BenchOptions& options, uint32_t batch_ops, doub
   return run_engine(o, std::max(1u, batch_ops), 0, time_limit_s, progress, result);
 }
 
-}  // namespace mq::cli
+}  // namespace mq::bench

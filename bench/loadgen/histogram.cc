@@ -1,10 +1,10 @@
-#include "cli/bench_histogram.h"
+#include "bench/loadgen/histogram.h"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 
-namespace mq::cli {
+namespace mq::bench {
 
 namespace {
 
@@ -77,4 +77,4 @@ uint64_t LatencyHistogram::percentile_us(double quantile) const {
   return max_us_;
 }
 
-}  // namespace mq::cli
+}  // namespace mq::bench

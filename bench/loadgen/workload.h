@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/bench_options.h"
+#include "bench/loadgen/options.h"
 
-namespace mq::cli {
+namespace mq::bench {
 
 // A small, fast, per-client generator (splitmix64): the driver draws a few
 // numbers per request and must not share state between threads.
@@ -58,4 +58,4 @@ class KeySpace {
 // True when the next operation of a run should be a get.
 bool next_is_get(const BenchOptions& o, BenchRng& rng);
 
-}  // namespace mq::cli
+}  // namespace mq::bench

@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <optional>
 
-#include "cli/bench_driver.h"
+#include "bench/loadgen/driver.h"
 #include "cli/bench_report.h"
 #include "cli/client_flags.h"
 #include "cli/commands.h"
 
 namespace mq::cli {
+
+using namespace mq::bench;  // the load generator this command drives
 
 namespace {
 

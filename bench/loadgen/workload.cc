@@ -1,8 +1,8 @@
-#include "cli/bench_workload.h"
+#include "bench/loadgen/workload.h"
 
 #include "node/kv/shard_hash.h"
 
-namespace mq::cli {
+namespace mq::bench {
 
 KeySpace::KeySpace(const BenchOptions& o)
     : keys_(o.keys),
@@ -37,4 +37,4 @@ bool next_is_get(const BenchOptions& o, BenchRng& rng) {
   return false;
 }
 
-}  // namespace mq::cli
+}  // namespace mq::bench

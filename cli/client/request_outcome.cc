@@ -1,4 +1,4 @@
-#include "cli/request_outcome.h"
+#include "cli/client/request_outcome.h"
 
 #include <iterator>
 

@@ -1,10 +1,10 @@
-#include "cli/bench_connections.h"
+#include "bench/loadgen/connections.h"
 
-#include "cli/channel_connect.h"
+#include "cli/client/channel_connect.h"
 
 #include <chrono>
 
-namespace mq::cli {
+namespace mq::bench {
 
 namespace {
 
@@ -57,7 +57,7 @@ bool BenchConnections::probe(int address) {
   auto& channel = *entries_[address]->channels[0];
   const auto deadline =
       std::chrono::system_clock::now() + std::chrono::milliseconds(dial_timeout_ms_);
-  return connect_channel(channel, deadline);
+  return cli::connect_channel(channel, deadline);
 }
 
-}  // namespace mq::cli
+}  // namespace mq::bench
