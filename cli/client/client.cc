@@ -24,6 +24,20 @@ using Clock = std::chrono::system_clock;
 constexpr int kNoLeaderRetriesMax = 50;
 constexpr auto kNoLeaderBackoff = std::chrono::milliseconds(50);
 constexpr int kReceiveBytesMax = 80 << 20;  // above the node's largest value limit
+// A node that stops answering with its connection open (SIGSTOP, a stalled
+// VM, a host cut off without a reset) is noticed by HTTP/2 pings while a
+// call is in flight: one every kPingEvery, and the connection is closed when
+// one goes unanswered for kPingAnswerWithin. The sum is below the shortest
+// election timeout of the default timing (200 ms), so a client moves on at
+// about the time the cluster elects a new leader. The answer comes from the
+// node's transport threads, not from its Raft loop, so a node that is busy
+// but alive still answers in time.
+constexpr int kPingEveryMs = 100;
+constexpr int kPingAnswerWithinMs = 100;
+// An endpoint whose connection died under a request is skipped by the
+// requests that follow for this long (unless nothing else is left), so they
+// do not dial it again and wait out the dial timeout on a silent node.
+constexpr auto kSilentEndpointSkip = std::chrono::seconds(2);
 
 Header to_header(const v1::ResponseHeader& h) {
   return {h.shard(), h.node(), h.leader(), h.term(), h.index()};
@@ -70,6 +84,8 @@ struct Client::Impl {
   uint32_t shard_count = 16;
   std::map<uint32_t, std::string> leaders;
   std::string answered_by;  // the endpoint that answered the last request
+  // Endpoints whose connection died under a request, until when to skip them.
+  std::map<std::string, Clock::time_point> silent;
 
   void learn(const v1::ResponseHeader& h) {
     if (h.shard_count() > 0) shard_count = h.shard_count();
@@ -91,6 +107,11 @@ struct Client::Impl {
       // gRPC's default back-off of up to two minutes.
       args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
       args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kPingEveryMs);
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kPingAnswerWithinMs);
+      // While a call waits for its answer no data flows; pings must go on.
+      args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+      args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS, kPingEveryMs);
       ch = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
     }
     return ch;
@@ -107,7 +128,9 @@ struct Client::Impl {
     // leader is gone and a new one is not yet elected, so the request waits
     // briefly and asks again instead of giving up.
     std::string target = cached_leader(user);
-    std::set<std::string> unreachable;
+    std::set<std::string> unreachable = recently_silent();
+    if (unreachable.count(target)) target.clear();
+    bool silent_retried = false;
     int hops = 0, waits = 0;
     auto forget = [&](const std::string& endpoint) {
       channels.erase(endpoint);
@@ -129,6 +152,13 @@ struct Client::Impl {
       return true;
     };
     while (true) {
+      if (target.empty() && !next_endpoint() && !silent_retried) {
+        // Every endpoint is skipped or failed: give the ones skipped only for
+        // an earlier silence one more try before declaring the cluster gone.
+        silent_retried = true;
+        for (const auto& [endpoint, until] : silent) unreachable.erase(endpoint);
+        silent.clear();
+      }
       if (target.empty() && !next_endpoint()) {
         connected = false;
         return {ErrorKind::kUnavailable,
@@ -157,8 +187,12 @@ struct Client::Impl {
       answered_by = endpoint;
       if (s.ok()) return {};
       const grpc::StatusCode code = s.error_code();
-      // The connection broke or the node is going away: dial afresh next time.
-      if (code == grpc::StatusCode::UNAVAILABLE) forget(endpoint);
+      // The connection broke, went silent or the node is going away: dial
+      // afresh, and not at once.
+      if (code == grpc::StatusCode::UNAVAILABLE) {
+        forget(endpoint);
+        silent[endpoint] = Clock::now() + kSilentEndpointSkip;
+      }
       if (kind == RequestKind::kWrite && !write_outcome_is_definite(code, s.error_details())) {
         // The write was sent and may have been proposed. It is not sent
         // again, here or elsewhere: a second attempt could apply it twice,
@@ -210,6 +244,21 @@ struct Client::Impl {
               : s.error_message();
       return {error_kind_of_status(kind, code, s.error_details()), message};
     }
+  }
+
+  // The endpoints to skip for now; forgets the ones whose time is up.
+  std::set<std::string> recently_silent() {
+    std::set<std::string> out;
+    const auto now = Clock::now();
+    for (auto it = silent.begin(); it != silent.end();) {
+      if (it->second <= now) {
+        it = silent.erase(it);
+      } else {
+        out.insert(it->first);
+        ++it;
+      }
+    }
+    return out;
   }
 
   // One line saying why the write's outcome is unknown and that it is.

@@ -176,6 +176,10 @@ int run_node(const NodeConfig& config) {
       static_cast<int>(kv::kValueBytesMaxCeiling + kGrpcMessageOverheadBytes));
   builder.SetMaxSendMessageSize(
       static_cast<int>(config.value_bytes_max + kGrpcMessageOverheadBytes));
+  // Clients ping while they wait for an answer, to notice a node that went
+  // silent (see cli/client/client.cc); pings are never held against them.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10);
   builder.RegisterService(&kv_service);
   builder.RegisterService(&cluster_service);
   builder.RegisterService(backend->peer_service());
