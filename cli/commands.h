@@ -32,6 +32,9 @@ int cmd_cluster(int argc, char** argv);  // mq cluster VERB ... (cmd_cluster.cc)
 int cmd_demo(int argc, char** argv);     // mq demo failover ... (cmd_demo.cc)
 int cluster_watch(int argc, char** argv);  // mq cluster watch (cmd_cluster_watch.cc)
 
+// The verbs of `mq cluster`, in the order of its help (REPL completion).
+std::vector<std::string> cluster_verb_names();
+
 // Runs `mq cluster WORDS...` (command "cluster") or `mq demo WORDS...`
 // (command "demo") in this process: the REPL's \cluster and \demo lines.
 int run_cluster_words(const std::string& command, const std::vector<std::string>& words);

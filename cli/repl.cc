@@ -1,23 +1,29 @@
 #include "cli/repl.h"
 
 #include <editline/readline.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/kv_command.h"
+#include "cli/repl_completion.h"
+#include "cli/repl_history.h"
+#include "cli/repl_interrupts.h"
+#include "cli/repl_launcher_line.h"
 #include "cli/suggest.h"
 #include "cli/tokenizer.h"
+#include "playground/cluster_state.h"
 
 namespace mq::cli {
 
 namespace {
-
-constexpr int kHistoryLinesMax = 1000;
 
 const std::vector<std::string>& command_names() {
   static const std::vector<std::string> names = {"set", "get", "del", "keys", "status",
@@ -57,65 +63,35 @@ std::string status_line(Format f, const ClusterStatus& s, bool one_line) {
          " shards with a leader\n";
 }
 
-// Completion: command names for the first word, nothing (not file names)
-// for the others.
-char* complete_command(const char* text, int state) {
-  static size_t next;
-  if (state == 0) next = 0;
-  const size_t len = std::strlen(text);
-  const auto& names = command_names();
-  while (next < names.size()) {
-    const std::string& n = names[next++];
-    if (n.compare(0, len, text) == 0) return strdup(n.c_str());
-  }
-  return nullptr;
+// The words Tab offers that do not change while the REPL runs.
+CompletionWords completion_words() {
+  CompletionWords w;
+  w.commands = command_names();
+  w.commands.push_back("\\cluster");
+  w.commands.push_back("\\demo");
+  w.cluster_verbs = cluster_verb_names();
+  w.demo_verbs = {"failover"};
+  w.shard_count = 16;  // the default, until a node says otherwise
+  return w;
 }
 
-char** complete(const char* text, int start, int) {
-  rl_attempted_completion_over = 1;
-  if (start != 0) return nullptr;
-  return rl_completion_matches(text, complete_command);
-}
-
-std::string history_path() {
-  if (const char* p = std::getenv("MQ_HISTFILE"); p && *p) return p;
-  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.mq_history";
-  return "";
-}
-
-// `\cluster VERB ...` and `\demo ...`: the mq cluster / mq demo command,
-// run in this process; it prints its own results.
-bool run_launcher_line(const std::string& line, Format format, std::string* error) {
-  const size_t start = line.find_first_not_of(" \t");
-  if (start == std::string::npos || line[start] != '\\') return false;
-  std::string command;
-  for (const char* c : {"cluster", "demo"}) {
-    const size_t n = std::strlen(c);
-    if (line.compare(start + 1, n, c) == 0 &&
-        (start + 1 + n == line.size() || line[start + 1 + n] == ' ' || line[start + 1 + n] == '\t')) {
-      command = c;
-    }
-  }
-  if (command.empty()) return false;
-  auto words = tokenize(line.substr(start + 1 + command.size()), error);
-  if (!words) return true;
-  // Piped JSON sessions keep one JSON object per line.
-  if (format == Format::kJson) words->push_back("-o=json");
-  std::fflush(stdout);
-  run_cluster_words(command, *words);
-  std::fflush(stdout);
-  return true;
+// The node ids of the local cluster the \cluster verbs act on.
+std::vector<std::string> local_node_ids() {
+  const char* name = std::getenv("MQ_CLUSTER");
+  playground::ClusterState state;
+  const std::string dir = playground::default_cluster_dir(name && *name ? name : "local");
+  std::vector<std::string> ids;
+  if (!playground::state_exists(dir) || !playground::load_state(dir, &state).empty()) return ids;
+  for (const auto& n : state.nodes) ids.push_back(n.id);
+  return ids;
 }
 
 }  // namespace
 
 ReplStep repl_execute(Client& client, const std::string& line, Format format,
                       Consistency consistency, bool one_line) {
+  if (auto out = run_launcher_line(line, format, one_line)) return {*out};
   std::string error;
-  if (run_launcher_line(line, format, &error)) {
-    if (!error.empty()) return {error_line(format, ErrorKind::kInvalid, error)};
-    return {};
-  }
   auto words = tokenize(line, &error);
   if (!words) return {error_line(format, ErrorKind::kInvalid, error)};
   if (words->empty()) return {};
@@ -162,49 +138,140 @@ ReplStep repl_execute(Client& client, const std::string& line, Format format,
   return {render_error(format, out.error)};
 }
 
-int run_repl(const ReplOptions& options) {
-  Client client(options.client);
-  const Format format = options.format == Format::kTable ? Format::kPlain : options.format;
-  if (!options.interactive) {
-    // Piped: one command per line, exactly one result line each; no prompt,
-    // no banner, stdout flushed per line so a coprocess never waits.
-    std::string line;
-    while (std::getline(std::cin, line)) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos || line[line.find_first_not_of(" \t")] == '#') {
-        continue;
-      }
-      ReplStep step = repl_execute(client, line, format, options.consistency, true);
-      if (step.quit) break;
-      std::fwrite(step.output.data(), 1, step.output.size(), stdout);
-      std::fflush(stdout);
-    }
-    return 0;
-  }
+namespace {
 
+// The line the editor handed over, for the prompt loop (the callback
+// interface of the line editor takes a plain function).
+struct TypedLine {
+  bool ready = false;
+  bool eof = false;
+  std::string text;
+};
+TypedLine g_typed;
+
+void on_typed_line(char* raw) {
+  g_typed.ready = true;
+  g_typed.eof = raw == nullptr;
+  g_typed.text = raw ? raw : "";
+  std::free(raw);
+}
+
+CompletionWords g_completion_words;
+
+char* next_completion(const char* text, int state) {
+  static std::vector<std::string> matches;
+  static size_t next;
+  if (state == 0) {
+    const std::string before(rl_line_buffer, static_cast<size_t>(rl_point - std::strlen(text)));
+    // Node ids are read when asked for: the local cluster may have been
+    // started after the REPL.
+    g_completion_words.node_ids = local_node_ids();
+    matches = complete_repl_word(before, text, g_completion_words);
+    next = 0;
+  }
+  return next < matches.size() ? strdup(matches[next++].c_str()) : nullptr;
+}
+
+char** complete(const char* text, int, int) {
+  rl_attempted_completion_over = 1;  // never file names
+  return rl_completion_matches(text, next_completion);
+}
+
+std::string prompt_for(const Client& client) {
+  return "mq " + client.current_endpoint() + (client.connected() ? "" : " (not connected)") + "> ";
+}
+
+// Reads one line with the editor while watching for Ctrl-C: an interrupt
+// discards what was typed and starts a fresh prompt. nullopt at Ctrl-D.
+std::optional<std::string> read_line(const std::string& prompt, ReplInterrupts& interrupts) {
+  g_typed = {};
+  rl_callback_handler_install(prompt.c_str(), on_typed_line);
+  // Bounded by the user: ends with a line, Ctrl-D or a closed terminal.
+  while (!g_typed.ready) {
+    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {interrupts.prompt_fd(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      g_typed = {true, true, ""};
+      break;
+    }
+    if (fds[1].revents & POLLIN) {
+      interrupts.take_prompt_interrupt();
+      // As a shell does: show ^C, drop the line, prompt again.
+      rl_callback_handler_remove();
+      std::fputs("^C\n", stdout);
+      std::fflush(stdout);
+      rl_callback_handler_install(prompt.c_str(), on_typed_line);
+      continue;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) rl_callback_read_char();
+  }
+  rl_callback_handler_remove();
+  if (g_typed.eof) return std::nullopt;
+  return g_typed.text;
+}
+
+int run_interactive(Client& client, const ReplOptions& options, Format format) {
   rl_readline_name = "mq";
   rl_attempted_completion_function = complete;
+  // \cluster is one word; a comma separates the node lists of partition.
+  static char word_breaks[] = " \t\n,";
+  rl_basic_word_break_characters = word_breaks;
+  rl_completer_word_break_characters = word_breaks;
+  g_completion_words = completion_words();
   using_history();
-  stifle_history(kHistoryLinesMax);
   const std::string histfile = history_path();
-  if (!histfile.empty()) read_history(histfile.c_str());
-  std::fprintf(stderr, "mq %s: connected to %s. Type help for commands, quit or Ctrl-D to leave.\n",
-               "repl", client.current_endpoint().c_str());
+  for (const auto& line : load_history(histfile)) add_history(line.c_str());
+
+  // The first call says whether anything answers, so the prompt is true
+  // from the start.
+  ClusterStatus probe;
+  const Error reached = client.status(&probe);
+  if (reached.ok()) {
+    if (probe.shard_count > 0) g_completion_words.shard_count = probe.shard_count;
+    std::fprintf(stderr, "mq repl: connected to %s (node %s of %zu). Type help for commands, quit or "
+                 "Ctrl-D to leave.\n", client.current_endpoint().c_str(), probe.node.c_str(),
+                 probe.nodes.size());
+  } else {
+    std::fprintf(stderr, "mq repl: not connected: %s. Commands will try again; type help for "
+                 "commands, quit or Ctrl-D to leave.\n", reached.message.c_str());
+  }
+  ReplInterrupts interrupts;
   while (true) {
-    const std::string prompt = "mq " + client.current_endpoint() +
-                               (client.connected() ? "" : " (disconnected)") + "> ";
-    char* raw = readline(prompt.c_str());
-    if (!raw) {
+    auto line = read_line(prompt_for(client), interrupts);
+    if (!line) {
       std::fputc('\n', stderr);
       break;
     }
-    std::string line(raw);
-    std::free(raw);
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    add_history(line.c_str());
-    if (!histfile.empty()) {
-      write_history(histfile.c_str());
+    if (line->find_first_not_of(" \t") == std::string::npos) continue;
+    add_history(line->c_str());
+    append_history(histfile, *line);
+    interrupts.running(&client);
+    ReplStep step = repl_execute(client, *line, format, options.consistency, false);
+    interrupts.running(nullptr);
+    // A Ctrl-C that came as the command ended belongs to no prompt yet.
+    interrupts.take_prompt_interrupt();
+    if (step.quit) break;
+    std::fwrite(step.output.data(), 1, step.output.size(), stdout);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_repl(const ReplOptions& options) {
+  Client client(options.client);
+  const Format format = options.format == Format::kTable ? Format::kPlain : options.format;
+  if (options.interactive) return run_interactive(client, options, format);
+  // Piped: one command per line, exactly one result line each; no prompt,
+  // no banner, stdout flushed per line so a coprocess never waits.
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos ||
+        line[line.find_first_not_of(" \t")] == '#') {
+      continue;
     }
-    ReplStep step = repl_execute(client, line, format, options.consistency, false);
+    ReplStep step = repl_execute(client, line, format, options.consistency, true);
     if (step.quit) break;
     std::fwrite(step.output.data(), 1, step.output.size(), stdout);
     std::fflush(stdout);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -76,7 +77,12 @@ const char* error_code_name(ErrorKind kind) {
 struct Client::Impl {
   ClientOptions options;
   size_t current = 0;  // index into options.endpoints of the endpoint in use
-  bool connected = true;
+  bool connected = false;
+  // cancel() from another thread: the flag ends the request's loop, the
+  // context (when a call is in flight) ends the call.
+  std::mutex cancel_mutex;
+  bool cancelled = false;
+  grpc::ClientContext* in_flight = nullptr;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   // Shard -> leader address, learned from response headers and NotLeader
   // hints, so a REPL session or a long-lived client goes straight to the
@@ -132,6 +138,10 @@ struct Client::Impl {
     if (unreachable.count(target)) target.clear();
     bool silent_retried = false;
     int hops = 0, waits = 0;
+    {
+      std::lock_guard<std::mutex> lock(cancel_mutex);
+      cancelled = false;
+    }
     auto forget = [&](const std::string& endpoint) {
       channels.erase(endpoint);
       for (auto it = leaders.begin(); it != leaders.end();) {
@@ -148,6 +158,7 @@ struct Client::Impl {
     auto wait_for_leader = [&]() -> bool {
       if (++waits > kNoLeaderRetriesMax || Clock::now() + kNoLeaderBackoff >= deadline) return false;
       std::this_thread::sleep_for(kNoLeaderBackoff);
+      if (is_cancelled()) return false;
       target.clear();
       return true;
     };
@@ -173,6 +184,7 @@ struct Client::Impl {
         forget(endpoint);
         unreachable.insert(endpoint);
         target.clear();
+        if (is_cancelled()) return {ErrorKind::kUnavailable, "cancelled before it was sent"};
         if (Clock::now() >= deadline) {
           connected = false;
           return {ErrorKind::kUnavailable, "cannot reach the cluster: no answer from " +
@@ -182,7 +194,22 @@ struct Client::Impl {
       }
       grpc::ClientContext ctx;
       ctx.set_deadline(deadline);
+      {
+        std::lock_guard<std::mutex> lock(cancel_mutex);
+        if (cancelled) return {ErrorKind::kUnavailable, "cancelled before it was sent"};
+        in_flight = &ctx;
+      }
       const grpc::Status s = send(ch, ctx);
+      {
+        std::lock_guard<std::mutex> lock(cancel_mutex);
+        in_flight = nullptr;
+      }
+      if (s.error_code() == grpc::StatusCode::CANCELLED && is_cancelled()) {
+        return kind == RequestKind::kWrite
+                   ? Error{ErrorKind::kUnknownOutcome,
+                           "cancelled after it was sent; the write may or may not have happened"}
+                   : Error{ErrorKind::kUnavailable, "cancelled"};
+      }
       connected = true;
       answered_by = endpoint;
       if (s.ok()) return {};
@@ -246,6 +273,17 @@ struct Client::Impl {
     }
   }
 
+  bool is_cancelled() {
+    std::lock_guard<std::mutex> lock(cancel_mutex);
+    return cancelled;
+  }
+
+  void cancel() {
+    std::lock_guard<std::mutex> lock(cancel_mutex);
+    cancelled = true;
+    if (in_flight) in_flight->TryCancel();
+  }
+
   // The endpoints to skip for now; forgets the ones whose time is up.
   std::set<std::string> recently_silent() {
     std::set<std::string> out;
@@ -298,6 +336,7 @@ Client::~Client() = default;
 
 std::string Client::current_endpoint() const { return impl_->options.endpoints[impl_->current]; }
 bool Client::connected() const { return impl_->connected; }
+void Client::cancel() { impl_->cancel(); }
 
 Error Client::set(const std::string& user, const std::string& key, const std::string& value,
                   SetResult* out) {

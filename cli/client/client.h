@@ -106,10 +106,17 @@ class Client {
   // to to_node; returns once the leader has started the transfer.
   Error transfer_leader(uint32_t shard, const std::string& to_node);
 
+  // Ends the request in flight on another thread (the REPL's Ctrl-C) as soon
+  // as it can: at once when waiting for an answer, after at most the dial
+  // timeout when connecting. A cancelled read fails with kUnavailable; a
+  // cancelled write that was sent is kUnknownOutcome (it may still commit).
+  // The only method that may be called while another one runs.
+  void cancel();
+
   // The endpoint the last request used (or will use first).
   std::string current_endpoint() const;
-  // False after a request failed to reach any endpoint; the next request
-  // dials again from scratch.
+  // True once a request got an answer from a node, false again after a
+  // request failed to reach any endpoint (the next one dials from scratch).
   bool connected() const;
 
  private:

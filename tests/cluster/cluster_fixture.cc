@@ -61,6 +61,10 @@ bool wait_ms_until(const std::function<bool()>& pred, int timeout_ms) {
 }
 
 Run mq(const std::vector<std::string>& args, int timeout_ms) {
+  return mq_with_stdin(args, "", timeout_ms);
+}
+
+Run mq_with_stdin(const std::vector<std::string>& args, const std::string& input, int timeout_ms) {
   static int counter = 0;
   const std::string base = (fs::temp_directory_path() /
                             ("mq-cluster-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter)))
@@ -73,8 +77,12 @@ Run mq(const std::vector<std::string>& args, int timeout_ms) {
     for (const char* v : {"MQ_ENDPOINTS", "MQ_OUTPUT", "MQ_CLUSTER", "MQ_CLUSTER_DIR", "MQ_HOME"}) {
       if (env.find(v) != env.end()) env.erase(v);
     }
-    bp::child c(bp::exe = MQ_BINARY, bp::args = args, bp::std_in < bp::null,
-                 bp::std_out > base + ".out", bp::std_err > base + ".err", env);
+    {
+      std::ofstream in(base + ".in", std::ios::binary | std::ios::trunc);
+      in << input;
+    }
+    bp::child c(bp::exe = MQ_BINARY, bp::args = args, bp::std_in < base + ".in",
+                bp::std_out > base + ".out", bp::std_err > base + ".err", env);
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     while (c.running() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     if (c.running()) {
@@ -88,6 +96,7 @@ Run mq(const std::vector<std::string>& args, int timeout_ms) {
   r.out = slurp(base + ".out");
   r.err = slurp(base + ".err");
   std::error_code ec;
+  fs::remove(base + ".in", ec);
   fs::remove(base + ".out", ec);
   fs::remove(base + ".err", ec);
   return r;

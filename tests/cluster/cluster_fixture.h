@@ -22,6 +22,9 @@ struct Run {
 
 // Runs `mq ARGS...` to completion, bounded by timeout_ms.
 Run mq(const std::vector<std::string>& args, int timeout_ms = 30'000);
+// The same with `input` as its stdin (a file, so not a terminal).
+Run mq_with_stdin(const std::vector<std::string>& args, const std::string& input,
+                  int timeout_ms = 30'000);
 
 // n consecutive ports on 127.0.0.1 that nobody listens on now.
 uint16_t free_port_run(int n);

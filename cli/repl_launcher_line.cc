@@ -1,0 +1,266 @@
+#include "cli/repl_launcher_line.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <vector>
+
+#include "cli/client/client.h"
+#include "cli/commands.h"
+#include "cli/tokenizer.h"
+
+namespace mq::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct Captured {
+  int exit_code = 0;
+  std::string out, err;
+};
+
+std::string read_all(int fd) {
+  std::string text;
+  ::lseek(fd, 0, SEEK_SET);
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  return text;
+}
+
+// Runs `run` with stdout and stderr going to memory files (not pipes: a
+// command that prints more than a pipe holds would block on itself).
+Captured capture(const std::function<int()>& run) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  Captured c;
+  const int out_fd = ::memfd_create("mq-repl-stdout", MFD_CLOEXEC);
+  const int err_fd = ::memfd_create("mq-repl-stderr", MFD_CLOEXEC);
+  const int saved_out = ::dup(STDOUT_FILENO);
+  const int saved_err = ::dup(STDERR_FILENO);
+  if (out_fd < 0 || err_fd < 0 || saved_out < 0 || saved_err < 0) {
+    for (int fd : {out_fd, err_fd, saved_out, saved_err}) {
+      if (fd >= 0) ::close(fd);
+    }
+    c.exit_code = 3;
+    c.err = std::string("cannot capture the command's output: ") + std::strerror(errno);
+    return c;
+  }
+  ::dup2(out_fd, STDOUT_FILENO);
+  ::dup2(err_fd, STDERR_FILENO);
+  c.exit_code = run();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::dup2(saved_out, STDOUT_FILENO);
+  ::dup2(saved_err, STDERR_FILENO);
+  ::close(saved_out);
+  ::close(saved_err);
+  c.out = read_all(out_fd);
+  c.err = read_all(err_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+  return c;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) out.push_back(line);
+  }
+  return out;
+}
+
+// The error code of an `mq cluster` / `mq demo` exit code.
+ErrorKind kind_of_exit(int code) {
+  switch (code) {
+    case 1: return ErrorKind::kNotFound;
+    case 2: return ErrorKind::kInvalid;
+    case 4: return ErrorKind::kUnknownOutcome;
+    default: return ErrorKind::kUnavailable;
+  }
+}
+
+// Why the command failed: its last stderr line, without the "mq cluster
+// VERB: " it starts with when run from a shell.
+std::string failure_message(const Captured& c) {
+  const auto lines = lines_of(c.err);
+  std::string message = lines.empty() ? "failed with exit code " + std::to_string(c.exit_code)
+                                      : lines.back();
+  if (message.rfind("mq ", 0) == 0) {
+    if (size_t colon = message.find(": "); colon != std::string::npos) message.erase(0, colon + 2);
+  }
+  return message;
+}
+
+// The JSON a command printed, as one value: one document, or several (one
+// per line) gathered in an array.
+std::optional<json> parse_output(const std::string& out) {
+  if (auto whole = json::parse(out, nullptr, false); !whole.is_discarded()) return whole;
+  json all = json::array();
+  for (const auto& line : lines_of(out)) {
+    auto doc = json::parse(line, nullptr, false);
+    if (doc.is_discarded()) return std::nullopt;
+    all.push_back(std::move(doc));
+  }
+  return all;
+}
+
+size_t count_where(const json& list, const std::function<bool(const json&)>& pred) {
+  size_t n = 0;
+  if (!list.is_array()) return 0;
+  for (const auto& item : list) n += pred(item);
+  return n;
+}
+
+// One line that sums up a command's JSON result, for piped plain mode.
+std::string summary_of(const json& j) {
+  if (!j.is_object()) return "OK";
+  if (j.contains("health")) {
+    // mq cluster status / up.
+    const json& nodes = j.value("nodes", json::array());
+    const json& shards = j.value("shards", json::array());
+    // Up: running and answering, cut off by a partition or not.
+    const size_t up = count_where(nodes, [](const json& n) {
+      if (!n.is_object()) return false;
+      const std::string state = n.value("state", std::string());
+      return state == "up" || state == "partitioned";
+    });
+    const size_t led = count_where(shards, [](const json& s) {
+      return s.is_object() && s.contains("leader") && s["leader"].is_string() &&
+             !s["leader"].get<std::string>().empty();
+    });
+    std::string line = "cluster " + j.value("name", std::string("?")) + ": " +
+                       j.value("health", std::string("?"));
+    if (j.contains("health_reason") && j["health_reason"].is_string() &&
+        !j["health_reason"].get<std::string>().empty()) {
+      line += " (" + j["health_reason"].get<std::string>() + ")";
+    }
+    return line + "; " + std::to_string(up) + "/" + std::to_string(nodes.size()) +
+           " nodes up, " + std::to_string(led) + "/" + std::to_string(shards.size()) +
+           " shards led";
+  }
+  if (j.contains("trials") && j["trials"].is_array()) {
+    std::string line = "demo: " + std::to_string(j["trials"].size()) + " trials";
+    if (j.contains("median_ms") && j["median_ms"].is_number()) {
+      line += ", median longest write gap " + j["median_ms"].dump() + " ms";
+    }
+    return line;
+  }
+  if (j.contains("linearizable")) {
+    std::string line = "demo: linearizable " + (j["linearizable"].is_string()
+                                                    ? j["linearizable"].get<std::string>()
+                                                    : j["linearizable"].dump());
+    if (j.contains("max_unavailable_ms") && j["max_unavailable_ms"].is_number()) {
+      line += ", longest write gap " + j["max_unavailable_ms"].dump() + " ms";
+    }
+    return line;
+  }
+  if (j.contains("lines") && j["lines"].is_array()) {
+    return std::to_string(j["lines"].size()) + " log lines (-o json prints them)";
+  }
+  return "OK";
+}
+
+// Verbs whose plain output is a table or a report: piped, they run with
+// -o json and are summed up in one line.
+bool prints_many_lines(const std::string& command, const std::vector<std::string>& words) {
+  if (command == "demo") return true;
+  if (words.empty()) return false;
+  return words[0] == "up" || words[0] == "status" || words[0] == "ls" || words[0] == "logs";
+}
+
+// Live views never end on their own: a driving program would wait forever.
+bool is_live_view(const std::string& command, const std::vector<std::string>& words) {
+  if (command != "cluster" || words.empty()) return false;
+  if (words[0] == "watch") return true;
+  if (words[0] != "logs") return false;
+  for (const auto& w : words) {
+    if (w == "-f" || w == "--follow") return true;
+  }
+  return false;
+}
+
+std::string one_line(Format format, const Captured& c, bool ran_json) {
+  if (c.exit_code != 0) {
+    if (format == Format::kJson) {
+      // The command may have printed its error as JSON itself.
+      if (auto j = parse_output(c.out); j && j->is_object() && j->contains("error")) {
+        return j->dump() + "\n";
+      }
+    }
+    return render_error(format, Error{kind_of_exit(c.exit_code), failure_message(c)});
+  }
+  if (ran_json) {
+    auto j = parse_output(c.out);
+    if (!j) return render_error(format, Error{ErrorKind::kInternal, "the command printed no JSON"});
+    return (format == Format::kJson ? j->dump() : summary_of(*j)) + "\n";
+  }
+  // Plain verbs print one sentence; should one print more, the lines are
+  // joined rather than broken.
+  std::string joined;
+  for (const auto& l : lines_of(c.out)) joined += (joined.empty() ? "" : "; ") + l;
+  return (joined.empty() ? "OK" : joined) + "\n";
+}
+
+}  // namespace
+
+std::optional<std::string> run_launcher_line(const std::string& line, Format format,
+                                             bool one_line_output) {
+  const size_t start = line.find_first_not_of(" \t");
+  if (start == std::string::npos || line[start] != '\\') return std::nullopt;
+  std::string command;
+  for (const char* c : {"cluster", "demo"}) {
+    const size_t n = std::strlen(c);
+    if (line.compare(start + 1, n, c) == 0 &&
+        (start + 1 + n == line.size() || line[start + 1 + n] == ' ' || line[start + 1 + n] == '\t')) {
+      command = c;
+    }
+  }
+  if (command.empty()) return std::nullopt;
+  std::string error;
+  auto words = tokenize(line.substr(start + 1 + command.size()), &error);
+  if (!words) return render_error(format, Error{ErrorKind::kInvalid, error});
+  if (!one_line_output) {
+    std::fflush(stdout);
+    run_cluster_words(command, *words);
+    std::fflush(stdout);
+    return std::string();
+  }
+  if (is_live_view(command, *words)) {
+    return render_error(format, Error{ErrorKind::kInvalid,
+                                      "\\" + command + " " + (*words)[0] +
+                                          " is a live view; run it in a terminal: mq " + command +
+                                          " " + (*words)[0]});
+  }
+  const bool run_json = format == Format::kJson || prints_many_lines(command, *words);
+  if (run_json) {
+    // The REPL's format decides what is printed; an -o of the line's own
+    // would print something this cannot condense.
+    std::vector<std::string> kept;
+    for (size_t i = 0; i < words->size(); ++i) {
+      const std::string& w = (*words)[i];
+      if (w == "-o" || w == "--output") {
+        ++i;
+        continue;
+      }
+      if (w.rfind("-o=", 0) == 0 || w.rfind("--output=", 0) == 0) continue;
+      kept.push_back(w);
+    }
+    kept.push_back("-o=json");
+    *words = std::move(kept);
+  }
+  const Captured c = capture([&] { return run_cluster_words(command, *words); });
+  // What the command said on stderr (progress, hints) still reaches stderr.
+  if (c.exit_code == 0 && !c.err.empty()) std::fwrite(c.err.data(), 1, c.err.size(), stderr);
+  return one_line(format, c, run_json);
+}
+
+}  // namespace mq::cli

@@ -1,0 +1,21 @@
+// `\cluster VERB ...` and `\demo ...` lines of the REPL: the `mq cluster`
+// and `mq demo` commands, run in this process. On a terminal they print as
+// they would from a shell. Piped, the REPL promises exactly one line per
+// command, so their output is captured and condensed: the JSON object on
+// one line with -o json, else a one-line summary, and a failure becomes
+// one error line.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/output.h"
+
+namespace mq::cli {
+
+// nullopt when `line` is not a \cluster or \demo line. Otherwise what to
+// print on stdout: "" on a terminal (the command printed its own output),
+// one line when piped.
+std::optional<std::string> run_launcher_line(const std::string& line, Format format, bool one_line);
+
+}  // namespace mq::cli
