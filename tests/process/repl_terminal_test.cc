@@ -16,7 +16,7 @@ TEST_CASE("on a terminal the prompt says when the connection is down", "[process
 
   const std::string connected_prompt = "mq " + node->endpoint() + "> ";
   const std::string disconnected_prompt = "mq " + node->endpoint() + " (disconnected)> ";
-  PtyProcess repl({mq_binary(), "repl", "--endpoints", node->endpoint(), "--timeout", "2000"},
+  PtyProcess repl({mq_binary(), "repl", "--endpoints", node->endpoint(), "--timeout", "2s"},
                   {{"TERM", "dumb"}, {"MQ_HISTFILE", dir / "history"}});
   auto screen = [&](const std::string& needle) {
     INFO("waiting for: " << needle << "\nterminal so far: " << repl.pending());
