@@ -11,7 +11,6 @@
 #include "cli/local_target.h"
 #include "cli/suggest.h"
 #include "node/server/address.h"
-#include "playground/cluster_state.h"
 
 namespace mq::cli {
 
@@ -87,15 +86,9 @@ void add_cluster_target_flags(CLI::App& app, playground::ClusterTarget& target) 
       ->envname("MQ_CLUSTER_DIR");
 }
 
-std::vector<std::string> default_endpoints() {
-  auto local = playground::running_cluster_endpoints();
-  if (!local.empty()) return local;
-  return {kDefaultEndpoint};
-}
-
 std::string resolve_client_flags(const ClientFlags& flags, ResolvedClient* out) {
   if (flags.endpoints.empty()) {
-    out->options.endpoints = default_endpoints();
+    out->options.endpoints = {kDefaultEndpoint};
   } else {
     size_t start = 0;
     while (start <= flags.endpoints.size()) {

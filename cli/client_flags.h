@@ -44,16 +44,13 @@ void add_client_flags(CLI::App& app, ClientFlags& flags, bool with_consistency);
 // --dir; MQ_CLUSTER_DIR): which local cluster a `mq cluster` verb means.
 void add_cluster_target_flags(CLI::App& app, playground::ClusterTarget& target);
 
-// The endpoint list when none is given and no flags were parsed: the
-// running local cluster's nodes, else 127.0.0.1:7001.
-std::vector<std::string> default_endpoints();
-
 struct ResolvedClient {
   ClientOptions options;
   Format format = Format::kPlain;
   Consistency consistency = Consistency::kLinearizable;
 };
-// "" on success, else the reason (an exit-2 usage error).
+// "" on success, else the reason (an exit-2 usage error). Empty endpoints
+// (flags that were never parsed) mean 127.0.0.1:7001.
 std::string resolve_client_flags(const ClientFlags& flags, ResolvedClient* out);
 
 // Thrown while parsing when the flags are well formed but name nothing to

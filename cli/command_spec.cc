@@ -37,7 +37,8 @@ CommandSpec describe_app(const CLI::App& app) {
       for (const auto& s : o->get_snames()) f.names.push_back("-" + s);
       for (const auto& l : o->get_lnames()) f.names.push_back("--" + l);
       f.envname = o->get_envname();
-      f.takes_value = o->get_type_size() != 0;
+      // A switch (add_flag) expects no value; its type size says nothing.
+      f.takes_value = o->get_expected_max() != 0;
       f.type_name = f.takes_value ? o->get_type_name() : "";
       f.description = o->get_description();
       spec.flags.push_back(std::move(f));

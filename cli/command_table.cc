@@ -51,11 +51,12 @@ int dispatch(const std::string& path, const char* what, const CommandTable& tabl
     return 2;
   }
   const std::string word = argv[1];
-  if (word == "--help" || word == "-h" || word == "help") {
+  const Command* c = find_command(table, word);
+  // `help` is a word of the table at the top (mq help), the usage below it.
+  if (c == nullptr && (word == "--help" || word == "-h" || word == "help")) {
     usage(stdout);
     return 0;
   }
-  const Command* c = find_command(table, word);
   if (c == nullptr) {
     std::fprintf(stderr, "%s\nRun '%s --help' for the list.\n",
                  unknown_name_message(path, what, table, word).c_str(), path.c_str());

@@ -62,8 +62,12 @@ TEST_CASE("every command of the tree is described through parse_or_exit", "[comm
   for (const auto& c : tree) {
     INFO("mq " << joined(c.words));
     // An empty path means the command did not reach parse_or_exit, so it
-    // cannot be described (or completed).
-    CHECK(c.spec.path == "mq " + joined(c.words));
+    // cannot be described (or completed). An alias (`mq cluster ls`) is
+    // described under the name of the command it runs.
+    std::vector<std::string> parent = c.words;
+    parent.pop_back();
+    CHECK_THAT(c.spec.path, Catch::Matchers::StartsWith("mq " + joined(parent)));
+    if (joined(c.words) != "cluster ls") CHECK(c.spec.path == "mq " + joined(c.words));
   }
 }
 
