@@ -47,6 +47,9 @@ class StopOnSignals {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int_);
     sigaction(SIGTERM, &sa, &old_term_);
+    // A shell starts a background job (`mq bench ... &`) with SIGINT
+    // ignored, so that Ctrl-C meant for the foreground spares it: keep it so.
+    if (old_int_.sa_handler == SIG_IGN) sigaction(SIGINT, &old_int_, nullptr);
   }
   ~StopOnSignals() {
     sigaction(SIGINT, &old_int_, nullptr);
