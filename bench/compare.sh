@@ -9,7 +9,7 @@
 # by PID and stopped by PID on exit, whatever the exit path.
 #
 # Usage: bench/compare.sh [BUILD_DIR]        (default: build)
-# Environment: DURATION (s, default 10), WARMUP (s, default 2), CLIENTS (64),
+# Environment: DURATION (default 10s), WARMUP (default 2s), CLIENTS (64),
 #   VALUE_BYTES (100), KEYS (20000), PIPELINE (16), DEEP_PIPELINE (64: a second
 #   pipelined run with more operations per Batch call), BASE_PORT (17400),
 #   MQ_NODES (3, or 1 when `mq node` has no --peers; 1 measures one node alone),
@@ -21,8 +21,8 @@ set -euo pipefail
 BUILD_DIR=${1:-build}
 MQ="$BUILD_DIR/mq"
 NULL_SERVER="$BUILD_DIR/mq-null-server"
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-2}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
 CLIENTS=${CLIENTS:-64}
 VALUE_BYTES=${VALUE_BYTES:-100}
 KEYS=${KEYS:-20000}

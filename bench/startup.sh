@@ -36,7 +36,7 @@ start_node() {
 wait_ready() {
   local polls=0
   # The bench's preload writes key0..key(N-1) over users user0..; key0 of user0 exists.
-  until "$MQ" get --endpoints "$endpoint" --timeout 500 user0 key0 >/dev/null 2>&1; do
+  until "$MQ" get --endpoints "$endpoint" --timeout 500ms user0 key0 >/dev/null 2>&1; do
     polls=$((polls + 1))
     if (( polls > READY_POLLS_MAX )) || ! kill -0 "$node_pid" 2>/dev/null; then
       echo "startup.sh: the node did not answer; its log:" >&2
@@ -49,7 +49,7 @@ wait_ready() {
 
 start_node
 polls=0
-until "$MQ" status --endpoints "$endpoint" --timeout 500 -o json >/dev/null 2>&1; do
+until "$MQ" status --endpoints "$endpoint" --timeout 500ms -o json >/dev/null 2>&1; do
   polls=$((polls + 1))
   (( polls <= READY_POLLS_MAX )) && kill -0 "$node_pid" 2>/dev/null || { tail -20 "$dir/n1.log" >&2; exit 1; }
   sleep 0.02

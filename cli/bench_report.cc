@@ -70,6 +70,9 @@ json to_json(const BenchOptions& o, const BenchResult& r, const BenchPreloadSumm
   j["pipeline"] = o.pipeline;
   j["warmup_s"] = o.warmup_s;
   j["duration_s"] = r.elapsed_s;
+  // Stopped by a signal: duration_s and every count cover what ran until
+  // then.
+  j["interrupted"] = r.interrupted;
   j["ops"] = r.ops;
   j["ops_per_s"] = per_second(r.ops, r.elapsed_s);
   j["rpcs"] = r.rpcs;
@@ -155,7 +158,8 @@ std::string render_bench_report(Format f, const BenchOptions& o, const BenchResu
                         " s, " + std::to_string(preload.failed) + " failed, " +
                         std::to_string(preload.unknown) + " unknown");
   }
-  line("duration", fixed(r.elapsed_s, 2) + " s after " + fixed(o.warmup_s, 1) + " s warm-up");
+  line("duration", fixed(r.elapsed_s, 2) + " s after " + fixed(o.warmup_s, 1) + " s warm-up" +
+                       (r.interrupted ? " (interrupted: the numbers cover what ran until then)" : ""));
   line("ok", std::to_string(r.ops) + " operations (" + std::to_string(r.rpcs) + " calls, " +
                  std::to_string(r.get_misses) + " gets of missing keys, " +
                  std::to_string(r.leader_redirects) + " leader redirects)");

@@ -1,15 +1,16 @@
 // mq bench: the built-in load generator (flags, preload, progress, report).
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <charconv>
+#include <csignal>
 #include <cstdio>
-#include <optional>
 
 #include "bench/loadgen/driver.h"
 #include "cli/bench_report.h"
 #include "cli/client_flags.h"
 #include "cli/commands.h"
+#include "cli/duration.h"
 
 namespace mq::cli {
 
@@ -20,47 +21,122 @@ namespace {
 constexpr uint32_t kPreloadBatchOps = 100;
 constexpr double kPreloadTimeLimitS = 120;
 
-// "10", "10s", "1.5s", "500ms", "2m" -> seconds.
-std::optional<double> parse_duration_s(const std::string& text) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  auto [rest, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || rest == text.data()) return std::nullopt;
-  const std::string unit(rest, end);
-  if (unit.empty() || unit == "s") return value;
-  if (unit == "ms") return value / 1000.0;
-  if (unit == "m") return value * 60.0;
-  if (unit == "h") return value * 3600.0;
-  return std::nullopt;
+// Ctrl-C or SIGTERM ends the run early; what was measured until then is
+// still reported. The handler only stores (a lock-free atomic and a
+// sig_atomic_t are all a handler may touch); the run looks at the flag.
+BenchStopFlag stop_requested{false};
+volatile sig_atomic_t stop_signal = 0;
+
+void on_stop_signal(int sig) {
+  stop_signal = sig;
+  stop_requested.store(true, std::memory_order_relaxed);
+  // A second Ctrl-C, while the requests in flight are waited for, ends the
+  // process at once.
+  std::signal(sig, SIG_DFL);
 }
+
+// Installs the handlers for the life of the run and restores the previous
+// ones after.
+class StopOnSignals {
+ public:
+  StopOnSignals() {
+    stop_requested.store(false);
+    stop_signal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+    // A shell starts a background job (`mq bench ... &`) with SIGINT
+    // ignored, so that Ctrl-C meant for the foreground spares it: keep it so.
+    if (old_int_.sa_handler == SIG_IGN) sigaction(SIGINT, &old_int_, nullptr);
+  }
+  ~StopOnSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+// "" when --target and --workload name what the load generator runs.
+std::string apply_target_and_workload(const std::string& target, const std::string& workload,
+                                      BenchOptions* o) {
+  if (target == "mq") {
+    o->target = BenchTarget::kMq;
+  } else if (target == "etcd") {
+    o->target = BenchTarget::kEtcd;
+  } else {
+    return "--target must be mq or etcd, not '" + target + "'";
+  }
+  if (workload == "set") {
+    o->workload = BenchWorkload::kSet;
+  } else if (workload == "get") {
+    o->workload = BenchWorkload::kGet;
+  } else if (workload == "mix") {
+    o->workload = BenchWorkload::kMix;
+  } else {
+    return "--workload must be set, get or mix, not '" + workload + "'";
+  }
+  return "";
+}
+
+// The shell's convention for a process ended by signal N (130 for SIGINT,
+// 143 for SIGTERM), so a script can tell an interrupted run from a complete
+// one although the report was printed.
+int interrupted_exit_code() { return 128 + static_cast<int>(stop_signal); }
 
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
   ClientFlags flags;
   BenchOptions o;
-  std::string target = "mq", workload = "set", duration = "10", warmup = "2";
+  std::string target = "mq", workload = "set";
+  Millis duration{10'000}, warmup{2000};
   CLI::App app{"Load-test a cluster (or an etcd cluster, for comparison) with a closed loop of "
                "concurrent clients, and report throughput and latency percentiles.",
                "mq bench"};
   add_client_flags(app, flags, true);
-  app.add_option("--target", target, "mq (default) or etcd (v3 API: Put and Range)");
-  app.add_option("--workload", workload, "set (default), get, or mix (--read-ratio gets)");
-  app.add_option("--read-ratio", o.read_ratio, "Share of gets in the mix workload (default 0.9)");
-  app.add_option("--clients", o.clients, "Concurrent requests in flight (default 64)");
-  app.add_option("--connections", o.connections, "gRPC connections per server (default 4)");
-  app.add_option("--threads", o.threads,
-                 "Polling threads (default: min(connections, cores))");
-  app.add_option("--value-bytes", o.value_bytes, "Size of each value written (default 100)");
-  app.add_option("--keys", o.keys, "Key space: keys key0..keyN-1 (default 100000)");
-  app.add_option("--users", o.users, "Users the keys are spread over (default 1000)");
-  app.add_option("--duration", duration, "Measured time: 10, 10s, 1500ms, 2m (default 10s)");
-  app.add_option("--warmup", warmup, "Unmeasured run before it (default 2s)");
+  app.add_option("--target", target, "mq (default) or etcd (v3 API: Put and Range)")
+      ->envname("MQ_TARGET")
+      ->each([&flags](const std::string& t) {
+        // etcd has a default endpoint of its own, not the local mq cluster.
+        if (t == "etcd") flags.local_cluster_default = false;
+      });
+  app.add_option("--workload", workload, "set (default), get, or mix (--read-ratio gets)")
+      ->envname("MQ_WORKLOAD");
+  app.add_option("--read-ratio", o.read_ratio, "Share of gets in the mix workload (default 0.9)")
+      ->envname("MQ_READ_RATIO");
+  app.add_option("--clients", o.clients, "Concurrent requests in flight (default 64)")
+      ->envname("MQ_CLIENTS");
+  app.add_option("--connections", o.connections, "gRPC connections per server (default 4)")
+      ->envname("MQ_CONNECTIONS");
+  app.add_option("--threads", o.threads, "Polling threads (default: min(connections, cores))")
+      ->envname("MQ_THREADS");
+  app.add_option("--value-bytes", o.value_bytes, "Size of each value written (default 100)")
+      ->envname("MQ_VALUE_BYTES");
+  app.add_option("--keys", o.keys, "Key space: keys key0..keyN-1 (default 100000)")
+      ->envname("MQ_KEYS");
+  app.add_option("--users", o.users, "Users the keys are spread over (default 1000)")
+      ->envname("MQ_USERS");
+  add_duration_option(app, "--duration", &duration, "Measured time", Millis(1),
+                      Millis(static_cast<int64_t>(kBenchDurationSMax * 1000)))
+      ->envname("MQ_DURATION");
+  add_duration_option(app, "--warmup", &warmup, "Unmeasured run before it", Millis(0),
+                      Millis(static_cast<int64_t>(kBenchDurationSMax * 1000)))
+      ->envname("MQ_WARMUP");
   app.add_option("--pipeline", o.pipeline,
-                 "Operations per Batch call (default 1: one unary RPC per operation)");
-  app.add_option("--shards", o.shard_count, "Shards of the cluster, for routing (default 16)");
+                 "Operations per Batch call (default 1: one unary RPC per operation)")
+      ->envname("MQ_PIPELINE");
+  app.add_option("--shards", o.shard_count, "Shards of the cluster, for routing (default 16)")
+      ->envname("MQ_SHARDS");
   app.add_flag("--preload", o.preload,
-               "Before a get or mix run, write every key once (at most 2 minutes)");
+               "Before a get or mix run, write every key once (at most 2 minutes)")
+      ->envname("MQ_PRELOAD");
   app.footer(R"(Examples:
   mq bench --endpoints 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003
   mq bench --workload get --preload --duration 30s
@@ -79,43 +155,32 @@ it happened: timed out, connection lost, a server error). Requests in
 flight at the end are waited for until their deadline (--timeout) and
 counted; any still unanswered then is cancelled and reported as cut short.
 
-Exit codes: 0 the run happened (failures are in the report), 2 bad
-arguments, 3 no endpoint answered at start.)");
-  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+Ctrl-C (SIGINT) or SIGTERM ends the run early: the requests in flight are
+waited for as at a normal end, and the report of what was measured is
+printed, marked interrupted ("interrupted": true in JSON). A second Ctrl-C
+ends it at once.
 
-  auto usage = [](const std::string& message) {
-    std::fprintf(stderr, "mq bench: %s\nRun 'mq bench --help' for usage.\n", message.c_str());
-    return 2;
+Exit codes: 0 the run happened (failures are in the report), 2 bad
+arguments, 3 no endpoint answered at start, 130 / 143 interrupted by
+SIGINT / SIGTERM (after the report).)");
+  // Runs once every flag is parsed, before the nodes are resolved: a bad
+  // flag is reported as such (exit 2) even when no cluster runs.
+  flags.usage_check = [&]() -> std::string {
+    if (auto e = apply_target_and_workload(target, workload, &o); !e.empty()) return e;
+    o.duration_s = static_cast<double>(duration.count()) / 1000.0;
+    o.warmup_s = static_cast<double>(warmup.count()) / 1000.0;
+    o.timeout_ms = static_cast<int>(flags.timeout.count());
+    return validate_bench_options(o);
   };
-  if (target == "mq") {
-    o.target = BenchTarget::kMq;
-  } else if (target == "etcd") {
-    o.target = BenchTarget::kEtcd;
-    if (flags.endpoints.empty()) flags.endpoints = "127.0.0.1:2379";
-  } else {
-    return usage("--target must be mq or etcd, not '" + target + "'");
-  }
-  if (workload == "set") {
-    o.workload = BenchWorkload::kSet;
-  } else if (workload == "get") {
-    o.workload = BenchWorkload::kGet;
-  } else if (workload == "mix") {
-    o.workload = BenchWorkload::kMix;
-  } else {
-    return usage("--workload must be set, get or mix, not '" + workload + "'");
-  }
-  const auto duration_s = parse_duration_s(duration);
-  if (!duration_s) return usage("--duration: '" + duration + "' is not a duration like 10s");
-  const auto warmup_s = parse_duration_s(warmup);
-  if (!warmup_s) return usage("--warmup: '" + warmup + "' is not a duration like 2s");
-  o.duration_s = *duration_s;
-  o.warmup_s = *warmup_s;
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  if (o.target == BenchTarget::kEtcd && flags.endpoints.empty()) flags.endpoints = "127.0.0.1:2379";
   ResolvedClient resolved;
-  if (auto e = resolve_client_flags(flags, &resolved); !e.empty()) return usage(e);
+  if (auto e = resolve_client_flags(flags, &resolved); !e.empty()) {
+    std::fprintf(stderr, "mq bench: %s\nRun 'mq bench --help' for usage.\n", e.c_str());
+    return 2;
+  }
   o.endpoints = resolved.options.endpoints;
-  o.timeout_ms = resolved.options.timeout_ms;
   o.stale_reads = resolved.consistency == Consistency::kStale;
-  if (auto e = validate_bench_options(o); !e.empty()) return usage(e);
 
   const bool tty = isatty(STDERR_FILENO);
   // On a terminal the progress line rewrites itself; in a log, one line a second.
@@ -127,12 +192,13 @@ arguments, 3 no endpoint answered at start.)");
     if (tty) std::fputc('\n', stderr);
   };
 
+  StopOnSignals stop_on_signals;
   BenchPreloadSummary preload;
   if (o.preload && o.workload != BenchWorkload::kSet) {
     std::fprintf(stderr, "mq bench: preloading %llu keys\n",
                  static_cast<unsigned long long>(o.keys));
     BenchResult r;
-    if (run_preload(o, kPreloadBatchOps, kPreloadTimeLimitS, progress, &r) ==
+    if (run_preload(o, kPreloadBatchOps, kPreloadTimeLimitS, progress, &r, &stop_requested) ==
         BenchRunStatus::kNoEndpoint) {
       end_progress();
       std::fprintf(stderr, "mq bench: no endpoint answered (%s)\n", flags.endpoints.c_str());
@@ -144,21 +210,28 @@ arguments, 3 no endpoint answered at start.)");
                  static_cast<unsigned long long>(r.ops), r.elapsed_s,
                  static_cast<unsigned long long>(r.failed_total()),
                  static_cast<unsigned long long>(r.unknown_total()));
+    if (r.interrupted) {
+      std::fprintf(stderr, "mq bench: interrupted during the preload; nothing measured\n");
+      return interrupted_exit_code();
+    }
   }
   BenchResult result;
-  if (run_bench(o, progress, &result) == BenchRunStatus::kNoEndpoint) {
-    std::fprintf(stderr, "mq bench: no endpoint answered (%s)\n",
-                 flags.endpoints.empty() ? "127.0.0.1:7001" : flags.endpoints.c_str());
+  if (run_bench(o, progress, &result, &stop_requested) == BenchRunStatus::kNoEndpoint) {
+    std::fprintf(stderr, "mq bench: no endpoint answered (%s)\n", flags.endpoints.c_str());
     return 3;
   }
   end_progress();
+  if (result.interrupted) {
+    std::fprintf(stderr, "mq bench: interrupted by %s after %.2f s; reporting what was measured\n",
+                 stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", result.elapsed_s);
+  }
   for (const auto& e : result.unreachable) {
     std::fprintf(stderr, "mq bench: %s did not answer at start; not used\n", e.c_str());
   }
   const std::string report = render_bench_report(resolved.format, o, result, preload);
   std::fwrite(report.data(), 1, report.size(), stdout);
   std::fflush(stdout);
-  return 0;
+  return result.interrupted ? interrupted_exit_code() : 0;
 }
 
 }  // namespace mq::cli

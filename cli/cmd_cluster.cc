@@ -13,8 +13,8 @@
 
 #include "cli/client_flags.h"
 #include "cli/commands.h"
+#include "cli/duration.h"
 #include "cli/repl.h"
-#include "cli/suggest.h"
 #include "cli/cluster_render.h"
 #include "playground/cluster_target.h"
 #include "playground/launcher.h"
@@ -34,10 +34,7 @@ struct CommonFlags {
 };
 
 void add_common_flags(CLI::App& app, CommonFlags& f) {
-  app.add_option("--name", f.target.name, "Cluster name (default local)")->envname("MQ_CLUSTER");
-  app.add_option("--dir", f.target.dir,
-                 "State directory (default $MQ_HOME/clusters/NAME, else ~/.mq/clusters/NAME)")
-      ->envname("MQ_CLUSTER_DIR");
+  add_cluster_target_flags(app, f.target);
   app.add_option("-o,--output", f.output, "plain, json or table (default: table)")
       ->envname("MQ_OUTPUT");
 }
@@ -121,10 +118,15 @@ int cluster_up(int argc, char** argv) {
           ->envname("MQ_REPLICATION");
   app.add_option("--base-port", o.base_port, "Port of n1; node i gets base+i-1 (default 7001)")
       ->envname("MQ_BASE_PORT");
-  app.add_option("--wait-ms", o.wait_ms, "How long to wait for every shard to be led (default 10000)");
+  Millis wait{o.wait_ms};
+  add_duration_option(app, "--wait", &wait, "How long to wait for every shard to be led",
+                      Millis(1), Millis(3'600'000))
+      ->envname("MQ_WAIT");
   app.add_option("--node-flag", o.node_flags,
-                 "Extra flag for every `mq node`, e.g. --node-flag=--fsync=always (repeatable)");
-  app.add_flag("--attach", attach, "Then run the REPL on the cluster (the cluster keeps running after)");
+                 "Extra flag for every `mq node`, e.g. --node-flag=--fsync=always (repeatable)")
+      ->envname("MQ_NODE_FLAG");
+  app.add_flag("--attach", attach, "Then run the REPL on the cluster (the cluster keeps running after)")
+      ->envname("MQ_ATTACH");
   app.footer(R"(Examples:
   mq cluster up                       # 3 nodes on 127.0.0.1:7001-7003, 16 shards
   mq cluster up -n 5 --base-port 7101 --name five
@@ -136,8 +138,9 @@ that differ from the existing cluster's are refused (exit 2). Every port is chec
 anything is spawned. Nodes run in a session of their own and keep running
 after this command returns; stop them with mq cluster down.
 Exit codes: 0 every shard led, 2 bad arguments, 3 shards still without a
-leader after --wait-ms, 5 a port is in use or a node exited at start.)");
+leader after --wait, 5 a port is in use or a node exited at start.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  o.wait_ms = static_cast<int>(wait.count());
   o.nodes_given = nodes_flag->count() > 0;
   o.shards_given = shards_flag->count() > 0;
   o.replication_given = replication_flag->count() > 0;
@@ -208,13 +211,15 @@ Exit codes: 0 healthy or degraded, 1 no such cluster, 3 unavailable.)");
 int cluster_down(int argc, char** argv) {
   CommonFlags f;
   bool purge = false;
-  int term_timeout_ms = 5000;
+  Millis term_timeout{5000};
   CLI::App app{"Stop every node of the cluster: SIGTERM, then SIGKILL after a timeout; waits "
                "until each is gone.",
                "mq cluster down"};
   add_common_flags(app, f);
-  app.add_flag("--purge", purge, "Also delete the state directory (data, logs)");
-  app.add_option("--timeout-ms", term_timeout_ms, "Wait after SIGTERM before SIGKILL (default 5000)");
+  app.add_flag("--purge", purge, "Also delete the state directory (data, logs)")->envname("MQ_PURGE");
+  add_duration_option(app, "--timeout", &term_timeout, "Wait after SIGTERM before SIGKILL", Millis(0),
+                      Millis(600'000))
+      ->envname("MQ_TIMEOUT");
   app.footer(R"(Examples:
   mq cluster down
   mq cluster down --purge --name five
@@ -228,7 +233,8 @@ survived SIGKILL.)");
   if (!resolve_format("down", f, &format)) return 2;
   std::vector<std::string> stopped;
   bool found = false;
-  pg::Outcome o = pg::cluster_down(f.target.resolved_dir(), purge, term_timeout_ms, &stopped, &found);
+  pg::Outcome o = pg::cluster_down(f.target.resolved_dir(), purge, static_cast<int>(term_timeout.count()),
+                                 &stopped, &found);
   if (!o.ok()) return report("down", o);
   if (!found) {
     std::fprintf(stderr, "no cluster %s in %s: nothing to stop\n", f.target.name.c_str(),
@@ -267,8 +273,8 @@ int node_verb(const char* verb, int argc, char** argv) {
   CLI::App app{what, title};
   add_common_flags(app, f);
   app.add_option("NODE", node, "Node id (n1, n2, ...) or 'leader' (of --shard)")->required();
-  app.add_option("--shard", shard, "With NODE=leader: whose leader (default 0)");
-  if (v == "kill") app.add_option("--signal", signal_name, "KILL (default) or TERM");
+  app.add_option("--shard", shard, "With NODE=leader: whose leader (default 0)")->envname("MQ_SHARD");
+  if (v == "kill") app.add_option("--signal", signal_name, "KILL (default) or TERM")->envname("MQ_SIGNAL");
   app.footer("Examples:\n  " + title + " n2\n  " + title + " leader --shard 3\n\n" +
              "Exit codes: 0 done, 1 no such cluster or node (or not running), 3 no leader to "
              "resolve 'leader', 5 cannot start.");
@@ -329,7 +335,7 @@ int cluster_partition(int argc, char** argv) {
   add_common_flags(app, f);
   app.add_option("SIDE_A", a, "Nodes of one side: n1,n2")->required();
   app.add_option("SIDE_B", b, "Nodes of the other side: n3")->required();
-  app.add_flag("--one-way", one_way, "Cut only SIDE_A -> SIDE_B (each a single node)");
+  app.add_flag("--one-way", one_way, "Cut only SIDE_A -> SIDE_B (each a single node)")->envname("MQ_ONE_WAY");
   app.footer(R"(Examples:
   mq cluster partition n1 n2,n3       # n1 alone on one side
   mq cluster partition --one-way n1 n2
@@ -353,7 +359,7 @@ int cluster_isolate(int argc, char** argv) {
   CLI::App app{"Cut a node off from every other node.", "mq cluster isolate"};
   add_common_flags(app, f);
   app.add_option("NODE", node, "Node id or 'leader' (of --shard)")->required();
-  app.add_option("--shard", shard, "With NODE=leader: whose leader (default 0)");
+  app.add_option("--shard", shard, "With NODE=leader: whose leader (default 0)")->envname("MQ_SHARD");
   app.footer("Examples:\n  mq cluster isolate n1\n  mq cluster isolate leader --shard 2\n  mq cluster heal");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   Format format;
@@ -403,8 +409,9 @@ int cluster_logs(int argc, char** argv) {
   CLI::App app{"Print a node's log (its stderr).", "mq cluster logs"};
   add_common_flags(app, f);
   app.add_option("NODE", node, "Node id")->required();
-  app.add_flag("-f,--follow", follow, "Keep printing new lines until Ctrl-C");
-  app.add_option("-n,--lines", lines, "Print the last N lines first (default 50; 0 = all)");
+  app.add_flag("-f,--follow", follow, "Keep printing new lines until Ctrl-C")->envname("MQ_FOLLOW");
+  app.add_option("-n,--lines", lines, "Print the last N lines first (default 50; 0 = all)")
+      ->envname("MQ_LINES");
   app.footer("Examples:\n  mq cluster logs n1\n  mq cluster logs -f n2");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   pg::ClusterState state;
@@ -441,14 +448,10 @@ int cluster_logs(int argc, char** argv) {
   return 0;
 }
 
-struct Verb {
-  const char* name;
-  const char* summary;
-  int (*run)(int argc, char** argv);
-};
+}  // namespace
 
-const std::vector<Verb>& verbs() {
-  static const std::vector<Verb> table = {
+const CommandTable& cluster_verbs() {
+  static const CommandTable table = {
       {"up", "Start a local cluster and wait until every shard is led", cluster_up},
       {"status", "Nodes, shard leaders, terms, lag and health (also: ls)", cluster_status},
       {"ls", "Same as status", cluster_status},
@@ -469,13 +472,16 @@ const std::vector<Verb>& verbs() {
   return table;
 }
 
+namespace {
+
 void print_cluster_usage(FILE* to) {
   std::fprintf(to, "Usage: mq cluster <verb> [flags] [args]   (mq cluster <verb> --help for details)\n\n"
                    "Runs a cluster of real `mq node` processes on this machine.\n\nVerbs:\n");
-  for (const auto& v : verbs()) std::fprintf(to, "  %-16s %s\n", v.name, v.summary);
+  for (const auto& v : cluster_verbs()) std::fprintf(to, "  %-16s %s\n", v.name, v.summary);
   std::fprintf(to, R"(
-Every verb takes --name NAME (MQ_CLUSTER, default local) or --dir DIR
-(MQ_CLUSTER_DIR), and -o plain|json|table. In the REPL: \cluster VERB ...
+Every verb takes --cluster NAME (or --name; MQ_CLUSTER, default local) or
+--cluster-dir DIR (or --dir; MQ_CLUSTER_DIR), and -o plain|json|table.
+In the REPL: \cluster VERB ...
 
 Examples:
   mq cluster up && mq cluster kill leader && mq cluster status
@@ -490,36 +496,7 @@ Exit codes: 0 ok, 1 no such cluster or node, 2 bad arguments, 3 unavailable
 }  // namespace
 
 int cmd_cluster(int argc, char** argv) {
-  if (argc < 2) {
-    print_cluster_usage(stderr);
-    return 2;
-  }
-  const std::string verb = argv[1];
-  if (verb == "--help" || verb == "-h" || verb == "help") {
-    print_cluster_usage(stdout);
-    return 0;
-  }
-  for (const auto& v : verbs()) {
-    if (verb == v.name) {
-      std::string name = std::string("mq cluster ") + v.name;
-      std::vector<char*> args = {name.data()};
-      for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
-      args.push_back(nullptr);
-      return v.run(static_cast<int>(args.size()) - 1, args.data());
-    }
-  }
-  std::vector<std::string> names;
-  for (const auto& v : verbs()) names.push_back(v.name);
-  std::string message = "mq cluster: unknown verb '" + verb + "'";
-  if (auto near = closest(verb, names); !near.empty()) message += "; did you mean 'mq cluster " + near + "'?";
-  std::fprintf(stderr, "%s\nRun 'mq cluster --help' for the list.\n", message.c_str());
-  return 2;
-}
-
-std::vector<std::string> cluster_verb_names() {
-  std::vector<std::string> names;
-  for (const auto& v : verbs()) names.push_back(v.name);
-  return names;
+  return dispatch("mq cluster", "verb", cluster_verbs(), print_cluster_usage, argc, argv);
 }
 
 int run_cluster_words(const std::string& command, const std::vector<std::string>& words) {

@@ -229,15 +229,16 @@ int64_t percentile(std::vector<int64_t> v, double p) {
 
 }  // namespace
 
-int cmd_demo(int argc, char** argv) {
+namespace {
+
+int demo_failover(int argc, char** argv) {
   DemoFlags f;
-  CLI::App app{"Demonstrations on a local cluster.", "mq demo"};
-  app.require_subcommand(1);
-  CLI::App* fo = app.add_subcommand(
-      "failover",
+  CLI::App app{
       "Start or reuse a local cluster, run a concurrent workload, inject a fault, heal it, and "
       "report the write-unavailability window per shard, the leader changes, the outcomes, the "
-      "throughput and a linearizability verdict.");
+      "throughput and a linearizability verdict.",
+      "mq demo failover"};
+  CLI::App* fo = &app;
   fo->add_option("--name", f.target.name, "Cluster name (default local)")->envname("MQ_CLUSTER");
   fo->add_option("--dir", f.target.dir, "State directory")->envname("MQ_CLUSTER_DIR");
   fo->add_option("-o,--output", f.output, "plain, json or table (default: table)")->envname("MQ_OUTPUT");
@@ -330,6 +331,27 @@ acknowledged write was lost), 1 it is not, 2 the checker could not decide,
   }
   std::fflush(stdout);
   return exit_code;
+}
+
+void print_demo_usage(FILE* to) {
+  std::fprintf(to, "Usage: mq demo <demo> [flags]   (mq demo <demo> --help for details)\n\n"
+                   "Demonstrations on a local cluster.\n\nDemos:\n");
+  for (const auto& d : demo_commands()) std::fprintf(to, "  %-10s %s\n", d.name, d.summary);
+  std::fprintf(to, "\nExamples:\n  mq demo failover --check\n  mq help demo failover\n");
+}
+
+}  // namespace
+
+const CommandTable& demo_commands() {
+  static const CommandTable table = {
+      {"failover", "Inject a fault under load; report unavailability and check linearizability",
+       demo_failover},
+  };
+  return table;
+}
+
+int cmd_demo(int argc, char** argv) {
+  return dispatch("mq demo", "demo", demo_commands(), print_demo_usage, argc, argv);
 }
 
 }  // namespace mq::cli

@@ -3,6 +3,7 @@
 
 #include "cli/client_flags.h"
 #include "cli/commands.h"
+#include "cli/duration.h"
 #include "node/server/node.h"
 
 namespace mq::cli {
@@ -33,8 +34,11 @@ int cmd_node(int argc, char** argv) {
                  "always (one fsync per group), batch (one fsync per loop iteration for all "
                  "groups; default), none (benchmarks only: acknowledged writes can be lost)")
       ->envname("MQ_FSYNC");
-  app.add_option("--tick-ms", config.tick_ms, "Raft tick in milliseconds (default 10)")
-      ->envname("MQ_TICK_MS");
+  Millis tick{config.tick_ms};
+  add_duration_option(app, "--tick", &tick,
+                      "Raft tick: the unit of --election-ticks and --heartbeat-ticks",
+                      Millis(1), Millis(1000))
+      ->envname("MQ_TICK");
   app.add_option("--election-ticks", config.election_ticks,
                  "Election timeout in ticks, randomized up to twice this (default 20)")
       ->envname("MQ_ELECTION_TICKS");
@@ -53,7 +57,8 @@ int cmd_node(int argc, char** argv) {
                  "disk) is refused (exit 13). Required when the data dir is empty and --peers "
                  "names other nodes; ignored once the data dir holds state")
       ->envname("MQ_INITIAL_CLUSTER_STATE");
-  app.set_config("--config", "", "Read these flags from a TOML file (key = value per flag)");
+  app.set_config("--config", "", "Read these flags from a TOML file (key = value per flag)")
+      ->envname("MQ_CONFIG");
   app.add_option("--max-value-bytes", config.value_bytes_max,
                  "Largest value accepted, in bytes (default 1048576 = 1 MiB)")
       ->envname("MQ_MAX_VALUE_BYTES");
@@ -74,6 +79,7 @@ An empty data dir bootstraps the cluster described by --peers only with
 --initial-cluster-state new; a restarted node recovers from its data dir
 and rejoins.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  config.tick_ms = static_cast<int>(tick.count());
   return server::run_node(config);
 }
 

@@ -1,21 +1,15 @@
-// The subcommand table of the mq binary: one entry per subcommand with its
-// one-line summary; main() dispatches on argv[1] and suggests the closest
-// name for a typo.
+// The entry points of mq's commands. Each takes argv[0] = its full name
+// ("mq get", "mq cluster up") and returns the process exit code; the
+// tables that name them are in command_table.h.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "cli/command_table.h"
+
 namespace mq::cli {
 
-struct Subcommand {
-  const char* name;
-  const char* summary;
-  // argv[0] is "mq <name>"; returns the process exit code.
-  int (*run)(int argc, char** argv);
-};
-
-const std::vector<Subcommand>& subcommands();
 std::string version_string();
 
 int cmd_node(int argc, char** argv);
@@ -26,14 +20,19 @@ int cmd_keys(int argc, char** argv);
 int cmd_status(int argc, char** argv);
 int cmd_repl(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
-int cmd_help(int argc, char** argv);
-int cmd_version(int argc, char** argv);
+int cmd_completion(int argc, char** argv);  // cmd_completion.cc
+int cmd_help(int argc, char** argv);        // cmd_help.cc
+int cmd_version(int argc, char** argv);     // cmd_help.cc
 int cmd_cluster(int argc, char** argv);  // mq cluster VERB ... (cmd_cluster.cc)
 int cmd_demo(int argc, char** argv);     // mq demo failover ... (cmd_demo.cc)
 int cluster_watch(int argc, char** argv);  // mq cluster watch (cmd_cluster_watch.cc)
 
-// The verbs of `mq cluster`, in the order of its help (REPL completion).
-std::vector<std::string> cluster_verb_names();
+// The verbs of `mq cluster` and the demonstrations of `mq demo`.
+const CommandTable& cluster_verbs();
+const CommandTable& demo_commands();
+
+// The usage of `mq` itself: its commands, conventions and exit codes.
+void print_usage(FILE* out);
 
 // Runs `mq cluster WORDS...` (command "cluster") or `mq demo WORDS...`
 // (command "demo") in this process: the REPL's \cluster and \demo lines.

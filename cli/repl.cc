@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "cli/command_table.h"
 #include "cli/commands.h"
 #include "cli/kv_command.h"
 #include "cli/repl_completion.h"
@@ -69,8 +70,8 @@ CompletionWords completion_words() {
   w.commands = command_names();
   w.commands.push_back("\\cluster");
   w.commands.push_back("\\demo");
-  w.cluster_verbs = cluster_verb_names();
-  w.demo_verbs = {"failover"};
+  for (const auto& verb : cluster_verbs()) w.cluster_verbs.push_back(verb.name);
+  for (const auto& demo : demo_commands()) w.demo_verbs.push_back(demo.name);
   w.shard_count = 16;  // the default, until a node says otherwise
   return w;
 }

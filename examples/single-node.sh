@@ -8,7 +8,7 @@ dir="$(mktemp -d -t mq-single.XXXXXX)"
 node_pid=$!
 trap 'kill -TERM "$node_pid" 2>/dev/null; wait "$node_pid" 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 1 50); do
-  "$mq" status --endpoints 127.0.0.1:7001 --timeout 200 >/dev/null 2>&1 && break
+  "$mq" status --endpoints 127.0.0.1:7001 --timeout 200ms >/dev/null 2>&1 && break
   kill -0 "$node_pid" 2>/dev/null || { cat "$dir/n1.log" >&2; exit 1; }
   sleep 0.1
 done

@@ -639,7 +639,8 @@ double seconds_between(SteadyClock::time_point a, SteadyClock::time_point b) {
 }
 
 BenchRunStatus run_engine(const BenchOptions& o, uint32_t preload_batch_ops, double warmup_s,
-                          double duration_s, const BenchProgress& progress, BenchResult* result) {
+                          double duration_s, const BenchProgress& progress, BenchResult* result,
+                          const BenchStopFlag* stop) {
   *result = BenchResult{};
   BenchConnections conns(o.connections, o.shard_count, kDialTimeoutMs);
   std::vector<int> defaults;
@@ -680,8 +681,13 @@ BenchRunStatus run_engine(const BenchOptions& o, uint32_t preload_batch_ops, dou
   bool finished = false;
   while (!finished) {
     const auto boundary = measuring ? planned_end : planned_measure;
-    finished = engine.wait_finished(std::min(next_tick, boundary));
+    const auto stop_poll = SteadyClock::now() + std::chrono::milliseconds(kBenchStopPollMs);
+    finished = engine.wait_finished(std::min({next_tick, boundary, stop_poll}));
     const auto now = SteadyClock::now();
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+      result->interrupted = true;
+      break;
+    }
     if (!measuring && now >= planned_measure && !finished) {
       warm.merge(engine.take());
       measuring = true;
@@ -723,7 +729,8 @@ BenchRunStatus run_engine(const BenchOptions& o, uint32_t preload_batch_ops, dou
   const auto now = SteadyClock::now();
   Stats last = engine.take();
   if (!measuring) {
-    // Ended (every preload key written) before the warm-up was over.
+    // Ended (every preload key written, or stopped) before the warm-up was
+    // over: the warm-up is what was measured.
     measuring = true;
     total.merge(warm);
     measure_start = start;
@@ -761,16 +768,17 @@ uint64_t total_of(const BenchErrorCounts& counts) {
 }
 
 BenchRunStatus run_bench(const BenchOptions& options, const BenchProgress& progress,
-                         BenchResult* result) {
-  return run_engine(options, 0, options.warmup_s, options.duration_s, progress, result);
+                         BenchResult* result, const BenchStopFlag* stop) {
+  return run_engine(options, 0, options.warmup_s, options.duration_s, progress, result, stop);
 }
 
 BenchRunStatus run_preload(const BenchOptions& options, uint32_t batch_ops, double time_limit_s,
-                           const BenchProgress& progress, BenchResult* result) {
+                           const BenchProgress& progress, BenchResult* result,
+                           const BenchStopFlag* stop) {
   BenchOptions o = options;
   o.workload = BenchWorkload::kSet;
   if (o.target == BenchTarget::kEtcd) batch_ops = 1;
-  return run_engine(o, std::max(1u, batch_ops), 0, time_limit_s, progress, result);
+  return run_engine(o, std::max(1u, batch_ops), 0, time_limit_s, progress, result, stop);
 }
 
 }  // namespace mq::bench

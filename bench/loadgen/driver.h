@@ -26,6 +26,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -82,6 +83,9 @@ struct BenchResult {
   std::vector<BenchInterval> timeline;
   uint32_t threads = 0;      // polling threads used
   std::vector<std::string> unreachable;  // endpoints that did not answer at start
+  // Ended early by the caller's stop flag (a signal): the numbers cover the
+  // time measured until then, or the warm-up when it was not over yet.
+  bool interrupted = false;
 };
 
 // Called once a second with a one-line summary (no newline).
@@ -89,14 +93,21 @@ using BenchProgress = std::function<void(const std::string&)>;
 
 enum class BenchRunStatus { kRan, kNoEndpoint };
 
+// Set (from a signal handler, say) to end a run early: it is looked at
+// every kBenchStopPollMs; requests in flight are then waited for as at a
+// normal end.
+using BenchStopFlag = std::atomic<bool>;
+constexpr int kBenchStopPollMs = 100;
+
 // Runs the workload of `options` (already validated) and fills `result`.
 // kNoEndpoint when not one endpoint accepted a connection at start.
 BenchRunStatus run_bench(const BenchOptions& options, const BenchProgress& progress,
-                         BenchResult* result);
+                         BenchResult* result, const BenchStopFlag* stop = nullptr);
 
 // Writes every key of the key space once (sets, in batches of `batch_ops`
 // for mq), stopping after time_limit_s at the latest; result as run_bench's.
 BenchRunStatus run_preload(const BenchOptions& options, uint32_t batch_ops, double time_limit_s,
-                           const BenchProgress& progress, BenchResult* result);
+                           const BenchProgress& progress, BenchResult* result,
+                           const BenchStopFlag* stop = nullptr);
 
 }  // namespace mq::bench

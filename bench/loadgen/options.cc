@@ -19,7 +19,6 @@ std::string validate_bench_options(const BenchOptions& o) {
     return std::string(flag) + " must be between " + std::to_string(lo) + " and " +
            std::to_string(hi) + ", not " + std::to_string(v);
   };
-  if (o.endpoints.empty()) return "--endpoints: no endpoint";
   if (auto e = range("--clients", o.clients, 1, kBenchClientsMax); !e.empty()) return e;
   if (auto e = range("--connections", o.connections, 1, kBenchConnectionsMax); !e.empty()) return e;
   if (auto e = range("--threads", o.threads, 0, kBenchConnectionsMax); !e.empty()) return e;

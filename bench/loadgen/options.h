@@ -43,7 +43,8 @@ constexpr double kBenchDurationSMax = 24 * 3600;
 const char* target_name(BenchTarget t);
 const char* workload_name(BenchWorkload w);
 
-// "" when the options are usable, else the reason (a usage error).
+// "" when the options are usable, else the reason (a usage error). The
+// endpoints are not looked at: the client flags resolve and check them.
 std::string validate_bench_options(const BenchOptions& o);
 
 }  // namespace mq::bench

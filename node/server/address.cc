@@ -1,7 +1,9 @@
 #include "node/server/address.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +17,45 @@ std::string HostPort::to_string() const {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
   return host + ":" + std::to_string(port);
 }
+
+namespace {
+
+bool parse_port(std::string_view text, std::string_view port_text, uint16_t* out, std::string* error) {
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
+    *error = "address '" + std::string(text) + "': port must be 1..65535";
+    return false;
+  }
+  *out = static_cast<uint16_t>(port);
+  return true;
+}
+
+// RFC 1123 host names: labels of 1..63 letters, digits and '-', not
+// starting or ending with '-', 253 bytes at most; the last label is not all
+// digits, so a mistyped IPv4 address ("127.0.0:7001") is not taken for a name.
+bool is_host_name(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  size_t start = 0;
+  bool last_all_digits = false;
+  while (start <= host.size()) {
+    size_t dot = host.find('.', start);
+    if (dot == std::string_view::npos) dot = host.size();
+    const std::string_view label = host.substr(start, dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    last_all_digits = true;
+    for (char c : label) {
+      const bool digit = c >= '0' && c <= '9';
+      const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      if (!digit && !letter && c != '-') return false;
+      last_all_digits = last_all_digits && digit;
+    }
+    start = dot + 1;
+  }
+  return !last_all_digits;
+}
+
+}  // namespace
 
 std::optional<HostPort> parse_host_port(std::string_view text, std::string* error) {
   HostPort hp;
@@ -46,14 +87,64 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::string* erro
       return std::nullopt;
     }
   }
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
-    *error = "address '" + std::string(text) + "': port must be 1..65535";
+  if (!parse_port(text, port_text, &hp.port, error)) return std::nullopt;
+  return hp;
+}
+
+std::optional<HostPort> parse_dial_address(std::string_view text, std::string* error) {
+  std::string numeric_error;
+  if (auto hp = parse_host_port(text, &numeric_error)) return hp;
+  const size_t colon = text.rfind(':');
+  if (text.empty() || text.front() == '[' || colon == std::string_view::npos || colon == 0 ||
+      !is_host_name(text.substr(0, colon))) {
+    *error = numeric_error.find("host must be") == std::string::npos
+                 ? numeric_error
+                 : "address '" + std::string(text) +
+                       "': host must be an IPv4 address, [IPv6] or a host name";
     return std::nullopt;
   }
-  hp.port = static_cast<uint16_t>(port);
+  HostPort hp;
+  hp.host = std::string(text.substr(0, colon));
+  if (!parse_port(text, text.substr(colon + 1), &hp.port, error)) return std::nullopt;
   return hp;
+}
+
+bool accepts_connections(const HostPort& address, int timeout_ms) {
+  const bool v6 = address.host.find(':') != std::string::npos;
+  const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return false;
+  int rc;
+  if (v6) {
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_port = htons(address.port);
+    if (inet_pton(AF_INET6, address.host.c_str(), &sa.sin6_addr) != 1) {
+      close(fd);
+      return false;
+    }
+    rc = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  } else {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(address.port);
+    const char* ip = address.host == "localhost" ? "127.0.0.1" : address.host.c_str();
+    if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1) {
+      close(fd);
+      return false;
+    }
+    rc = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  }
+  bool connected = rc == 0;
+  if (rc != 0 && errno == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, timeout_ms) == 1) {
+      int so_error = 0;
+      socklen_t len = sizeof so_error;
+      connected = getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error == 0;
+    }
+  }
+  close(fd);
+  return connected;
 }
 
 std::string probe_bind(const HostPort& address) {

@@ -10,13 +10,26 @@
 namespace mq::server {
 
 struct HostPort {
-  std::string host;  // IPv4 literal, "localhost", or an IPv6 literal without brackets
+  std::string host;  // IPv4 literal, "localhost", an IPv6 literal without brackets, or (from
+                     // parse_dial_address) a DNS name
   uint16_t port = 0;
   std::string to_string() const;  // brackets IPv6 hosts
 };
 
 // Accepts "127.0.0.1:7001", "localhost:7001", "[::1]:7001". Port 1..65535.
 std::optional<HostPort> parse_host_port(std::string_view text, std::string* error);
+
+// As parse_host_port, and the host may also be a DNS name ("db1",
+// "kv.example.com": dot-separated labels of letters, digits and '-', the
+// last one not all digits), resolved when it is dialled. This is what a
+// client accepts in --endpoints; a node keeps parse_host_port for what it
+// binds (--listen) and announces to its peers, where a name would be
+// resolved differently on each machine.
+std::optional<HostPort> parse_dial_address(std::string_view text, std::string* error);
+
+// Whether a TCP connection to `address` (an IP literal or localhost) is
+// accepted within timeout_ms.
+bool accepts_connections(const HostPort& address, int timeout_ms);
 
 // Tries to bind the address the way the server will; "" when it can be
 // bound, else the reason ("address already in use", ...). Lets the node

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -98,7 +99,7 @@ class Child {
 bool wait_ready(const std::string& endpoint) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (run(std::string(MQ_BINARY) + " set --timeout 1000 --endpoints " + endpoint +
+    if (run(std::string(MQ_BINARY) + " set --timeout 1s --endpoints " + endpoint +
             " ready k v").exit_code == 0) {
       return true;
     }
@@ -139,9 +140,80 @@ Node& node() {
   return n;
 }
 
+// One mq-null-server for the tests that need a server that answers at once.
+struct NullServer {
+  std::string endpoint;
+  std::unique_ptr<Child> process;
+
+  NullServer() {
+    for (int attempt = 0; attempt < 3 && !process; ++attempt) {
+      endpoint = "127.0.0.1:" + std::to_string(free_port());
+      auto child = std::make_unique<Child>(
+          std::vector<std::string>{MQ_NULL_SERVER_BINARY, "--listen", endpoint});
+      if (wait_ready(endpoint)) process = std::move(child);
+    }
+  }
+};
+
+NullServer& null_server() {
+  static NullServer s;
+  REQUIRE(s.process != nullptr);
+  return s;
+}
+
+// Runs `mq bench ARGS...`, sends it `sig` after `delay`, and returns what
+// it printed on stdout and its exit status (128 + N if signal N killed it).
+// Bounded: the run is killed if it has not ended 20 s after the signal.
+CommandResult run_interrupted(const std::vector<std::string>& args, int sig,
+                              std::chrono::milliseconds delay) {
+  int out[2];
+  REQUIRE(pipe(out) == 0);
+  std::vector<std::string> all = {MQ_BINARY, "bench"};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (const auto& a : all) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  posix_spawn_file_actions_addclose(&actions, out[1]);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  REQUIRE(spawned == 0);
+  std::this_thread::sleep_for(delay);
+  kill(pid, sig);
+
+  CommandResult r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{out[0], POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = read(out[0], buf, sizeof buf);
+    if (n <= 0) break;  // the run closed stdout: it is ending
+    r.out.append(buf, static_cast<size_t>(n));
+  }
+  close(out[0]);
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
 json bench_json(const std::string& endpoint, const std::string& flags) {
   const CommandResult r = run(std::string(MQ_BINARY) + " bench -o json --endpoints " + endpoint +
-                              " --warmup 300ms --duration 1 " + flags);
+                              " --warmup 300ms --duration 1s " + flags);
   REQUIRE(r.exit_code == 0);
   return json::parse(r.out);
 }
@@ -214,15 +286,7 @@ TEST_CASE("a get run after --preload finds every key", "[bench][run]") {
 }
 
 TEST_CASE("the null server answers the same workloads", "[bench][run]") {
-  std::unique_ptr<Child> server;
-  std::string endpoint;
-  for (int attempt = 0; attempt < 3 && !server; ++attempt) {
-    endpoint = "127.0.0.1:" + std::to_string(free_port());
-    auto child = std::make_unique<Child>(
-        std::vector<std::string>{MQ_NULL_SERVER_BINARY, "--listen", endpoint});
-    if (wait_ready(endpoint)) server = std::move(child);
-  }
-  REQUIRE(server != nullptr);
+  const std::string endpoint = null_server().endpoint;
   const json set = bench_json(endpoint, "--clients 8 --keys 1000 --users 100");
   CHECK(set["ops"].get<uint64_t>() > 0);
   CHECK(set["errors"].get<uint64_t>() == 0);
@@ -236,7 +300,7 @@ TEST_CASE("the null server answers the same workloads", "[bench][run]") {
 
 TEST_CASE("exit codes: 3 when no endpoint answers, 2 on bad flags", "[bench][run]") {
   const std::string nobody = "127.0.0.1:" + std::to_string(free_port());
-  CHECK(run(std::string(MQ_BINARY) + " bench --duration 1 --endpoints " + nobody).exit_code == 3);
+  CHECK(run(std::string(MQ_BINARY) + " bench --duration 1s --endpoints " + nobody).exit_code == 3);
   CHECK(run(std::string(MQ_BINARY) + " bench --workload scan").exit_code == 2);
   CHECK(run(std::string(MQ_BINARY) + " bench --duration soon").exit_code == 2);
   CHECK(run(std::string(MQ_BINARY) + " bench --target etcd --pipeline 4").exit_code == 2);
@@ -312,7 +376,7 @@ TEST_CASE("writes in flight when the node stops answering are unknown, not dropp
   constexpr int kClients = 8;
   auto bench = std::async(std::launch::async, [&] {
     return run(std::string(MQ_BINARY) + " bench -o json --endpoints " + n.endpoint +
-               " --warmup 0 --duration 2 --timeout 1500 --clients " + std::to_string(kClients) +
+               " --warmup 0 --duration 2s --timeout 1500ms --clients " + std::to_string(kClients) +
                " --connections 2 --keys 1000 --users 100");
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
@@ -339,4 +403,39 @@ TEST_CASE("writes in flight when the node stops answering are unknown, not dropp
   CHECK(j["duration_s"].get<double>() >= 2.1);
   // The node answers again afterwards, for the tests that follow.
   CHECK(wait_ready(n.endpoint));
+}
+
+TEST_CASE("Ctrl-C ends a run and prints the report of what it measured", "[bench][run][signal]") {
+  // A minute-long run, interrupted after 1.5 s by a real SIGINT.
+  const CommandResult r =
+      run_interrupted({"-o", "json", "--endpoints", null_server().endpoint, "--warmup", "0",
+                       "--duration", "60s", "--clients", "4", "--keys", "100", "--users", "10"},
+                      SIGINT, std::chrono::milliseconds(1500));
+  INFO("stdout: " << r.out);
+  CHECK(r.exit_code == 130);
+  REQUIRE(!r.out.empty());
+  const json j = json::parse(r.out);
+  CHECK(j["interrupted"] == true);
+  CHECK(j["ops"].get<uint64_t>() > 0);
+  CHECK(j["duration_s"].get<double>() > 1.0);
+  CHECK(j["duration_s"].get<double>() < 10.0);
+  CHECK(j["errors"] == 0);
+  CHECK(!j["timeline"].empty());
+}
+
+TEST_CASE("SIGTERM during the warm-up reports the warm-up", "[bench][run][signal]") {
+  const CommandResult r =
+      run_interrupted({"-o", "plain", "--endpoints", null_server().endpoint, "--warmup", "60s",
+                       "--duration", "60s", "--clients", "4", "--keys", "100", "--users", "10"},
+                      SIGTERM, std::chrono::milliseconds(1500));
+  INFO("stdout: " << r.out);
+  CHECK(r.exit_code == 143);
+  CHECK(r.out.find("(interrupted: the numbers cover what ran until then)") != std::string::npos);
+  CHECK(r.out.find("\nok          0 ") == std::string::npos);
+  CHECK(r.out.find("\nok ") != std::string::npos);
+}
+
+TEST_CASE("a complete run is not marked interrupted", "[bench][run][signal]") {
+  const json j = bench_json(null_server().endpoint, "--clients 2 --keys 100 --users 10");
+  CHECK(j["interrupted"] == false);
 }

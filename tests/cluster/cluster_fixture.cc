@@ -133,7 +133,7 @@ TestCluster::TestCluster(int nodes, uint32_t shards) : nodes_(nodes), shards_(sh
 }
 
 TestCluster::~TestCluster() {
-  mq({"cluster", "down", "--purge", "--dir", dir_, "--timeout-ms", "3000"}, 20'000);
+  mq({"cluster", "down", "--purge", "--dir", dir_, "--timeout", "3s"}, 20'000);
   kill_leftovers();
   std::error_code ec;
   fs::remove_all(root_, ec);

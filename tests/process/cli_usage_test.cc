@@ -92,7 +92,7 @@ TEST_CASE("an unknown subcommand exits 2 with a suggestion", "[process][usage]")
 
   r = run_mq({"help", "sett"});
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Contains("unknown command 'sett'") && Contains("did you mean 'set'?"));
+  CHECK_THAT(r.err, Contains("unknown command 'sett'") && Contains("did you mean 'mq set'?"));
 }
 
 TEST_CASE("bare mq without a terminal prints usage and exits 2", "[process][usage]") {
@@ -109,12 +109,12 @@ namespace {
 TEST_CASE("a mistyped flag or subcommand is named, not reported as a missing argument", "[process][usage]") {
   const RunResult r = run_mq({"get", "--hlep"});
   CHECK(r.exit_code == 2);
-  CHECK(r.err.find("unknown option --hlep") != std::string::npos);
+  CHECK(r.err.find("unknown flag '--hlep'; did you mean '--help'?") != std::string::npos);
   CHECK(r.err.find("USER is required") == std::string::npos);
 
   const RunResult sub = run_mq({"demo", "failver"});
   CHECK(sub.exit_code == 2);
-  CHECK(sub.err.find("unknown subcommand 'failver'; did you mean 'mq demo failover'?") != std::string::npos);
+  CHECK(sub.err.find("unknown demo 'failver'; did you mean 'mq demo failover'?") != std::string::npos);
 
   const RunResult missing = run_mq({"get"});
   CHECK(missing.exit_code == 2);
@@ -122,3 +122,102 @@ TEST_CASE("a mistyped flag or subcommand is named, not reported as a missing arg
 }
 
 }  // namespace
+
+namespace {
+
+// The verb names `mq cluster --help` lists under "Verbs:".
+std::vector<std::string> listed_cluster_verbs() {
+  const RunResult r = run_mq({"cluster", "--help"});
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> names;
+  std::istringstream lines(r.out);
+  std::string line;
+  bool in_verbs = false;
+  while (std::getline(lines, line)) {
+    if (line == "Verbs:") {
+      in_verbs = true;
+      continue;
+    }
+    if (!in_verbs) continue;
+    if (line.empty()) break;
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    names.push_back(name);
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("mq help VERB... is the verb's own --help", "[process][usage]") {
+  const std::vector<std::string> verbs = listed_cluster_verbs();
+  REQUIRE(verbs.size() >= 15);
+  for (const auto& verb : verbs) {
+    const RunResult direct = run_mq({"cluster", verb, "--help"});
+    const RunResult via_help = run_mq({"help", "cluster", verb});
+    INFO("mq help cluster " << verb << "\nstderr: " << via_help.err);
+    CHECK(direct.exit_code == 0);
+    CHECK(via_help.exit_code == 0);
+    CHECK_THAT(via_help.out, Contains("mq cluster " + (verb == "ls" ? std::string("status") : verb)));
+    CHECK(via_help.out == direct.out);
+  }
+  const RunResult demo = run_mq({"help", "demo", "failover"});
+  CHECK(demo.exit_code == 0);
+  CHECK(demo.out == run_mq({"demo", "failover", "--help"}).out);
+  CHECK(run_mq({"help", "cluster"}).out == run_mq({"cluster", "--help"}).out);
+}
+
+TEST_CASE("a mistyped verb is named with the nearest one", "[process][usage]") {
+  RunResult r = run_mq({"cluster", "sttus"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("mq cluster: unknown verb 'sttus'; did you mean 'mq cluster status'?"));
+  r = run_mq({"help", "cluster", "dwn"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("did you mean 'mq cluster down'?"));
+  r = run_mq({"clustr", "up"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("did you mean 'mq cluster'?"));
+}
+
+TEST_CASE("a flag before the command is the command's, or named as unknown", "[process][usage]") {
+  RunResult r = run_mq({"--frobnicate", "get", "u", "k"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("mq: unknown flag '--frobnicate'"));
+  r = run_mq({"--endpoint", "127.0.0.1:1", "get", "u", "k"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("unknown flag '--endpoint'; did you mean '--endpoints'?"));
+  r = run_mq({"--endpoints", "127.0.0.1:1", "cluster", "status"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("'mq cluster status' takes no flag '--endpoints'"));
+  r = run_mq({"get", "--frobnicate", "u", "k"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("unknown flag '--frobnicate'"));
+}
+
+TEST_CASE("time flags take 250ms, 5s, 2m; a bare number is refused naming the syntax", "[process][usage]") {
+  const std::vector<std::vector<std::string>> commands = {
+      {"get", "--endpoints", "127.0.0.1:1", "--timeout", "5", "u", "k"},
+      {"cluster", "up", "--wait", "10000"},
+      {"cluster", "down", "--timeout", "3"},
+      {"node", "--id", "n1", "--listen", "127.0.0.1:1", "--data-dir", "unused", "--tick", "10"},
+      {"bench", "--endpoints", "127.0.0.1:1", "--duration", "10"},
+  };
+  for (const auto& args : commands) {
+    const RunResult r = run_mq(args);
+    INFO(args[0] << " " << args[1] << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("is not a duration like 250ms, 5s or 2m"));
+  }
+  // The same from the environment.
+  const RunResult env = run_mq({"get", "--endpoints", "127.0.0.1:1", "u", "k"}, {}, {{"MQ_TIMEOUT", "5"}});
+  CHECK(env.exit_code == 2);
+  CHECK_THAT(env.err, Contains("is not a duration"));
+  // The old spellings are gone rather than silently kept with another unit.
+  for (const char* old : {"--wait-ms", "--timeout-ms"}) {
+    const RunResult r = run_mq({"cluster", std::string(old) == "--wait-ms" ? "up" : "down", old, "1000"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(std::string("unknown flag '") + old + "'"));
+  }
+}

@@ -99,7 +99,7 @@ bool NodeProcess::wait_ready(int timeout_ms) {
     if (process_->wait(0)) return false;  // exited: it will never answer
     if (port_accepts(port_)) {
       // Listening is not serving: a shard needs a leader first.
-      const RunResult r = client({"get", "--timeout", "1000", "ready-probe", "k"});
+      const RunResult r = client({"get", "--timeout", "1s", "ready-probe", "k"});
       if (r.exit_code == 0 || r.exit_code == 1) return true;
     }
     std::this_thread::sleep_for(kPollInterval);

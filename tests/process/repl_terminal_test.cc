@@ -23,7 +23,7 @@ TEST_CASE("on a terminal the prompt says when the connection is down", "[process
 
   const std::string connected_prompt = "mq " + node->endpoint() + "> ";
   const std::string disconnected_prompt = "mq " + node->endpoint() + " (not connected)> ";
-  PtyProcess repl({mq_binary(), "repl", "--endpoints", node->endpoint(), "--timeout", "2000"},
+  PtyProcess repl({mq_binary(), "repl", "--endpoints", node->endpoint(), "--timeout", "2s"},
                   {{"TERM", "dumb"}, {"MQ_HISTFILE", dir / "history"}});
   auto screen = [&](const std::string& needle) {
     INFO("waiting for: " << needle << "\nterminal so far: " << repl.pending());
@@ -113,7 +113,7 @@ TEST_CASE("Ctrl-C during a slow request cancels it and the REPL goes on", "[proc
   REQUIRE(admin.set_faults({{}, {}, 30'000}, &applied).ok());
 
   const std::string prompt = "mq " + node.endpoint() + "> ";
-  PtyProcess repl({mq_binary(), "repl", "--endpoints", node.endpoint(), "--timeout", "60000"},
+  PtyProcess repl({mq_binary(), "repl", "--endpoints", node.endpoint(), "--timeout", "60s"},
                   {{"TERM", "dumb"}, {"MQ_HISTFILE", dir / "history"}});
   auto screen = [&](const std::string& needle) {
     INFO("waiting for: " << needle << "\nterminal so far: " << repl.pending());

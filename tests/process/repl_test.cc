@@ -141,7 +141,7 @@ TEST_CASE("a REPL coprocess survives the node restarting", "[process][repl]") {
   auto node = std::make_unique<NodeProcess>(dir / "n1", port);
   REQUIRE(node->wait_ready());
 
-  Subprocess repl({{mq_binary(), "repl", "--endpoints", node->endpoint(), "--timeout", "3000"},
+  Subprocess repl({{mq_binary(), "repl", "--endpoints", node->endpoint(), "--timeout", "3s"},
                    {},
                    /*pipe_stdin=*/true,
                    ""});
@@ -180,7 +180,7 @@ TEST_CASE("a write to a node that stops answering is reported as unknown", "[pro
   // The REPL keeps its connection, so the next request is sent before the
   // silence is noticed: exactly the case where the outcome cannot be known.
   Subprocess repl({{mq_binary(), "repl", "-o", "json", "--endpoints", node.endpoint(), "--timeout",
-                    "700"},
+                    "700ms"},
                    {},
                    /*pipe_stdin=*/true,
                    ""});

@@ -33,7 +33,7 @@ TEST_CASE("mq status shows 16 shards, each led by its preferred node", "[replica
   RunResult last;
   const auto deadline = Clock::now() + std::chrono::milliseconds(kSettleTimeoutMs);
   for (size_t asked = 0;; asked = (asked + 1) % cluster.size()) {
-    last = run_mq({"status", "-o", "json", "--timeout", "2000", "--endpoints", cluster.endpoint(asked)});
+    last = run_mq({"status", "-o", "json", "--timeout", "2s", "--endpoints", cluster.endpoint(asked)});
     if (last.exit_code == 0) {
       status = nlohmann::json::parse(last.out, nullptr, /*allow_exceptions=*/false);
       if (!status.is_discarded() && leaders_are_preferred(status, cluster.size())) break;

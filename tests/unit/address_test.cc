@@ -10,6 +10,8 @@
 using Catch::Matchers::Contains;
 using mq::server::HostPort;
 using mq::server::parse_host_port;
+using mq::server::accepts_connections;
+using mq::server::parse_dial_address;
 using mq::server::probe_bind;
 
 namespace {
@@ -84,4 +86,40 @@ TEST_CASE("probe_bind reports a port in use", "[address]") {
   CHECK_THAT(probe_bind(busy), Contains("in use"));
   close(fd);
   CHECK(probe_bind(busy).empty());  // free again once closed
+}
+
+TEST_CASE("a dial address may name a host; a listen address may not", "[address]") {
+  std::string error;
+  for (const char* text : {"db1:7001", "kv-2.example.com:80", "LOCALHOST:1", "a.b.c:65535"}) {
+    INFO(text);
+    CHECK(parse_dial_address(text, &error));
+    CHECK_FALSE(parse_host_port(text, &error));
+  }
+  auto hp = parse_dial_address("kv.example.com:7002", &error);
+  REQUIRE(hp);
+  CHECK(hp->host == "kv.example.com");
+  CHECK(hp->port == 7002);
+  CHECK(parse_dial_address("[::1]:7001", &error)->host == "::1");
+  for (const char* text : {"127.0.0:7001", "-db:1", "db-:1", "a..b:1", "db_1:1", "db1", "db1:", "db1:0"}) {
+    INFO(text);
+    CHECK_FALSE(parse_dial_address(text, &error));
+    CHECK_THAT(error, Contains(text));
+  }
+}
+
+TEST_CASE("accepts_connections tells a listener from a free port", "[address]") {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const uint16_t port = ntohs(addr.sin_port);
+  // Bound but not listening: refused.
+  CHECK_FALSE(accepts_connections(HostPort{"127.0.0.1", port}, 300));
+  REQUIRE(listen(fd, 4) == 0);
+  CHECK(accepts_connections(HostPort{"127.0.0.1", port}, 300));
+  close(fd);
 }
