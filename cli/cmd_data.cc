@@ -55,6 +55,12 @@ bool resolve(const char* name, const ClientFlags& flags, ResultShape shape, Reso
   return true;
 }
 
+// A command of a single result is plain by default, terminal or not (the
+// shared flag's help speaks of the commands that print rows).
+void say_plain_is_default(CLI::App& app) {
+  app.get_option("-o")->description("Output format: plain, json or table (default: plain)");
+}
+
 // Shared tail of the data commands: connect, run, print, map to exit code.
 int run_data(const char* name, const ClientFlags& flags, KvCommand command) {
   const ResultShape shape = command.verb == KvCommand::kKeys ? ResultShape::kRows : ResultShape::kSingle;
@@ -96,6 +102,7 @@ int cmd_set(int argc, char** argv) {
   app.add_option("KEY", c.key, "Key (1..1024 bytes)")->required();
   app.add_option("VALUE", c.value, "Value (at most 1 MiB by default); '-' reads stdin")->required();
   add_client_flags(app, flags, false);
+  say_plain_is_default(app);
   app.footer(std::string(R"(Examples:
   mq set user123 greeting "hello world"
   mq set user123 photo - < photo.jpg        # binary-safe, from stdin
@@ -115,6 +122,7 @@ int cmd_get(int argc, char** argv) {
   app.add_option("USER", c.user, "User id")->required();
   app.add_option("KEY", c.key, "Key")->required();
   add_client_flags(app, flags, true);
+  say_plain_is_default(app);
   app.footer(std::string(R"(Examples:
   mq get user123 greeting
   mq get user123 photo > photo.jpg          # plain output is the exact bytes
@@ -136,6 +144,7 @@ int cmd_del(int argc, char** argv) {
   app.add_option("USER", c.user, "User id")->required();
   app.add_option("KEY", c.key, "Key")->required();
   add_client_flags(app, flags, false);
+  say_plain_is_default(app);
   app.footer(std::string(R"(Examples:
   mq del user123 greeting
   mq del user123 greeting || echo "was not there"   # exit 1 when missing)") + kExitCodes);
