@@ -201,6 +201,8 @@ Exit codes: 0 healthy or degraded, 1 no such cluster, 3 unavailable.)");
   pg::ClusterState state;
   if (auto o = pg::open_cluster(f.target.resolved_dir(), &state); !o.ok()) return report("status", o);
   pg::ClusterView view = observe(state);
+  // The status is rows: a table on a terminal, else plain unless -o says.
+  if (f.output.empty()) format = default_format(ResultShape::kRows, isatty(STDOUT_FILENO));
   out(render_cluster_status(format, view));
   return view.health == pg::Health::kUnavailable ? pg::kClusterUnavailable : 0;
 }

@@ -31,10 +31,14 @@ TEST_CASE("cluster status and logs JSON follow their schemas, a node up or down"
   REQUIRE(s["health"] == "healthy");
   check_conforms("cluster_status", s);
 
+  const std::string summary = "cluster " + s["name"].get<std::string>() +
+                              ": healthy; 3/3 nodes up, 4/4 shards with a leader\n";
   const Run plain = c.cluster("status", {"-o", "plain"});
   CHECK(plain.exit_code == 0);
-  CHECK(plain.out == "cluster " + s["name"].get<std::string>() +
-                         ": healthy; 3/3 nodes up, 4/4 shards with a leader\n");
+  CHECK(plain.out == summary);
+  // To a pipe, plain is the default, as for every command.
+  CHECK(c.cluster("status").out == summary);
+  CHECK_THAT(c.cluster("status", {"-o", "table"}).out, StartsWith("ID  STATE"));
 
   REQUIRE(c.cluster("kill", {"n2"}).exit_code == 0);
   s = c.status_until([](const json& x) {
