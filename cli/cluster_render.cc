@@ -31,7 +31,7 @@ std::string render_status_table(const playground::ClusterView& view) {
   for (const auto& s : view.shards) {
     std::string replicas;
     for (const auto& r : s.replicas) {
-      std::string cell = r.node + ":" + r.role;
+      std::string cell = r.node + ":" + role_name(r.role);
       if (r.lag_known && r.lag > 0) cell += "(lag " + std::to_string(r.lag) + ")";
       replicas += (replicas.empty() ? "" : " ") + cell;
     }
@@ -61,9 +61,9 @@ std::string render_status_json(const playground::ClusterView& view) {
   for (const auto& s : view.shards) {
     json replicas = json::array();
     for (const auto& r : s.replicas) {
-      json jr = {{"node", r.node}, {"role", r.role}};
-      if (r.lag_known) jr["lag"] = r.lag;
-      replicas.push_back(jr);
+      replicas.push_back({{"node", r.node},
+                          {"role", role_name(r.role)},
+                          {"lag", r.lag_known ? json(r.lag) : json(nullptr)}});
     }
     j["shards"].push_back({{"id", s.id},
                            {"leader", s.leader},
@@ -72,7 +72,30 @@ std::string render_status_json(const playground::ClusterView& view) {
                            {"quorum", s.quorum},
                            {"replicas", replicas}});
   }
-  return j.dump() + "\n";
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string render_status_line(const playground::ClusterView& view) {
+  size_t up = 0, led = 0;
+  for (const auto& n : view.nodes) up += n.state_word() == "up";
+  for (const auto& s : view.shards) led += !s.leader.empty();
+  return "cluster " + view.name + ": " + view.health_line() + "; " + std::to_string(up) + "/" +
+         std::to_string(view.nodes.size()) + " nodes up, " + std::to_string(led) + "/" +
+         std::to_string(view.shards.size()) + " shards with a leader\n";
+}
+
+std::string render_cluster_status(Format f, const playground::ClusterView& view) {
+  switch (f) {
+    case Format::kJson: return render_status_json(view);
+    case Format::kPlain: return render_status_line(view);
+    case Format::kTable: return render_status_table(view);
+  }
+  return render_status_table(view);
+}
+
+std::string render_log_line_json(const std::string& node, const std::string& line) {
+  using nlohmann::json;
+  return json{{"node", node}, {"line", line}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 std::string connect_hint(const playground::ClusterView& view, const std::string& dir_flag) {

@@ -204,7 +204,9 @@ Exit codes: 0 healthy or degraded, 1 no such cluster, 3 unavailable.)");
   pg::ClusterState state;
   if (auto o = pg::open_cluster(f.target.resolved_dir(), &state); !o.ok()) return report("status", o);
   pg::ClusterView view = observe(state);
-  out(format == Format::kJson ? render_status_json(view) : render_status_table(view));
+  // The status is rows: a table on a terminal, else plain unless -o says.
+  if (f.output.empty()) format = default_format(ResultShape::kRows, isatty(STDOUT_FILENO));
+  out(render_cluster_status(format, view));
   return view.health == pg::Health::kUnavailable ? pg::kClusterUnavailable : 0;
 }
 
@@ -412,37 +414,48 @@ int cluster_logs(int argc, char** argv) {
   app.add_flag("-f,--follow", follow, "Keep printing new lines until Ctrl-C")->envname("MQ_FOLLOW");
   app.add_option("-n,--lines", lines, "Print the last N lines first (default 50; 0 = all)")
       ->envname("MQ_LINES");
-  app.footer("Examples:\n  mq cluster logs n1\n  mq cluster logs -f n2");
+  app.footer("Examples:\n  mq cluster logs n1\n  mq cluster logs -f n2\n"
+             "  mq cluster logs -o json n1 | jq -r .line   # one {\"node\",\"line\"} object per line");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  Format format;
+  if (!resolve_format("logs", f, &format)) return 2;
   pg::ClusterState state;
   if (auto o = pg::open_cluster(f.target.resolved_dir(), &state); !o.ok()) return report("logs", o);
   const pg::NodeRecord* n = state.find(node);
   if (!n) return report("logs", {pg::kClusterNotFound, "no node '" + node + "' in cluster " + state.name});
   std::ifstream in(n->log_path, std::ios::binary);
   if (!in) return report("logs", {pg::kClusterNotFound, "no log yet at " + n->log_path});
+  // A log is text for people; with -o json each of its lines is one object
+  // on a line of its own, so a program can follow it line by line.
+  const bool json = format == Format::kJson;
+  auto emit = [&](const std::string& line) { out(json ? render_log_line_json(node, line) : line + "\n"); };
   std::vector<std::string> tail;
   std::string line;
   while (std::getline(in, line)) {
     tail.push_back(line);
     if (lines > 0 && tail.size() > lines) tail.erase(tail.begin());
   }
-  for (const auto& l : tail) out(l + "\n");
+  for (const auto& l : tail) emit(l);
   if (!follow) return 0;
   in.clear();
   InterruptScope scope;
-  // Bounded by the user: Ctrl-C (or a closed stdout) ends it.
+  // Whole lines only: a line still being written is kept until its end
+  // arrives. Bounded by the user: Ctrl-C (or a closed stdout) ends it.
+  std::string partial;
   while (!scope.interrupted()) {
-    std::string chunk;
     char buf[4096];
     while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-      chunk.append(buf, static_cast<size_t>(in.gcount()));
+      partial.append(buf, static_cast<size_t>(in.gcount()));
       if (in.eof()) break;
     }
     in.clear();
-    if (!chunk.empty()) {
-      out(chunk);
-      if (std::ferror(stdout)) break;
+    size_t start = 0;
+    for (size_t nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n', start)) {
+      emit(partial.substr(start, nl - start));
+      start = nl + 1;
     }
+    partial.erase(0, start);
+    if (std::ferror(stdout)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return 0;

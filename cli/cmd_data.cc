@@ -28,33 +28,62 @@ bool read_all_stdin(std::string* out) {
   return !std::ferror(stdin);
 }
 
+// A failed command: one line on stderr for people and, with -o json, the
+// error object on stdout too, so a program reading stdout always gets one
+// JSON object, whatever happened.
+int fail(const char* name, bool json, const Error& e) {
+  if (json) write_stdout(render_error(Format::kJson, e));
+  std::string message = e.message;
+  for (char& c : message) {
+    if (c == '\n') c = ' ';
+  }
+  std::fprintf(stderr, "mq %s: %s\n", name, message.c_str());
+  return exit_code_of(e.kind);
+}
+
+// Before the flags are resolved, the format asked for (a bad -o is not json).
+bool json_requested(const ClientFlags& flags) { return flags.output == "json"; }
+
+// Resolves the flags, with the default format of the command's result shape.
+bool resolve(const char* name, const ClientFlags& flags, ResultShape shape, ResolvedClient* out,
+             int* exit_code) {
+  if (auto e = resolve_client_flags(flags, out); !e.empty()) {
+    *exit_code = fail(name, json_requested(flags), {ErrorKind::kInvalid, e});
+    return false;
+  }
+  if (flags.output.empty()) out->format = default_format(shape, isatty(STDOUT_FILENO));
+  return true;
+}
+
+// A command of a single result is plain by default, terminal or not (the
+// shared flag's help speaks of the commands that print rows).
+void say_plain_is_default(CLI::App& app) {
+  app.get_option("-o")->description("Output format: plain, json or table (default: plain)");
+}
+
 // Shared tail of the data commands: connect, run, print, map to exit code.
 int run_data(const char* name, const ClientFlags& flags, KvCommand command) {
+  const ResultShape shape = command.verb == KvCommand::kKeys ? ResultShape::kRows : ResultShape::kSingle;
   ResolvedClient resolved;
-  if (auto e = resolve_client_flags(flags, &resolved); !e.empty()) {
-    std::fprintf(stderr, "mq %s: %s\n", name, e.c_str());
-    return 2;
-  }
+  int exit_code = 0;
+  if (!resolve(name, flags, shape, &resolved, &exit_code)) return exit_code;
+  const bool json = resolved.format == Format::kJson;
   command.consistency = resolved.consistency;
   Client client(resolved.options);
-  KvOutcome out = run_kv_command(client, command, resolved.format, false);
-  if (command.verb == KvCommand::kGet && out.error.ok() && resolved.format == Format::kPlain &&
-      !isatty(STDOUT_FILENO) && !out.stdout_text.empty()) {
-    // Scripts get the value's exact bytes: `mq get u k > file` round-trips.
-    out.stdout_text.pop_back();
-  }
-  const bool not_found = out.error.kind == ErrorKind::kNotFound;
-  if (out.error.ok() || (not_found && resolved.format == Format::kJson)) {
+  // Scripts get a value's exact bytes (`mq get u k > file` round-trips); a
+  // terminal shows them as the REPL does.
+  KvOutcome out =
+      run_kv_command(client, command, resolved.format, plain_style_for(isatty(STDOUT_FILENO)));
+  if (out.error.ok()) {
     write_stdout(out.stdout_text);
+    return 0;
   }
-  if (!out.error.ok()) {
-    if (not_found) {
-      std::fprintf(stderr, "mq %s: key not found (user %s)\n", name, command.user.c_str());
-    } else {
-      std::fprintf(stderr, "mq %s: %s\n", name, out.error.message.c_str());
-    }
-  }
-  return exit_code_of(out.error.kind);
+  if (out.error.kind != ErrorKind::kNotFound) return fail(name, json, out.error);
+  // A missing key is an answer ({"found":false} or {"deleted":false}) for
+  // programs, and exit 1 with a line on stderr for scripts and people.
+  if (json) write_stdout(out.stdout_text);
+  std::fprintf(stderr, "mq %s: key not found (user %s)\n", name, command.user.c_str());
+  return exit_code_of(ErrorKind::kNotFound);
 }
 
 constexpr const char* kExitCodes = R"(
@@ -73,14 +102,14 @@ int cmd_set(int argc, char** argv) {
   app.add_option("KEY", c.key, "Key (1..1024 bytes)")->required();
   app.add_option("VALUE", c.value, "Value (at most 1 MiB by default); '-' reads stdin")->required();
   add_client_flags(app, flags, false);
+  say_plain_is_default(app);
   app.footer(std::string(R"(Examples:
   mq set user123 greeting "hello world"
   mq set user123 photo - < photo.jpg        # binary-safe, from stdin
   mq set --endpoints 127.0.0.1:7002 -o json user123 k v)") + kExitCodes);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   if (c.value == "-" && !read_all_stdin(&c.value)) {
-    std::fprintf(stderr, "mq set: cannot read the value from stdin\n");
-    return 2;
+    return fail("set", json_requested(flags), {ErrorKind::kInvalid, "cannot read the value from stdin"});
   }
   return run_data("set", flags, std::move(c));
 }
@@ -93,13 +122,16 @@ int cmd_get(int argc, char** argv) {
   app.add_option("USER", c.user, "User id")->required();
   app.add_option("KEY", c.key, "Key")->required();
   add_client_flags(app, flags, true);
+  say_plain_is_default(app);
   app.footer(std::string(R"(Examples:
   mq get user123 greeting
   mq get user123 photo > photo.jpg          # plain output is the exact bytes
   mq get --consistency stale -o json user123 greeting
 
-Plain output writes the value's bytes as they are (a newline is added only
-on a terminal). JSON carries non-UTF-8 bytes as "value_base64".)") + kExitCodes);
+To a pipe or a file, plain output is the value's exact bytes; on a terminal
+it is shown as the REPL shows it (quoted when it holds spaces, quotes or
+bytes that do not print). JSON always has "value" (null when the bytes are
+not UTF-8) and "value_base64".)") + kExitCodes);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_data("get", flags, std::move(c));
 }
@@ -112,6 +144,7 @@ int cmd_del(int argc, char** argv) {
   app.add_option("USER", c.user, "User id")->required();
   app.add_option("KEY", c.key, "Key")->required();
   add_client_flags(app, flags, false);
+  say_plain_is_default(app);
   app.footer(std::string(R"(Examples:
   mq del user123 greeting
   mq del user123 greeting || echo "was not there"   # exit 1 when missing)") + kExitCodes);
@@ -142,23 +175,20 @@ int cmd_status(int argc, char** argv) {
   add_client_flags(app, flags, false);
   app.footer(R"(Examples:
   mq status
-  mq status -o json --endpoints 127.0.0.1:7002)");
+  mq status -o json --endpoints 127.0.0.1:7002
+
+On a terminal: the nodes and shards as tables. Plain (the default to a pipe)
+is one line: "node n1: 3/3 nodes up, 16/16 shards with a leader".)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   ResolvedClient resolved;
-  if (auto e = resolve_client_flags(flags, &resolved); !e.empty()) {
-    std::fprintf(stderr, "mq status: %s\n", e.c_str());
-    return 2;
-  }
-  if (resolved.format == Format::kPlain && flags.output.empty()) resolved.format = Format::kJson;
+  int exit_code = 0;
+  if (!resolve("status", flags, ResultShape::kRows, &resolved, &exit_code)) return exit_code;
   Client client(resolved.options);
   ClusterStatus status;
-  Error e = client.status(&status);
-  if (!e.ok()) {
-    std::fprintf(stderr, "mq status: %s\n", e.message.c_str());
-    return exit_code_of(e.kind);
+  if (Error e = client.status(&status); !e.ok()) {
+    return fail("status", resolved.format == Format::kJson, e);
   }
-  write_stdout(render_status(resolved.format == Format::kPlain ? Format::kTable : resolved.format,
-                             status));
+  write_stdout(render_status(resolved.format, status));
   return 0;
 }
 

@@ -57,7 +57,7 @@ Error validate_kv_command(const KvCommand& c) {
   return {};
 }
 
-KvOutcome run_kv_command(Client& client, const KvCommand& c, Format format, bool one_line) {
+KvOutcome run_kv_command(Client& client, const KvCommand& c, Format format, PlainStyle style) {
   KvOutcome out;
   out.error = validate_kv_command(c);
   if (!out.error.ok()) return out;
@@ -72,7 +72,7 @@ KvOutcome run_kv_command(Client& client, const KvCommand& c, Format format, bool
       GetResult r;
       out.error = client.get(c.user, c.key, c.consistency, &r);
       if (!out.error.ok()) break;
-      out.stdout_text = render_get(format, c.user, c.key, r, one_line);
+      out.stdout_text = render_get(format, c.user, c.key, r, style);
       if (!r.found) out.error = {ErrorKind::kNotFound, "key not found"};
       break;
     }
@@ -87,7 +87,7 @@ KvOutcome run_kv_command(Client& client, const KvCommand& c, Format format, bool
     case KvCommand::kKeys: {
       ListResult r;
       out.error = client.list(c.user, c.glob, c.limit, c.consistency, &r);
-      if (out.error.ok()) out.stdout_text = render_keys(format, c.user, r, one_line);
+      if (out.error.ok()) out.stdout_text = render_keys(format, c.user, r, style);
       break;
     }
   }

@@ -34,8 +34,14 @@ struct KvOutcome {
   std::string stdout_text;
 };
 
-// one_line: the piped REPL's contract (one stdout line per command);
-// raw_value: a one-shot plain `get` writes the value's exact bytes.
-KvOutcome run_kv_command(Client& client, const KvCommand& c, Format format, bool one_line);
+// Validates, sends and renders one command. A plain result is written in
+// the given style (see cli/output.h).
+KvOutcome run_kv_command(Client& client, const KvCommand& c, Format format, PlainStyle style);
+
+// The REPL's form: its lines show bytes escaped; one_line for the piped
+// REPL's one line per command.
+inline KvOutcome run_kv_command(Client& client, const KvCommand& c, Format format, bool one_line) {
+  return run_kv_command(client, c, format, PlainStyle{true, one_line});
+}
 
 }  // namespace mq::cli

@@ -10,6 +10,34 @@ namespace {
 
 using nlohmann::json;
 
+// Display width of a UTF-8 string in terminal columns (one per code point;
+// good enough for the tables' alignment).
+size_t display_width(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// A bytes field: the text (null when not UTF-8: JSON strings must be) and,
+// always, the exact bytes as field_base64, so a program reads either field
+// without looking at the data first.
+void put_bytes(json& j, const std::string& field, const std::string& bytes) {
+  j[field] = kv::is_valid_utf8(bytes) ? json(bytes) : json(nullptr);
+  j[field + "_base64"] = base64(bytes);
+}
+
+void put_header(json& j, const Header& h) {
+  j["shard"] = h.shard;
+  j["node"] = h.node;
+  j["leader"] = h.leader;
+  j["term"] = h.term;
+  j["index"] = h.index;
+}
+
+std::string line(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
+
+}  // namespace
+
 std::string base64(std::string_view in) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -31,40 +59,26 @@ std::string base64(std::string_view in) {
   return out;
 }
 
-// JSON strings must be UTF-8: other bytes travel as field_base64.
-void put_bytes(json& j, const std::string& field, const std::string& bytes) {
-  if (kv::is_valid_utf8(bytes)) {
-    j[field] = bytes;
-  } else {
-    j[field + "_base64"] = base64(bytes);
-  }
-}
-
-void put_header(json& j, const Header& h) {
-  j["shard"] = h.shard;
-  j["node"] = h.node;
-  j["leader"] = h.leader;
-  j["term"] = h.term;
-  j["index"] = h.index;
-}
-
-std::string line(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
-
-// Display width of a UTF-8 string in terminal columns (one per code point;
-// good enough for the tables' alignment).
-size_t display_width(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
-}  // namespace
-
 std::optional<Format> parse_format(std::string_view name) {
   if (name == "plain") return Format::kPlain;
   if (name == "json") return Format::kJson;
   if (name == "table") return Format::kTable;
   return std::nullopt;
+}
+
+Format default_format(ResultShape shape, bool stdout_is_terminal) {
+  return shape == ResultShape::kRows && stdout_is_terminal ? Format::kTable : Format::kPlain;
+}
+
+PlainStyle plain_style_for(bool stdout_is_terminal) { return {stdout_is_terminal, false}; }
+
+std::string role_name(std::string_view reported) {
+  for (const char* known : {"leader", "follower", "candidate", "pre-candidate"}) {
+    if (reported == known) return known;
+  }
+  // The cluster view marks a replica whose node is not running with "-".
+  if (reported == "-") return "down";
+  return "unknown";
 }
 
 std::string display_bytes(std::string_view bytes) {
@@ -127,17 +141,17 @@ std::string render_set(Format f, const std::string& user, const std::string& key
                           r.header.node, std::to_string(r.header.index)}});
   }
   json j;
-  put_bytes(j, "user", user);
+  j["user"] = user;
   put_bytes(j, "key", key);
   put_header(j, r.header);
   return line(j);
 }
 
 std::string render_get(Format f, const std::string& user, const std::string& key,
-                       const GetResult& r, bool one_line) {
+                       const GetResult& r, PlainStyle style) {
   if (f == Format::kPlain) {
     if (!r.found) return "(nil)\n";
-    return (one_line ? display_bytes(r.value) : r.value) + "\n";
+    return style.escaped ? display_bytes(r.value) + "\n" : r.value;
   }
   if (f == Format::kTable) {
     return render_table({"USER", "KEY", "VALUE"},
@@ -145,10 +159,15 @@ std::string render_get(Format f, const std::string& user, const std::string& key
                           r.found ? display_bytes(r.value) : "(nil)"}});
   }
   json j;
-  put_bytes(j, "user", user);
+  j["user"] = user;
   put_bytes(j, "key", key);
   j["found"] = r.found;
-  if (r.found) put_bytes(j, "value", r.value);
+  if (r.found) {
+    put_bytes(j, "value", r.value);
+  } else {
+    j["value"] = nullptr;
+    j["value_base64"] = nullptr;
+  }
   put_header(j, r.header);
   return line(j);
 }
@@ -161,22 +180,22 @@ std::string render_del(Format f, const std::string& user, const std::string& key
                                                       r.deleted ? "yes" : "no (not found)"}});
   }
   json j;
-  put_bytes(j, "user", user);
+  j["user"] = user;
   put_bytes(j, "key", key);
   j["deleted"] = r.deleted;
   put_header(j, r.header);
   return line(j);
 }
 
-std::string render_keys(Format f, const std::string& user, const ListResult& r, bool one_line) {
+std::string render_keys(Format f, const std::string& user, const ListResult& r, PlainStyle style) {
   if (f == Format::kPlain) {
     std::string out;
-    if (one_line) {
+    if (style.one_line) {
       if (r.keys.empty()) return "(empty)\n";
       for (size_t i = 0; i < r.keys.size(); ++i) out += (i ? " " : "") + display_bytes(r.keys[i]);
       return out + "\n";
     }
-    for (const auto& k : r.keys) out += k + "\n";
+    for (const auto& k : r.keys) out += (style.escaped ? display_bytes(k) : k) + "\n";
     return out;
   }
   if (f == Format::kTable) {
@@ -188,55 +207,81 @@ std::string render_keys(Format f, const std::string& user, const ListResult& r, 
     return out;
   }
   json j;
-  put_bytes(j, "user", user);
-  json keys = json::array();
+  j["user"] = user;
+  // Two lists of the same length and order, by the bytes-field rule: the
+  // text of each key (null when not UTF-8) and its exact bytes.
+  json keys = json::array(), keys_base64 = json::array();
   for (const auto& k : r.keys) {
-    if (kv::is_valid_utf8(k)) {
-      keys.push_back(k);
-    } else {
-      keys.push_back(json{{"base64", base64(k)}});
-    }
+    keys.push_back(kv::is_valid_utf8(k) ? json(k) : json(nullptr));
+    keys_base64.push_back(base64(k));
   }
   j["keys"] = std::move(keys);
+  j["keys_base64"] = std::move(keys_base64);
   j["truncated"] = r.truncated;
   put_header(j, r.header);
   return line(j);
 }
 
-std::string render_status(Format f, const ClusterStatus& s) {
-  if (f == Format::kJson) {
-    json j;
-    j["node"] = s.node;
-    j["cluster_id"] = s.cluster_id;
-    j["version"] = s.version;
-    j["shard_count"] = s.shard_count;
-    j["replication"] = s.replication;
-    j["uptime_ms"] = s.uptime_ms;
-    j["nodes"] = json::array();
-    for (const auto& n : s.nodes) {
-      j["nodes"].push_back({{"id", n.id}, {"address", n.address}, {"reachable", n.reachable}});
-    }
-    j["shards"] = json::array();
-    for (const auto& sh : s.shards) {
-      json js = {{"id", sh.id},         {"leader", sh.leader},   {"role", sh.role},
-                 {"term", sh.term},     {"commit", sh.commit},   {"applied", sh.applied},
-                 {"keys", sh.keys},     {"replicas", json::array()}};
-      for (const auto& r : sh.replicas) {
-        js["replicas"].push_back({{"node", r.node}, {"role", r.role}, {"match", r.match}, {"lag", r.lag}});
-      }
-      j["shards"].push_back(std::move(js));
-    }
-    return line(j);
+namespace {
+
+// The node reports match and lag only for the shards it leads
+// (node/server/status_report.cc): elsewhere they are unknown, not zero.
+bool replica_progress_known(const ShardStatus& sh) { return sh.role == "leader"; }
+
+std::string status_summary(const ClusterStatus& s) {
+  size_t led = 0;
+  for (const auto& sh : s.shards) led += !sh.leader.empty();
+  size_t up = 0;
+  for (const auto& n : s.nodes) up += n.reachable;
+  return "node " + s.node + ": " + std::to_string(up) + "/" + std::to_string(s.nodes.size()) +
+         " nodes up, " + std::to_string(led) + "/" + std::to_string(s.shards.size()) +
+         " shards with a leader\n";
+}
+
+json status_json(const ClusterStatus& s) {
+  json j;
+  j["node"] = s.node;
+  j["cluster_id"] = s.cluster_id;
+  j["version"] = s.version;
+  j["shard_count"] = s.shard_count;
+  j["replication"] = s.replication;
+  j["uptime_ms"] = s.uptime_ms;
+  j["nodes"] = json::array();
+  for (const auto& n : s.nodes) {
+    j["nodes"].push_back({{"id", n.id}, {"address", n.address}, {"reachable", n.reachable}});
   }
+  j["shards"] = json::array();
+  for (const auto& sh : s.shards) {
+    json js = {{"id", sh.id},         {"leader", sh.leader},         {"role", role_name(sh.role)},
+               {"term", sh.term},     {"commit", sh.commit},         {"applied", sh.applied},
+               {"keys", sh.keys},     {"replicas", json::array()}};
+    const bool known = replica_progress_known(sh);
+    for (const auto& r : sh.replicas) {
+      js["replicas"].push_back({{"node", r.node},
+                                {"role", role_name(r.role)},
+                                {"match", known ? json(r.match) : json(nullptr)},
+                                {"lag", known ? json(r.lag) : json(nullptr)}});
+    }
+    j["shards"].push_back(std::move(js));
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string render_status(Format f, const ClusterStatus& s) {
+  if (f == Format::kJson) return line(status_json(s));
+  if (f == Format::kPlain) return status_summary(s);
   std::vector<std::vector<std::string>> node_rows;
   for (const auto& n : s.nodes) node_rows.push_back({n.id, n.address, n.reachable ? "up" : "down"});
   std::vector<std::vector<std::string>> shard_rows;
   for (const auto& sh : s.shards) {
     uint64_t lag_max = 0;
     for (const auto& r : sh.replicas) lag_max = std::max(lag_max, r.lag);
-    shard_rows.push_back({std::to_string(sh.id), sh.leader.empty() ? "(none)" : sh.leader, sh.role,
-                          std::to_string(sh.term), std::to_string(sh.commit),
-                          std::to_string(sh.applied), std::to_string(lag_max),
+    shard_rows.push_back({std::to_string(sh.id), sh.leader.empty() ? "(none)" : sh.leader,
+                          role_name(sh.role), std::to_string(sh.term), std::to_string(sh.commit),
+                          std::to_string(sh.applied),
+                          replica_progress_known(sh) ? std::to_string(lag_max) : "-",
                           std::to_string(sh.keys)});
   }
   std::string out = "answered by " + s.node + ", " + std::to_string(s.shard_count) +

@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "node_process.h"
+#include "pty_process.h"
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
@@ -165,7 +167,7 @@ TEST_CASE("values are binary-safe through stdin and stdout", "[process][cli]") {
   r = node.client({"get", "-o", "json", "u", "bin"});
   CHECK(r.exit_code == 0);
   const json j = parse_json_line(r.out);
-  CHECK_FALSE(j.contains("value"));
+  CHECK(j["value"].is_null());
   CHECK(j["value_base64"].get<std::string>().size() == (every_byte.size() + 2) / 3 * 4);
 
   // A trailing newline is part of the value and survives.
@@ -177,6 +179,55 @@ TEST_CASE("values are binary-safe through stdin and stdout", "[process][cli]") {
   r = node.client({"get", "u", "empty"});
   CHECK(r.exit_code == 0);
   CHECK(r.out.empty());
+}
+
+TEST_CASE("on a terminal, single results are plain and rows are tables", "[process][cli]") {
+  TempDir dir;
+  NodeProcess node(dir / "n1", free_loopback_port());
+  REQUIRE(node.wait_ready());
+  // What the command shows on a terminal, with the terminal's \r\n as \n.
+  auto on_terminal = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), mq_binary());
+    args.insert(args.end(), {"--endpoints", node.endpoint()});
+    PtyProcess p(args, {{"TERM", "dumb"}});
+    const auto status = p.wait_exit(10'000);
+    p.wait_for(std::string_view("\x01", 1), 200);  // drain what is left
+    std::string text = p.pending();
+    for (size_t at = text.find("\r\n"); at != std::string::npos; at = text.find("\r\n", at)) {
+      text.erase(at, 1);
+    }
+    INFO("mq " << args[1] << " printed:\n" << text);
+    CHECK(status.has_value());
+    return text;
+  };
+
+  CHECK(on_terminal({"set", "user123", "greeting", "hello world"}) == "OK\n");
+  CHECK(on_terminal({"get", "user123", "greeting"}) == "\"hello world\"\n");
+  CHECK(on_terminal({"set", "user123", "gadget", "g"}) == "OK\n");
+  CHECK(on_terminal({"get", "user123", "gadget"}) == "g\n");
+  CHECK(on_terminal({"del", "user123", "gadget"}) == "OK\n");
+  CHECK(on_terminal({"keys", "user123"}) == "KEY\ngreeting\n(1 key)\n");
+  CHECK(on_terminal({"keys", "-o", "plain", "user123"}) == "greeting\n");
+  CHECK_THAT(on_terminal({"status"}), StartsWith("answered by n1, 16 shards, replication 1"));
+}
+
+TEST_CASE("plain status is one summary line, the default to a pipe", "[process][cli]") {
+  TempDir dir;
+  NodeProcess node(dir / "n1", free_loopback_port());
+  REQUIRE(node.wait_ready());
+  const std::string summary = "node n1: 1/1 nodes up, 16/16 shards with a leader\n";
+  // Every shard elects its leader on its own: wait (bounded) for the last.
+  RunResult r;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    r = node.client({"status"});
+    if (r.out == summary) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == summary);
+  CHECK(node.client({"status", "-o", "plain"}).out == summary);
+  CHECK_THAT(node.client({"status", "-o", "table"}).out, StartsWith("answered by n1"));
+  CHECK(parse_json_line(node.client({"status", "-o", "json"}).out)["node"] == "n1");
 }
 
 TEST_CASE("endpoints come from --endpoints or MQ_ENDPOINTS", "[process][cli]") {

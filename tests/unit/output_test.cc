@@ -44,6 +44,24 @@ TEST_CASE("parse_format knows the three formats", "[output]") {
 }
 
 
+TEST_CASE("without -o, rows are a table on a terminal and everything else is plain", "[output]") {
+  CHECK(default_format(ResultShape::kSingle, true) == Format::kPlain);
+  CHECK(default_format(ResultShape::kSingle, false) == Format::kPlain);
+  CHECK(default_format(ResultShape::kRows, true) == Format::kTable);
+  CHECK(default_format(ResultShape::kRows, false) == Format::kPlain);
+  CHECK(plain_style_for(true).escaped);
+  CHECK_FALSE(plain_style_for(false).escaped);
+  CHECK_FALSE(plain_style_for(true).one_line);
+}
+
+TEST_CASE("roles come from a fixed set of names", "[output]") {
+  for (const char* role : {"leader", "follower", "candidate", "pre-candidate"}) CHECK(role_name(role) == role);
+  CHECK(role_name("") == "unknown");
+  CHECK(role_name("?") == "unknown");
+  CHECK(role_name("-") == "down");
+  CHECK(role_name("learner") == "unknown");
+}
+
 TEST_CASE("set renders in each format", "[output]") {
   const SetResult r{kHeader};
   CHECK(render_set(Format::kPlain, "user123", "k", r) == "OK\n");
@@ -62,38 +80,48 @@ TEST_CASE("get renders found and missing values", "[output]") {
   GetResult found{kHeader, true, "hello world"};
   GetResult missing{kHeader, false, ""};
 
-  // One-shot plain output is the value itself; the REPL's line is escaped.
-  CHECK(render_get(Format::kPlain, "u", "k", found, false) == "hello world\n");
-  CHECK(render_get(Format::kPlain, "u", "k", found, true) == "\"hello world\"\n");
-  CHECK(render_get(Format::kPlain, "u", "k", missing, true) == "(nil)\n");
+  // To a pipe, plain is the exact bytes (no newline added); on a terminal
+  // and in the REPL, the value is shown escaped on its line.
+  const PlainStyle exact{false, false}, terminal{true, false}, repl_line{true, true};
+  CHECK(render_get(Format::kPlain, "u", "k", found, exact) == "hello world");
+  CHECK(render_get(Format::kPlain, "u", "k", found, terminal) == "\"hello world\"\n");
+  CHECK(render_get(Format::kPlain, "u", "k", found, repl_line) == "\"hello world\"\n");
+  CHECK(render_get(Format::kPlain, "u", "k", GetResult{kHeader, true, "hello"}, terminal) == "hello\n");
+  CHECK(render_get(Format::kPlain, "u", "k", missing, repl_line) == "(nil)\n");
   GetResult multi_line{kHeader, true, "a\nb"};
-  CHECK(render_get(Format::kPlain, "u", "k", multi_line, true) == "\"a\\nb\"\n");
+  CHECK(render_get(Format::kPlain, "u", "k", multi_line, repl_line) == "\"a\\nb\"\n");
+  CHECK(render_get(Format::kPlain, "u", "k", multi_line, exact) == "a\nb");
 
-  json j = one_json_line(render_get(Format::kJson, "u", "k", found, true));
+  json j = one_json_line(render_get(Format::kJson, "u", "k", found, repl_line));
   CHECK(j["found"] == true);
   CHECK(j["value"] == "hello world");
+  CHECK(j["value_base64"] == "aGVsbG8gd29ybGQ=");
   check_header(j);
-  j = one_json_line(render_get(Format::kJson, "u", "k", missing, true));
+  // Missing: the same fields, null.
+  j = one_json_line(render_get(Format::kJson, "u", "k", missing, repl_line));
   CHECK(j["found"] == false);
-  CHECK_FALSE(j.contains("value"));
+  CHECK(j["value"].is_null());
+  CHECK(j["value_base64"].is_null());
+  CHECK(j.size() == one_json_line(render_get(Format::kJson, "u", "k", found, exact)).size());
 
-  const std::string table = render_get(Format::kTable, "u", "k", found, false);
+  const std::string table = render_get(Format::kTable, "u", "k", found, exact);
   CHECK(table == "USER  KEY  VALUE\nu     k    \"hello world\"\n");
-  CHECK_THAT(render_get(Format::kTable, "u", "k", missing, false), Contains("(nil)"));
+  CHECK_THAT(render_get(Format::kTable, "u", "k", missing, exact), Contains("(nil)"));
 }
 
-TEST_CASE("bytes that are not UTF-8 travel as base64 in JSON", "[output]") {
+TEST_CASE("bytes fields always come with base64; text is null when not UTF-8", "[output]") {
+  const PlainStyle style{};
   const std::string key("\xFF\x00", 2);
   const GetResult r{kHeader, true, std::string("\x00\x01\x02\xFE\xFF", 5)};
-  const json j = one_json_line(render_get(Format::kJson, "u", key, r, true));
-  CHECK_FALSE(j.contains("key"));
+  const json j = one_json_line(render_get(Format::kJson, "u", key, r, style));
+  CHECK(j["key"].is_null());
   CHECK(j["key_base64"] == "/wA=");
-  CHECK_FALSE(j.contains("value"));
+  CHECK(j["value"].is_null());
   CHECK(j["value_base64"] == "AAEC/v8=");
 
   // Base64 padding: 1, 2 and 3 trailing bytes.
   auto value_b64 = [](const std::string& v) {
-    return one_json_line(render_get(Format::kJson, "u", "k", GetResult{kHeader, true, v}, true))
+    return one_json_line(render_get(Format::kJson, "u", "k", GetResult{kHeader, true, v}, PlainStyle{}))
         ["value_base64"];
   };
   CHECK(value_b64("\xFF") == "/w==");
@@ -103,8 +131,9 @@ TEST_CASE("bytes that are not UTF-8 travel as base64 in JSON", "[output]") {
 
   // UTF-8 stays a string, even with control characters.
   const json text = one_json_line(
-      render_get(Format::kJson, "u", "k", GetResult{kHeader, true, "caf\xC3\xA9\n"}, true));
+      render_get(Format::kJson, "u", "k", GetResult{kHeader, true, "caf\xC3\xA9\n"}, style));
   CHECK(text["value"] == "caf\xC3\xA9\n");
+  CHECK(text["value_base64"] == "Y2Fmw6kK");
 }
 
 TEST_CASE("del renders deleted and not found", "[output]") {
@@ -112,6 +141,7 @@ TEST_CASE("del renders deleted and not found", "[output]") {
   CHECK(render_del(Format::kPlain, "u", "k", yes) == "OK\n");
   CHECK(render_del(Format::kPlain, "u", "k", no) == "(nil)\n");
   CHECK(one_json_line(render_del(Format::kJson, "u", "k", yes))["deleted"] == true);
+  CHECK(one_json_line(render_del(Format::kJson, "u", "k", yes))["key_base64"] == "aw==");
   CHECK(one_json_line(render_del(Format::kJson, "u", "k", no))["deleted"] == false);
   CHECK_THAT(render_del(Format::kTable, "u", "k", yes), Contains("yes"));
   CHECK_THAT(render_del(Format::kTable, "u", "k", no), Contains("not found"));
@@ -120,26 +150,30 @@ TEST_CASE("del renders deleted and not found", "[output]") {
 TEST_CASE("keys render as lines, one line, JSON or a table", "[output]") {
   const ListResult r{kHeader, {"a", "b c", std::string("\xFF", 1)}, false};
   const ListResult none{kHeader, {}, false};
-  CHECK(render_keys(Format::kPlain, "u", r, false) == "a\nb c\n\xFF\n");
-  CHECK(render_keys(Format::kPlain, "u", r, true) == "a \"b c\" \"\\xff\"\n");
-  CHECK(render_keys(Format::kPlain, "u", none, true) == "(empty)\n");
-  CHECK(render_keys(Format::kPlain, "u", none, false).empty());
+  const PlainStyle exact{false, false}, terminal{true, false}, repl_line{true, true};
+  CHECK(render_keys(Format::kPlain, "u", r, exact) == "a\nb c\n\xFF\n");
+  CHECK(render_keys(Format::kPlain, "u", r, terminal) == "a\n\"b c\"\n\"\\xff\"\n");
+  CHECK(render_keys(Format::kPlain, "u", r, repl_line) == "a \"b c\" \"\\xff\"\n");
+  CHECK(render_keys(Format::kPlain, "u", none, repl_line) == "(empty)\n");
+  CHECK(render_keys(Format::kPlain, "u", none, exact).empty());
 
-  const json j = one_json_line(render_keys(Format::kJson, "u", r, true));
-  REQUIRE(j["keys"].size() == 3);
-  CHECK(j["keys"][0] == "a");
-  CHECK(j["keys"][1] == "b c");
-  CHECK(j["keys"][2]["base64"] == "/w==");
+  // A key that is not UTF-8 does not change the shape: two lists of strings
+  // (text or null) in the same order.
+  const json j = one_json_line(render_keys(Format::kJson, "u", r, exact));
+  CHECK(j["keys"] == json::array({"a", "b c", nullptr}));
+  CHECK(j["keys_base64"] == json::array({"YQ==", "YiBj", "/w=="}));
   CHECK(j["truncated"] == false);
   check_header(j);
-  CHECK(one_json_line(render_keys(Format::kJson, "u", none, true))["keys"].empty());
+  const json empty = one_json_line(render_keys(Format::kJson, "u", none, exact));
+  CHECK(empty["keys"].empty());
+  CHECK(empty["keys_base64"].empty());
 
-  const std::string table = render_keys(Format::kTable, "u", r, false);
+  const std::string table = render_keys(Format::kTable, "u", r, exact);
   CHECK_THAT(table, StartsWith("KEY\n"));
   CHECK_THAT(table, EndsWith("(3 keys)\n"));
   CHECK(line_count(table) == 5);
   const ListResult one{kHeader, {"a"}, true};
-  CHECK_THAT(render_keys(Format::kTable, "u", one, false), EndsWith("(1 key, more not shown)\n"));
+  CHECK_THAT(render_keys(Format::kTable, "u", one, exact), EndsWith("(1 key, more not shown)\n"));
 }
 
 TEST_CASE("tables align columns by display width", "[output]") {
@@ -183,13 +217,24 @@ TEST_CASE("status renders as JSON and as tables", "[output]") {
   s.nodes = {{"n1", "127.0.0.1:7001", true}};
   s.shards = {{0, "n1", "leader", 1, 10, 10, 3, {{"n1", "leader", 10, 0}}},
               {1, "", "follower", 1, 4, 4, 0, {}}};
+  s.shards.push_back({2, "n2", "follower", 1, 4, 4, 0, {{"n2", "leader", 0, 0}, {"n1", "follower", 0, 0}, {"n3", "", 0, 0}}});
   const json j = one_json_line(render_status(Format::kJson, s));
   CHECK(j["shard_count"] == 2);
   CHECK(j["nodes"][0]["reachable"] == true);
   CHECK(j["shards"][0]["keys"] == 3);
   CHECK(j["shards"][0]["replicas"][0]["match"] == 10);
+  CHECK(j["shards"][0]["replicas"][0]["lag"] == 0);
+  // A shard the answering node follows: the leader's progress is unknown
+  // there (null, not 0), and a replica it cannot tell about is "unknown".
+  const json& followed = j["shards"][2]["replicas"];
+  CHECK(followed[0]["match"].is_null());
+  CHECK(followed[0]["lag"].is_null());
+  CHECK(followed[2]["role"] == "unknown");
 
   const std::string text = render_status(Format::kTable, s);
   CHECK_THAT(text, StartsWith("answered by n1, 2 shards, replication 1, up 5 s\n"));
   CHECK_THAT(text, Contains("127.0.0.1:7001") && Contains("up") && Contains("(none)"));
+
+  // Plain is one summary line, as the piped REPL prints it.
+  CHECK(render_status(Format::kPlain, s) == "node n1: 1/1 nodes up, 2/3 shards with a leader\n");
 }
