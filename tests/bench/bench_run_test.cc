@@ -439,3 +439,13 @@ TEST_CASE("a complete run is not marked interrupted", "[bench][run][signal]") {
   const json j = bench_json(null_server().endpoint, "--clients 2 --keys 100 --users 10");
   CHECK(j["interrupted"] == false);
 }
+
+TEST_CASE("MQ_DURATION and MQ_WARMUP set the run's length", "[bench][run]") {
+  const CommandResult r = run("MQ_DURATION=300ms MQ_WARMUP=0 " + std::string(MQ_BINARY) +
+                              " bench -o json --clients 2 --keys 100 --users 10 --endpoints " +
+                              null_server().endpoint);
+  REQUIRE(r.exit_code == 0);
+  const json j = json::parse(r.out);
+  CHECK(j["warmup_s"] == 0);
+  CHECK(j["duration_s"].get<double>() < 2.0);
+}

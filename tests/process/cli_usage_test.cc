@@ -221,3 +221,15 @@ TEST_CASE("time flags take 250ms, 5s, 2m; a bare number is refused naming the sy
     CHECK_THAT(r.err, Contains(std::string("unknown flag '") + old + "'"));
   }
 }
+
+TEST_CASE("a flag no declaration gave a variable still reads MQ_<FLAG>", "[process][usage]") {
+  TempDir dir;
+  NodeProcess node(dir / "n1", free_loopback_port());
+  REQUIRE(node.wait_ready());
+  for (const char* key : {"a", "b", "c"}) REQUIRE(node.client({"set", "u", key, "v"}).exit_code == 0);
+  // keys --limit is declared without an envname: parse_or_exit gives it MQ_LIMIT.
+  const RunResult r = run_mq({"keys", "--endpoints", node.endpoint(), "u"}, {}, {{"MQ_LIMIT", "2"}});
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "a\nb\n");
+}
