@@ -512,12 +512,6 @@ int cmd_cluster(int argc, char** argv) {
   return dispatch("mq cluster", "verb", cluster_verbs(), print_cluster_usage, argc, argv);
 }
 
-std::vector<std::string> cluster_verb_names() {
-  std::vector<std::string> names;
-  for (const auto& v : cluster_verbs()) names.push_back(v.name);
-  return names;
-}
-
 int run_cluster_words(const std::string& command, const std::vector<std::string>& words) {
   std::vector<std::string> storage = {"mq " + command};
   storage.insert(storage.end(), words.begin(), words.end());

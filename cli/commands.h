@@ -31,9 +31,6 @@ int cluster_watch(int argc, char** argv);  // mq cluster watch (cmd_cluster_watc
 const CommandTable& cluster_verbs();
 const CommandTable& demo_commands();
 
-// The verbs of `mq cluster`, in the order of its help (REPL completion).
-std::vector<std::string> cluster_verb_names();
-
 // The usage of `mq` itself: its commands, conventions and exit codes.
 void print_usage(FILE* out);
 
