@@ -103,8 +103,12 @@ happened before the watch started shows too.)");
     history.add(view, now_ms);
     for (auto& e : tracker.observe(view, now_ms)) {
       // The nodes' rings tell leader changes better (earlier, and with
-      // those before the watch started); the rest only the watch sees.
-      if (e.leader_change) continue;
+      // those before the watch started); how long the shard had no leader
+      // only the watch's own views tell. The rest only the watch sees.
+      if (e.leader_change) {
+        if (!e.from.empty()) history.note_leaderless(e.shard, e.term, e.leaderless_ms);
+        continue;
+      }
       observed.push_back(std::move(e));
       if (observed.size() > kEventsKeptMax) observed.pop_front();
     }

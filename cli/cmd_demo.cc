@@ -311,8 +311,9 @@ pg::Outcome run_trial(const DemoFlags& f, const std::string& dir, int trial, pg:
   pg::Outcome healed;
   if (attempted) {
     // What a second signal says while the undo runs (it does not stop it).
-    latch.set_undo_note("mq demo failover: still " + undo_doing(tl) + "; it is bounded and ends by itself. " +
-                        "If this process is killed first, finish it by hand: " + undo_by_hand(f, tl) + "\n");
+    latch.set_undo_note("mq demo failover: stopping; still " + undo_doing(tl) +
+                        ", which ends by itself; if this process is killed first, finish it by hand: " +
+                        undo_by_hand(f, tl) + "\n");
     std::fprintf(stderr, "%.2fs: %s\n", us_since(epoch) / 1e6, undo_doing(tl).c_str());
     tl.heal_us = us_since(epoch);
     healed = undo(dir, tl);
@@ -418,7 +419,15 @@ int run_failover(const DemoFlags& f) {
     up.dir = dir;
     pg::ClusterState state;
     pg::UpResult result;
-    pg::Outcome o = pg::cluster_up(up, nullptr, &state, &result);
+    ProgressClock progress(kProgressEveryMs);
+    const auto start = Clock::now();
+    auto say = [&](uint32_t led, uint32_t total) {
+      if (progress.due()) {
+        std::fprintf(stderr, "waiting for every shard to have a leader: %u/%u led; %.0f s so far, at most %d s\n", led,
+                     total, us_since(start) / 1e6, up.wait_ms / 1000);
+      }
+    };
+    pg::Outcome o = pg::cluster_up(up, say, &state, &result);
     if (!o.ok()) {
       std::fprintf(stderr, "mq demo failover: %s\n", o.message.c_str());
       return o.exit_code;

@@ -46,7 +46,7 @@ void on_signal(int sig) {
 InterruptLatch::InterruptLatch() {
   first_signal = 0;
   signals_seen = 0;
-  undo_note_bytes = 0;
+  set_undo_note("");
   if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
     // Without the pipe the waits below still notice the flag, a poll
     // period later.
@@ -98,9 +98,11 @@ bool InterruptLatch::sleep_until(Clock::time_point deadline) {
 }
 
 void InterruptLatch::set_undo_note(const std::string& note) {
+  const std::string& text = note.empty() ? std::string(kDefaultNote) : note;
+  // The handler reads nothing while the length is 0.
   undo_note_bytes = 0;
-  const size_t n = std::min(note.size(), kNoteBytesMax);
-  std::memcpy(undo_note, note.data(), n);
+  const size_t n = std::min(text.size(), kNoteBytesMax);
+  std::memcpy(undo_note, text.data(), n);
   undo_note_bytes = n;
 }
 

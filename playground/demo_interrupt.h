@@ -6,11 +6,12 @@
 //
 // The handler only records the signal and writes a byte to a pipe (the
 // self-pipe trick), so every wait of the demo can be woken by it at once.
-// A second signal while the fault is being undone does not cut the undo
-// short (an interrupted undo is exactly the state this exists to avoid):
-// the handler writes the note set with set_undo_note() to stderr, which
-// says what is being undone and how to finish it by hand. Every undo step
-// is bounded in time, so the process still ends; SIGKILL remains for
+// A further signal does not cut the undo short (an interrupted undo is
+// exactly the state this exists to avoid): the handler writes a note to
+// stderr instead, by default that the demo is stopping and undoes the
+// fault first, and while an undo runs the one set with set_undo_note(),
+// which says what is being undone and how to finish it by hand. Every undo
+// step is bounded in time, so the process still ends; SIGKILL remains for
 // whoever cannot wait.
 //
 // One instance at a time (signal dispositions are process-wide); the
@@ -44,9 +45,12 @@ class InterruptLatch {
   bool sleep_until(Clock::time_point deadline);
   bool sleep_for(std::chrono::milliseconds d) { return sleep_until(Clock::now() + d); }
 
-  // What a further signal prints while set ("" clears it); truncated to a
-  // fixed buffer, since the handler may not allocate.
+  // What a further signal prints while an undo runs ("": back to the
+  // default note); truncated to a fixed buffer, since the handler may not
+  // allocate.
   void set_undo_note(const std::string& note);
+  static constexpr const char* kDefaultNote =
+      "mq demo failover: stopping; a fault in place is undone first, then the report is printed\n";
 
   // 128 + the signal, the shell's convention for "ended by this signal".
   static int exit_code_for(int signal) { return 128 + signal; }

@@ -3,14 +3,17 @@
 // so a view started after a failover still shows it, and a change seen only
 // by a node that has died since stays known once read.
 //
-// A leader is known per (shard, term, leader): the first time any node
-// recorded it (the new leader's own record, or a follower's that heard
-// it). Consecutive leaders of a shard make one change; "no leader for N
-// ms" is from the first record, by any node, of no known leader in a term
-// at least the old leader's, up to the new leader. Record times are on each
-// node's clock; they are moved to the caller's clock by their age
-// (clock_ms - at_ms) at the moment the answer was read, which holds
-// whatever the nodes' clocks are.
+// A leader is known per (shard, term, leader) from the first time any node
+// recorded it (the new leader's own record, or a follower's that heard of
+// it); consecutive leaders of a shard make one change. Record times are on
+// each node's clock; they move to the caller's clock by their age
+// (clock_ms - at_ms) when the answer was read, whatever the nodes' clocks.
+//
+// How long the shard had no leader is not in the rings: nothing is
+// recorded when a leader dies, only when a follower gives up on it an
+// election timeout later. So the length is given only for changes the
+// caller saw happen (note_leaderless, from its own views: since the old
+// leader was last seen leading), never guessed for older ones.
 #pragma once
 
 #include <cstdint>
@@ -34,22 +37,21 @@ class LeaderHistory {
   // clock when the view was taken.
   void add(const ClusterView& view, int64_t now_ms);
 
+  // The caller saw shard go without a leader for ms before the leader of
+  // term took over.
+  void note_leaderless(uint32_t shard, uint64_t term, int64_t ms);
+
   // Leader changes, oldest first, dated on the caller's clock (the first
   // leader known of each shard is not a change).
   std::vector<ClusterEvent> changes() const;
 
  private:
-  using LeaderKey = std::tuple<uint32_t, uint64_t, std::string>;   // shard, term, leader
-  using RecordKey = std::tuple<std::string, uint64_t, uint64_t>;   // node, at_ms, seq
-  struct Leaderless {
-    uint32_t shard = 0;
-    uint64_t term = 0;
-    int64_t time_ms = 0;
-  };
+  using LeaderKey = std::tuple<uint32_t, uint64_t, std::string>;  // shard, term, leader
+  using TermKey = std::pair<uint32_t, uint64_t>;                   // shard, term
   void trim();
 
-  std::map<LeaderKey, int64_t> leaders_;        // first time known
-  std::map<RecordKey, Leaderless> leaderless_;  // records of no known leader
+  std::map<LeaderKey, int64_t> leaders_;   // first time known
+  std::map<TermKey, int64_t> leaderless_;  // seen by the caller
 };
 
 }  // namespace mq::playground
