@@ -482,8 +482,8 @@ int cmd_demo(int argc, char** argv) {
   CLI::App* fo = app.add_subcommand(
       "failover",
       "Start or reuse a local cluster, run a concurrent workload, inject a fault, heal it, and "
-      "report the write-unavailability window per shard, the leader changes, the outcomes, the "
-      "throughput and a linearizability verdict.");
+      "report per shard whether it lost its leader and how long its writes were unavailable, the "
+      "leader changes, the outcomes, the throughput and a linearizability verdict.");
   add_failover_flags(fo, &f);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_failover(f);

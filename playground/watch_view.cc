@@ -141,8 +141,7 @@ std::vector<std::string> compact_grid(const ClusterView& view, const Painter& pa
   std::vector<std::string> out;
   std::string node_order;
   for (const auto& n : view.nodes) node_order += (node_order.empty() ? "" : " ") + n.id;
-  out.push_back("shard leader term, roles on " + node_order +
-                ": L leader F follower f behind C candidate x down ? silent . none");
+  out.push_back("roles on " + node_order + ": L leader F follower f behind C candidate x down ? no answer");
   for (size_t r = 0; r < rows; ++r) {
     std::string line;
     for (size_t c = 0; c < columns; ++c) {
