@@ -52,10 +52,13 @@ std::vector<ShardWindow> write_waits(const std::vector<RecordedOp>& history, uin
 }
 
 void mark_counted(std::vector<ShardWindow>* windows, const std::vector<ClusterEvent>& events,
-                  int64_t fault_us) {
+                  int64_t fault_us, const std::string& target_node) {
   if (fault_us >= 0) {
     for (const auto& e : events) {
-      if ((e.leader_change || e.leader_lost) && e.time_ms * 1000 >= fault_us && e.shard < windows->size()) {
+      // A leader missing from one look may only have answered too late;
+      // only the fault's own node is known to be gone.
+      const bool lost = e.leader_change || (e.leader_lost && e.from == target_node);
+      if (lost && e.time_ms * 1000 >= fault_us && e.shard < windows->size()) {
         (*windows)[e.shard].lost_leader = true;
       }
     }
@@ -130,7 +133,7 @@ DemoReport make_report(const DemoTimeline& timeline, const std::vector<RecordedO
   DemoReport r;
   r.timeline = timeline;
   r.windows = write_waits(history, shard_count, timeline.fault_us, timeline.end_us);
-  mark_counted(&r.windows, events, timeline.fault_us);
+  mark_counted(&r.windows, events, timeline.fault_us, timeline.target_node);
   for (const auto& w : r.windows) r.max_window_ms = std::max(r.max_window_ms, w.unavailable_ms());
   for (const auto& e : events) {
     if (e.leader_change) r.leader_changes.push_back(e);

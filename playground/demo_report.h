@@ -16,7 +16,7 @@
 // client stuck on an unreachable node does not make a shard unavailable
 // while other clients' writes to it succeed. The wait is reported as the
 // shard's unavailability only when the shard lost its leader after the
-// fault (seen with no leader, or with a new leader or term), or when the
+// fault (the fault's node no longer leading it, or a new leader or term), or when the
 // wait exceeds kStallCountedMs; other shards report 0 and show "-".
 #pragma once
 
@@ -87,10 +87,11 @@ struct DemoReport {
 std::vector<ShardWindow> write_waits(const std::vector<RecordedOp>& history, uint32_t shard_count,
                                      int64_t fault_us, int64_t end_us);
 
-// Sets lost_leader from the events (a leader change or loss at or after
-// the fault) and counted from it and the stall threshold.
+// Sets lost_leader from the events at or after the fault (a new leader or
+// term, or the fault's node seen no longer leading) and counted from it
+// and the stall threshold.
 void mark_counted(std::vector<ShardWindow>* windows, const std::vector<ClusterEvent>& events,
-                  int64_t fault_us);
+                  int64_t fault_us, const std::string& target_node);
 
 std::vector<uint64_t> ok_per_second(const std::vector<RecordedOp>& history, int64_t end_us);
 // One block character per value, scaled to the largest: ▁▂▃▄▅▆▇█.

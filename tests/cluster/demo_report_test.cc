@@ -63,7 +63,7 @@ TEST_CASE("a shard that kept its leader and was only idle is not unavailable", "
                                write(0, 2'410'000, 2'411'000), write(1, 2'000'000, 2'001'000),
                                write(1, 2'400'000, 2'401'000), write(1, 2'500'000, 2'502'000)};
   auto w = write_waits(h, 2, 2'000'000, 6'000'000);
-  mark_counted(&w, {leader_change(0, 2'200, "n1", "n2")}, 2'000'000);
+  mark_counted(&w, {leader_change(0, 2'200, "n1", "n2")}, 2'000'000, "n1");
   REQUIRE(w.size() == 2);
   CHECK(w[0].lost_leader);
   CHECK(w[0].counted);
@@ -83,7 +83,7 @@ TEST_CASE("a client stuck on an unreachable node does not make a shard unavailab
   std::vector<RecordedOp> h = {write(0, 2'100'000, 4'100'000, Outcome::kUnknown), write(0, 2'105'000, 2'106'000),
                                write(0, 2'200'000, 2'203'000), write(0, 3'000'000, 3'004'000)};
   auto w = write_waits(h, 1, 2'000'000, 6'000'000);
-  mark_counted(&w, {}, 2'000'000);
+  mark_counted(&w, {}, 2'000'000, "n1");
   CHECK(w[0].longest_wait_ms == 6);  // the stuck write waited 6 ms for the next success
   CHECK_FALSE(w[0].counted);
 }
@@ -92,14 +92,14 @@ TEST_CASE("a long stall counts even when no leader change was seen", "[cluster][
   // A write waits until the end of the run: still open then, it ends there.
   std::vector<RecordedOp> h = {write(0, 1'000'000, 1'001'000), write(0, 2'500'000, 6'500'000, Outcome::kUnknown)};
   auto w = write_waits(h, 1, 2'000'000, 6'000'000);
-  mark_counted(&w, {}, 2'000'000);
+  mark_counted(&w, {}, 2'000'000, "n1");
   CHECK(w[0].longest_wait_ms == 3500);
   CHECK(w[0].wait_to_ms == 6000);
   CHECK(w[0].counted);
   // A leader change before the fault is not the fault's doing.
   std::vector<RecordedOp> quick = {write(0, 2'500'000, 2'501'000)};
   auto q = write_waits(quick, 1, 2'000'000, 6'000'000);
-  mark_counted(&q, {leader_change(0, 1'000, "n1", "n2")}, 2'000'000);
+  mark_counted(&q, {leader_change(0, 1'000, "n1", "n2")}, 2'000'000, "n1");
   CHECK_FALSE(q[0].lost_leader);
   CHECK_FALSE(q[0].counted);
 }
@@ -202,4 +202,22 @@ TEST_CASE("a shard that lost its leader while nobody wrote to it has no measure"
   CHECK(j["trials"][0]["windows"][1]["unavailable_ms"].is_null());
   CHECK(j["trials"][0]["windows"][0]["unavailable_ms"] == 0);
   CHECK(render_report_text(r).find("   0:     -   1:     ?\n") != std::string::npos);
+}
+
+TEST_CASE("a leader missing from one look is not a lost leader unless it is the fault's node", "[cluster][demo]") {
+  std::vector<RecordedOp> h = {write(0, 2'100'000, 2'120'000), write(1, 2'100'000, 2'120'000)};
+  auto w = write_waits(h, 2, 2'000'000, 6'000'000);
+  ClusterEvent slow_answer;  // n2 answered too late once: its shard 1 looked leaderless
+  slow_answer.time_ms = 2'100;
+  slow_answer.leader_lost = true;
+  slow_answer.shard = 1;
+  slow_answer.from = "n2";
+  ClusterEvent paused = slow_answer;  // n1, the paused node, no longer leads shard 0
+  paused.shard = 0;
+  paused.from = "n1";
+  mark_counted(&w, {slow_answer, paused}, 2'000'000, "n1");
+  CHECK(w[0].lost_leader);
+  CHECK(w[0].unavailable_ms() == 20);
+  CHECK_FALSE(w[1].lost_leader);
+  CHECK(w[1].unavailable_ms() == 0);
 }
