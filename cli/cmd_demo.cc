@@ -485,6 +485,11 @@ int cmd_demo(int argc, char** argv) {
       "report per shard whether it lost its leader and how long its writes were unavailable, the "
       "leader changes, the outcomes, the throughput and a linearizability verdict.");
   add_failover_flags(fo, &f);
+  app.footer(R"(Examples:
+  mq demo failover
+  mq demo failover --fault partition --duration 9s --check
+
+mq demo failover --help: its flags, the report, Ctrl-C and the exit codes.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_failover(f);
 }
