@@ -30,4 +30,4 @@ echo "--- bring the node back (same port, same data)"
 "$mq" cluster status "${c[@]}" | tail -n 1
 
 echo "--- measured: 16 clients, kill the leader of shard 0, heal, check the history"
-"$mq" demo failover "${c[@]}" --fault kill-leader --duration 6 --check
+"$mq" demo failover "${c[@]}" --fault kill-leader --duration 6s --check

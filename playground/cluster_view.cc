@@ -123,6 +123,10 @@ ClusterView build_view(const ClusterState& state, const std::vector<Liveness>& l
     n.partitioned = !r.faults.empty();
     n.answered = i < statuses.size() && statuses[i].has_value();
     n.pid = n.liveness == Liveness::kDown ? 0 : r.pid;
+    if (n.answered) {
+      n.clock_ms = statuses[i]->clock_ms;
+      n.role_changes = statuses[i]->role_changes;
+    }
     if (n.liveness == Liveness::kUp) up_ids.push_back(r.id);
     view.nodes.push_back(n);
   }

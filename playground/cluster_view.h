@@ -33,6 +33,10 @@ struct NodeView {
   bool answered = false;      // its Status call succeeded
   int pid = 0;                // 0 when down
   uint32_t shards_led = 0;
+  // From its answer: its newest role changes (oldest first) and its clock
+  // then, which dates them (age = clock_ms - at_ms).
+  uint64_t clock_ms = 0;
+  std::vector<cli::RoleChangeStatus> role_changes;
   // "up", "down", "paused" or "partitioned".
   std::string state_word() const;
 };

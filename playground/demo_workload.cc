@@ -108,14 +108,17 @@ void Workload::run(Thread* t) {
   }
 }
 
-void Workload::read_back(int timeout_ms) {
+bool Workload::read_back(int timeout_ms, const std::function<bool(size_t done, size_t total)>& go_on) {
   cli::ClientOptions co;
   co.endpoints = options_.endpoints;
   co.timeout_ms = timeout_ms;
   cli::Client client(co);
   const uint64_t reader = static_cast<uint64_t>(options_.clients);
+  const size_t total = users_.size() * static_cast<size_t>(options_.keys_per_user);
+  size_t done = 0;
   for (const auto& user : users_) {
-    for (int k = 0; k < options_.keys_per_user; ++k) {
+    for (int k = 0; k < options_.keys_per_user; ++k, ++done) {
+      if (go_on && !go_on(done, total)) return false;
       const std::string key = options_.key_prefix + "-k" + std::to_string(k);
       RecordedOp r;
       r.shard = kv::shard_of(user, options_.shard_count);
@@ -133,6 +136,7 @@ void Workload::read_back(int timeout_ms) {
       read_back_ops_.push_back(std::move(r));
     }
   }
+  return true;
 }
 
 std::vector<RecordedOp> Workload::history() const {

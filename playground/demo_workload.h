@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -60,8 +61,10 @@ class Workload {
 
   // Reads every key once more (linearizable, retried within timeout_ms) and
   // records the reads as one more client: after the faults are healed this
-  // tells whether acknowledged writes survived.
-  void read_back(int timeout_ms);
+  // tells whether acknowledged writes survived. go_on, when given, is asked
+  // before each key with the keys read so far and in all; false stops the
+  // read-back (returns false then).
+  bool read_back(int timeout_ms, const std::function<bool(size_t done, size_t total)>& go_on = {});
 
   // Call after stop(): every operation, in no particular order.
   std::vector<RecordedOp> history() const;

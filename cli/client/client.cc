@@ -438,6 +438,10 @@ Error Client::status(ClusterStatus* out) {
     for (const auto& r : s.replicas()) sh.replicas.push_back({r.node(), r.role(), r.match(), r.lag()});
     out->shards.push_back(std::move(sh));
   }
+  out->clock_ms = resp.clock_ms();
+  for (const auto& c : resp.role_changes()) {
+    out->role_changes.push_back({c.seq(), c.at_ms(), c.shard(), c.term(), c.role(), c.leader()});
+  }
   return e;
 }
 

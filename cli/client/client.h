@@ -59,12 +59,22 @@ struct ShardStatus {
   std::vector<ReplicaStatus> replicas;
 };
 struct NodeStatus { std::string id, address; bool reachable = false; };
+// A change of the answering node's role, term or known leader in a shard;
+// at_ms is on the node's clock (see ClusterStatus::clock_ms).
+struct RoleChangeStatus {
+  uint64_t seq = 0, at_ms = 0;
+  uint32_t shard = 0;
+  uint64_t term = 0;
+  std::string role, leader;  // leader "" when the node knew none
+};
 struct ClusterStatus {
   std::string node, cluster_id, version;
   uint32_t shard_count = 0, replication = 0;
   uint64_t uptime_ms = 0;
   std::vector<NodeStatus> nodes;
   std::vector<ShardStatus> shards;
+  uint64_t clock_ms = 0;  // the node's clock when it answered
+  std::vector<RoleChangeStatus> role_changes;  // its newest few, oldest first
 };
 
 // Injected network and disk faults of one node (admin RPC SetFaults).

@@ -29,6 +29,7 @@ void NodeHost::publish_role(ShardGroup& g, const raft::SoftState& soft) {
   const uint64_t term = soft.term;
   const raft::NodeId lead = soft.lead;
   if (role == g.role && term == g.term && lead == g.lead) return;
+  role_changes_.record(env_.now(), g.shard, term, role, lead);
   if (lead != g.lead && lead != raft::kNoNode) {
     log(LogLevel::kInfo, "shard " + std::to_string(g.shard) + ": leader is " + node_name(lead) +
                              " (term " + std::to_string(term) + ")");

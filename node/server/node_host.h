@@ -33,6 +33,7 @@
 #include "node/server/log.h"
 #include "node/server/node_clock.h"
 #include "node/server/peer_sender.h"
+#include "node/server/role_change_ring.h"
 #include "node/server/shard_group.h"
 #include "node/server/topology.h"
 #include "node/storage/file_system.h"
@@ -199,6 +200,7 @@ class NodeHost {
   uint64_t next_request_id_ = 0;
   uint64_t next_read_context_ = 0;
   uint64_t ticks_ = 0;
+  RoleChangeRing role_changes_;  // recorded by publish_role, reported by fill_status
 };
 
 }  // namespace mq::server

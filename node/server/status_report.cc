@@ -1,6 +1,7 @@
 // What `mq status` shows of this node: its peers, and per hosted shard the
 // leader, term, commit and applied indexes and, on a leader, each replica's
-// match index and lag.
+// match index and lag; and the node's newest role changes
+// (role_change_ring.h) with its clock reading, to turn their times into ages.
 #include <chrono>
 
 #include "node/server/node_host.h"
@@ -11,14 +12,33 @@
 
 namespace mq::server {
 
+namespace {
+
+uint64_t ms_on_node_clock(NodeTime t) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+}
+
+}  // namespace
+
 void NodeHost::fill_status(v1::StatusResponse* resp) {
   resp->set_node(topology().self_info().id);
   resp->set_cluster_id(topology().cluster_id);
   resp->set_version(MQ_VERSION_STRING);
   resp->set_shard_count(topology().shard_count);
   resp->set_replication(topology().replication);
-  resp->set_uptime_ms(
-      std::chrono::duration_cast<std::chrono::milliseconds>(env_.now() - started_).count());
+  const NodeTime now = env_.now();
+  resp->set_uptime_ms(std::chrono::duration_cast<std::chrono::milliseconds>(now - started_).count());
+  resp->set_clock_ms(ms_on_node_clock(now));
+  for (const RoleChange& c : role_changes_.changes()) {
+    auto* rc = resp->add_role_changes();
+    rc->set_seq(c.seq);
+    rc->set_at_ms(ms_on_node_clock(c.at));
+    rc->set_shard(c.shard);
+    rc->set_term(c.term);
+    rc->set_role(std::string(raft::to_string(c.role)));
+    rc->set_leader(c.lead == raft::kNoNode ? "" : node_name(c.lead));
+  }
   for (const auto& p : topology().nodes) {
     auto* n = resp->add_nodes();
     n->set_id(p.id);

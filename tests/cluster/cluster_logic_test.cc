@@ -1,5 +1,7 @@
 // The launcher's pure parts: the state file, fault plans, the combined view
-// and its health word, the demo's windows, sparkline and lost-write count.
+// and its health word, the event tracker, the demo's sparkline and
+// lost-write count (the demo's unavailability, summary and JSON are in
+// demo_report_test.cc, the watch's layout in watch_render_test.cc).
 #include <catch2/catch.hpp>
 
 #include "playground/cluster_state.h"
@@ -205,9 +207,13 @@ TEST_CASE("the event tracker reports a leader change with the leaderless time", 
   };
   CHECK(t.observe(view("n1", 2, {Liveness::kUp, Liveness::kUp, Liveness::kUp}), 0).empty());
   auto e1 = t.observe(view("", 2, {Liveness::kDown, Liveness::kUp, Liveness::kUp}), 100);
-  bool saw_down = false;
-  for (const auto& e : e1) saw_down |= e.text == "n1 up -> down";
+  bool saw_down = false, saw_lost = false;
+  for (const auto& e : e1) {
+    saw_down |= e.text == "n1 up -> down";
+    saw_lost |= e.leader_lost && e.from == "n1" && e.term == 2;
+  }
   CHECK(saw_down);
+  CHECK(saw_lost);
   auto e2 = t.observe(view("n2", 3, {Liveness::kDown, Liveness::kUp, Liveness::kUp}), 350);
   const ClusterEvent* change = nullptr;
   for (const auto& e : e2) {
@@ -218,23 +224,19 @@ TEST_CASE("the event tracker reports a leader change with the leaderless time", 
   CHECK(change->to == "n2");
   CHECK(change->term == 3);
   CHECK(change->leaderless_ms == 350);
-  const std::string grid = render_watch(view("n2", 3, {Liveness::kDown, Liveness::kUp, Liveness::kUp}),
-                                        {*change}, 5, false);
-  CHECK(grid.find("no leader for 350 ms") != std::string::npos);
-}
-
-TEST_CASE("the unavailability window is the longest gap after the fault", "[cluster][demo]") {
-  std::vector<RecordedOp> h = {write(0, 0, 1000, "a", "1"),       write(0, 0, 2000, "a", "2"),
-                               write(0, 0, 10'000, "a", "3"),     write(0, 0, 400'000, "a", "4"),
-                               write(0, 0, 401'000, "a", "5"),    write(1, 0, 1000, "b", "1"),
-                               write(1, 0, 3000, "b", "2", mq::lincheck::Outcome::kUnknown)};
-  auto w = unavailability_windows(h, 3, 5000, 500'000);
-  REQUIRE(w.size() == 3);
-  CHECK(w[0].window_ms == 390);  // 10 ms -> 400 ms
-  // Shard 1's only success is before the fault: unavailable to the end.
-  CHECK(w[1].window_ms == 499);
-  // Shard 2 had no successful write at all.
-  CHECK(w[2].window_ms == 495);
+  WatchLayout layout;
+  layout.now_ms = 1350;
+  std::string grid;
+  for (const auto& line : render_watch(view("n2", 3, {Liveness::kDown, Liveness::kUp, Liveness::kUp}), {*change},
+                                       layout)) {
+    grid += line + "\n";
+  }
+  CHECK(grid.find("1.0s ago  shard 0: leader n1 -> n2 (term 3), no leader for 350 ms") != std::string::npos);
+  // The same leader in a new term went through an election: a change too.
+  auto e3 = t.observe(view("n2", 4, {Liveness::kDown, Liveness::kUp, Liveness::kUp}), 500);
+  REQUIRE(e3.size() == 1);
+  CHECK(e3[0].leader_change);
+  CHECK(e3[0].text == "shard 0: leader n2 re-elected (term 4), no leader for 150 ms");
 }
 
 TEST_CASE("throughput per second and its sparkline", "[cluster][demo]") {
@@ -269,7 +271,12 @@ TEST_CASE("a write lost after acknowledgement is counted", "[cluster][demo]") {
 
 TEST_CASE("the report's exit code follows the verdict and lost writes", "[cluster][demo]") {
   const uint64_t reader = 5;
-  DemoTimeline tl{"kill-leader", "n1", 0, 10, 20, 30};
+  DemoTimeline tl;
+  tl.fault = "kill-leader";
+  tl.target_node = "n1";
+  tl.fault_us = 10;
+  tl.heal_us = 20;
+  tl.end_us = 30;
   std::vector<RecordedOp> good = {write(0, 0, 10, "k", "a"), final_read(reader, "k", true, "a", 40)};
   DemoReport r = make_report(tl, good, 1, reader, {}, true);
   CHECK(r.verdict.verdict == mq::lincheck::Result::kLinearizable);
@@ -278,5 +285,5 @@ TEST_CASE("the report's exit code follows the verdict and lost writes", "[cluste
   r = make_report(tl, bad, 1, reader, {}, true);
   CHECK(r.lost_writes == 1);
   CHECK(report_exit_code(r) == 1);
-  CHECK(render_report_json(r).find("\"lost_writes\":1") != std::string::npos);
+  CHECK(render_demo_json({r}, 0).find("\"lost_writes\":1") != std::string::npos);
 }

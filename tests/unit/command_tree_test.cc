@@ -30,22 +30,6 @@ std::string joined(const std::vector<std::string>& words) {
   return out;
 }
 
-// Flags of commands other engineers are converting on their own branches:
-// `mq cluster watch` and `mq demo failover` still declare --name/--dir
-// reading MQ_CLUSTER/MQ_CLUSTER_DIR (the right variables, under names that
-// predate --cluster/--cluster-dir: add_cluster_target_flags declares both)
-// and time flags in seconds or milliseconds. Once those branches are
-// merged, this list goes and the checks below cover them like the rest.
-const std::set<std::string> kNotYetConverted = {
-    "cluster watch --name",     "cluster watch --dir",      "cluster watch --interval-ms",
-    "cluster watch --duration", "demo failover --name",     "demo failover --dir",
-    "demo failover --duration", "demo failover --timeout-ms",
-};
-
-bool not_yet_converted(const DescribedCommand& c, const FlagSpec& f) {
-  return kNotYetConverted.count(joined(c.words) + " " + f.primary_name()) > 0;
-}
-
 // A flag whose value is an amount of time, by its name.
 bool is_time_flag(const std::string& long_name) {
   for (const char* word : {"timeout", "duration", "wait", "warmup", "interval", "delay", "period"}) {
@@ -75,7 +59,6 @@ TEST_CASE("every flag of every command has its MQ_ variable", "[command_tree]") 
   size_t flags_checked = 0;
   for (const auto& c : describe_tree()) {
     for (const auto& f : c.spec.flags) {
-      if (not_yet_converted(c, f)) continue;
       INFO("mq " << joined(c.words) << " " << f.primary_name() << " (envname '" << f.envname << "')");
       bool matches = false;
       for (const auto& name : f.names) {
@@ -92,7 +75,6 @@ TEST_CASE("every time flag takes a duration (250ms, 5s, 2m), none a bare number"
   size_t time_flags = 0;
   for (const auto& c : describe_tree()) {
     for (const auto& f : c.spec.flags) {
-      if (not_yet_converted(c, f)) continue;
       for (const auto& name : f.names) {
         if (name.rfind("--", 0) != 0 || !is_time_flag(name)) continue;
         INFO("mq " << joined(c.words) << " " << name);
