@@ -146,7 +146,7 @@ TEST_CASE("a failing one-shot command prints a JSON error with the same exit cod
        {std::vector<std::string>{"get", "u", "k"}, {"set", "u", "k", "v"}, {"del", "u", "k"},
         {"keys", "u"}, {"status"}}) {
     std::vector<std::string> full = args;
-    full.insert(full.end(), {"-o", "json", "--endpoints", dead, "--timeout", "2000"});
+    full.insert(full.end(), {"-o", "json", "--endpoints", dead, "--timeout", "2s"});
     INFO("mq " << args[0]);
     check_error(run_mq(full), 3, "unavailable");
   }

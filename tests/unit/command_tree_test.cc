@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <set>
 
 #include "cli/command_table.h"
 #include "cli/commands.h"
