@@ -12,19 +12,19 @@ using namespace mq::test;
 namespace {
 
 // The subcommand names `mq help` lists under "Commands:".
-std::vector<std::string> listed_subcommands() {
-  const RunResult r = run_mq({"help"});
-  REQUIRE(r.exit_code == 0);
+// The first word of each line of `text` under the line `heading`, up to
+// the next empty line: the names a usage lists.
+std::vector<std::string> names_listed_under(const std::string& text, const std::string& heading) {
   std::vector<std::string> names;
-  std::istringstream lines(r.out);
+  std::istringstream lines(text);
   std::string line;
-  bool in_commands = false;
+  bool in_list = false;
   while (std::getline(lines, line)) {
-    if (line == "Commands:") {
-      in_commands = true;
+    if (line == heading) {
+      in_list = true;
       continue;
     }
-    if (!in_commands) continue;
+    if (!in_list) continue;
     if (line.empty()) break;
     std::istringstream words(line);
     std::string name;
@@ -32,6 +32,12 @@ std::vector<std::string> listed_subcommands() {
     names.push_back(name);
   }
   return names;
+}
+
+std::vector<std::string> listed_subcommands() {
+  const RunResult r = run_mq({"help"});
+  REQUIRE(r.exit_code == 0);
+  return names_listed_under(r.out, "Commands:");
 }
 
 }  // namespace
@@ -129,23 +135,7 @@ namespace {
 std::vector<std::string> listed_cluster_verbs() {
   const RunResult r = run_mq({"cluster", "--help"});
   REQUIRE(r.exit_code == 0);
-  std::vector<std::string> names;
-  std::istringstream lines(r.out);
-  std::string line;
-  bool in_verbs = false;
-  while (std::getline(lines, line)) {
-    if (line == "Verbs:") {
-      in_verbs = true;
-      continue;
-    }
-    if (!in_verbs) continue;
-    if (line.empty()) break;
-    std::istringstream words(line);
-    std::string name;
-    words >> name;
-    names.push_back(name);
-  }
-  return names;
+  return names_listed_under(r.out, "Verbs:");
 }
 
 }  // namespace

@@ -14,8 +14,26 @@
 
 using namespace mq::test;
 
+namespace {
+
+constexpr int kScreenTimeoutMs = 5000;
+
+// The environment of a REPL on a terminal: no escape codes, history in dir.
+std::vector<std::pair<std::string, std::string>> repl_env(const TempDir& dir) {
+  return {{"TERM", "dumb"}, {"MQ_HISTFILE", dir / "history"}};
+}
+
+// Waits for needle on the terminal; on failure the report shows what the
+// terminal did print.
+bool screen(PtyProcess& repl, const std::string& needle) {
+  if (repl.wait_for(needle, kScreenTimeoutMs)) return true;
+  UNSCOPED_INFO("waited for: " << needle << "\nterminal so far: " << repl.pending());
+  return false;
+}
+
+}  // namespace
+
 TEST_CASE("on a terminal the prompt says when the connection is down", "[process][repl]") {
-  constexpr int kScreenTimeoutMs = 5000;
   TempDir dir;
   const uint16_t port = free_loopback_port();
   auto node = std::make_unique<NodeProcess>(dir / "n1", port);
@@ -24,86 +42,71 @@ TEST_CASE("on a terminal the prompt says when the connection is down", "[process
   const std::string connected_prompt = "mq " + node->endpoint() + "> ";
   const std::string disconnected_prompt = "mq " + node->endpoint() + " (not connected)> ";
   PtyProcess repl({mq_binary(), "repl", "--endpoints", node->endpoint(), "--timeout", "2s"},
-                  {{"TERM", "dumb"}, {"MQ_HISTFILE", dir / "history"}});
-  auto screen = [&](const std::string& needle) {
-    INFO("waiting for: " << needle << "\nterminal so far: " << repl.pending());
-    return repl.wait_for(needle, kScreenTimeoutMs);
-  };
+                  repl_env(dir));
 
-  REQUIRE(screen(connected_prompt));
+  REQUIRE(screen(repl, connected_prompt));
   REQUIRE(repl.type("set u k typed-at-a-terminal\r"));
-  CHECK(screen("OK"));
-  REQUIRE(screen(connected_prompt));
+  CHECK(screen(repl, "OK"));
+  REQUIRE(screen(repl, connected_prompt));
 
   REQUIRE(node->stop() == std::optional<int>(0));
   node.reset();
   REQUIRE(repl.type("get u k\r"));
-  CHECK(screen("(error)"));
-  CHECK(screen(disconnected_prompt));
+  CHECK(screen(repl, "(error)"));
+  CHECK(screen(repl, disconnected_prompt));
 
   node = std::make_unique<NodeProcess>(dir / "n1", port);
   REQUIRE(node->wait_ready());
   REQUIRE(repl.type("get u k\r"));
-  CHECK(screen("typed-at-a-terminal"));
-  CHECK(screen(connected_prompt));
+  CHECK(screen(repl, "typed-at-a-terminal"));
+  CHECK(screen(repl, connected_prompt));
 
   REQUIRE(repl.type("quit\r"));
   CHECK(repl.wait_exit(kScreenTimeoutMs) == std::optional<int>(0));
 }
 
 TEST_CASE("on a terminal the prompt says 'not connected' until a node answers", "[process][repl]") {
-  constexpr int kScreenTimeoutMs = 5000;
   TempDir dir;
   const uint16_t port = free_loopback_port();
   const std::string endpoint = "127.0.0.1:" + std::to_string(port);
   PtyProcess repl({mq_binary(), "repl", "--endpoints", endpoint},
-                  {{"TERM", "dumb"}, {"MQ_HISTFILE", dir / "history"}});
-  auto screen = [&](const std::string& needle) {
-    INFO("waiting for: " << needle << "\nterminal so far: " << repl.pending());
-    return repl.wait_for(needle, kScreenTimeoutMs);
-  };
+                  repl_env(dir));
   // Nothing listens yet: the banner and the prompt say so.
-  CHECK(screen("not connected"));
-  REQUIRE(screen("mq " + endpoint + " (not connected)> "));
+  CHECK(screen(repl, "not connected"));
+  REQUIRE(screen(repl, "mq " + endpoint + " (not connected)> "));
 
   NodeProcess node(dir / "n1", port);
   REQUIRE(node.wait_ready());
   REQUIRE(repl.type("get u k\r"));
-  CHECK(screen("(nil)"));
-  CHECK(screen("mq " + endpoint + "> "));
+  CHECK(screen(repl, "(nil)"));
+  CHECK(screen(repl, "mq " + endpoint + "> "));
   REQUIRE(repl.type("quit\r"));
   CHECK(repl.wait_exit(kScreenTimeoutMs) == std::optional<int>(0));
 }
 
 TEST_CASE("Ctrl-C at the prompt discards the line and the REPL goes on", "[process][repl]") {
-  constexpr int kScreenTimeoutMs = 5000;
   TempDir dir;
   NodeProcess node(dir / "n1", free_loopback_port());
   REQUIRE(node.wait_ready());
   const std::string prompt = "mq " + node.endpoint() + "> ";
   PtyProcess repl({mq_binary(), "repl", "--endpoints", node.endpoint()},
-                  {{"TERM", "dumb"}, {"MQ_HISTFILE", dir / "history"}});
-  auto screen = [&](const std::string& needle) {
-    INFO("waiting for: " << needle << "\nterminal so far: " << repl.pending());
-    return repl.wait_for(needle, kScreenTimeoutMs);
-  };
-  REQUIRE(screen(prompt));
+                  repl_env(dir));
+  REQUIRE(screen(repl, prompt));
   REQUIRE(repl.type("set u k never-sent"));
-  REQUIRE(screen("never-sent"));
+  REQUIRE(screen(repl, "never-sent"));
   REQUIRE(repl.type("\x03"));
-  REQUIRE(screen("^C"));
-  REQUIRE(screen(prompt));
+  REQUIRE(screen(repl, "^C"));
+  REQUIRE(screen(repl, prompt));
   // The discarded line was not run: the key is still missing.
   REQUIRE(repl.type("get u k\r"));
-  CHECK(screen("(nil)"));
-  REQUIRE(screen(prompt));
+  CHECK(screen(repl, "(nil)"));
+  REQUIRE(screen(repl, prompt));
   // Ctrl-D on an empty line leaves.
   REQUIRE(repl.type("\x04"));
   CHECK(repl.wait_exit(kScreenTimeoutMs) == std::optional<int>(0));
 }
 
 TEST_CASE("Ctrl-C during a slow request cancels it and the REPL goes on", "[process][repl]") {
-  constexpr int kScreenTimeoutMs = 5000;
   TempDir dir;
   NodeProcess node(dir / "n1", free_loopback_port());
   REQUIRE(node.wait_ready());
@@ -114,34 +117,29 @@ TEST_CASE("Ctrl-C during a slow request cancels it and the REPL goes on", "[proc
 
   const std::string prompt = "mq " + node.endpoint() + "> ";
   PtyProcess repl({mq_binary(), "repl", "--endpoints", node.endpoint(), "--timeout", "60s"},
-                  {{"TERM", "dumb"}, {"MQ_HISTFILE", dir / "history"}});
-  auto screen = [&](const std::string& needle) {
-    INFO("waiting for: " << needle << "\nterminal so far: " << repl.pending());
-    return repl.wait_for(needle, kScreenTimeoutMs);
-  };
-  REQUIRE(screen(prompt));
+                  repl_env(dir));
+  REQUIRE(screen(repl, prompt));
   REQUIRE(repl.type("set u k slow\r"));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto interrupted = std::chrono::steady_clock::now();
   REQUIRE(repl.type("\x03"));
   // Sent, so its outcome is unknown; said well before the write would end.
-  CHECK(screen("cancelled"));
-  CHECK(screen("may or may not have happened"));
+  CHECK(screen(repl, "cancelled"));
+  CHECK(screen(repl, "may or may not have happened"));
   CHECK(std::chrono::steady_clock::now() - interrupted < std::chrono::seconds(10));
-  REQUIRE(screen(prompt));
+  REQUIRE(screen(repl, prompt));
   REQUIRE(repl.type("quit\r"));
   CHECK(repl.wait_exit(kScreenTimeoutMs) == std::optional<int>(0));
   CHECK(admin.set_faults({}, &applied).ok());
 }
 
 TEST_CASE("the history file holds the commands as they were typed", "[process][repl]") {
-  constexpr int kScreenTimeoutMs = 5000;
   TempDir dir;
   NodeProcess node(dir / "n1", free_loopback_port());
   REQUIRE(node.wait_ready());
   const std::string prompt = "mq " + node.endpoint() + "> ";
   PtyProcess repl({mq_binary(), "repl", "--endpoints", node.endpoint()},
-                  {{"TERM", "dumb"}, {"MQ_HISTFILE", dir / "history"}});
+                  repl_env(dir));
   REQUIRE(repl.wait_for(prompt, kScreenTimeoutMs));
   REQUIRE(repl.type("set u greeting \"hello world\"\r"));
   REQUIRE(repl.wait_for(prompt, kScreenTimeoutMs));
