@@ -53,15 +53,10 @@ std::string error_line(Format f, ErrorKind kind, const std::string& message) {
   return render_error(f, Error{kind, message});
 }
 
+// Piped, one summary line (plain) or object (json); on a terminal, tables.
 std::string status_line(Format f, const ClusterStatus& s, bool one_line) {
-  if (f == Format::kJson || !one_line) return render_status(f == Format::kJson ? f : Format::kTable, s);
-  size_t led = 0;
-  for (const auto& sh : s.shards) led += !sh.leader.empty();
-  size_t up = 0;
-  for (const auto& n : s.nodes) up += n.reachable;
-  return "node " + s.node + ": " + std::to_string(up) + "/" + std::to_string(s.nodes.size()) +
-         " nodes up, " + std::to_string(led) + "/" + std::to_string(s.shards.size()) +
-         " shards with a leader\n";
+  if (f == Format::kJson) return render_status(f, s);
+  return render_status(one_line ? Format::kPlain : Format::kTable, s);
 }
 
 // The words Tab offers that do not change while the REPL runs.

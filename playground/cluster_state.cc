@@ -174,22 +174,4 @@ StateLock::~StateLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
-std::vector<std::string> running_cluster_endpoints() {
-  const char* env = std::getenv("MQ_CLUSTER");
-  const std::string name = env && *env ? env : "local";
-  if (!valid_name(name)) return {};
-  const std::string dir = default_cluster_dir(name);
-  ClusterState state;
-  if (!load_state(dir, &state).empty()) return {};
-  // Running nodes first (they answer at once), then the others, so a
-  // long-lived client still reaches a node that is restarted later.
-  std::vector<std::string> up, rest;
-  for (const auto& n : state.nodes) {
-    (node_liveness(state, n) == Liveness::kUp ? up : rest).push_back(n.address());
-  }
-  if (up.empty()) return {};
-  up.insert(up.end(), rest.begin(), rest.end());
-  return up;
-}
-
 }  // namespace mq::playground

@@ -95,9 +95,4 @@ class StateLock {
   int fd_ = -1;
 };
 
-// The node addresses of the local cluster named by MQ_CLUSTER (default
-// "local") in its default directory, when at least one of its nodes is
-// running; else empty. Used as the client's default --endpoints.
-std::vector<std::string> running_cluster_endpoints();
-
 }  // namespace mq::playground

@@ -84,7 +84,7 @@ std::string validate_node_config(const NodeConfig& c) {
   if (!storage::parse_fsync_mode(c.fsync, &mode)) {
     return "--fsync must be always, batch or none, not '" + c.fsync + "'";
   }
-  if (c.tick_ms < 1 || c.tick_ms > 1000) return "--tick-ms must be 1..1000";
+  if (c.tick_ms < 1 || c.tick_ms > 1000) return "--tick must be 1ms..1s";
   if (c.heartbeat_ticks < 1 || c.election_ticks <= c.heartbeat_ticks) {
     return "--election-ticks must exceed --heartbeat-ticks (>= 1)";
   }
