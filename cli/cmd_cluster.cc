@@ -9,13 +9,14 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "cli/client_flags.h"
+#include "cli/cluster_render.h"
 #include "cli/commands.h"
 #include "cli/duration.h"
 #include "cli/repl.h"
-#include "cli/cluster_render.h"
 #include "playground/cluster_target.h"
 #include "playground/launcher.h"
 
@@ -39,6 +40,12 @@ void add_common_flags(CLI::App& app, CommonFlags& f) {
       ->envname("MQ_OUTPUT");
 }
 
+// Whether the verb running now prints JSON: its failures then print a JSON
+// error on stdout too, so a program reading stdout always gets an object.
+// One verb runs at a time (a shell runs one; the REPL runs its lines in
+// turn); dispatch resets it.
+bool g_json_errors = false;
+
 // Resolves -o; prints the usage error and returns false when it is bad.
 bool resolve_format(const char* verb, const CommonFlags& f, Format* out) {
   if (f.output.empty()) {
@@ -47,6 +54,7 @@ bool resolve_format(const char* verb, const CommonFlags& f, Format* out) {
   }
   if (auto p = parse_format(f.output)) {
     *out = *p;
+    g_json_errors = *p == Format::kJson;
     return true;
   }
   std::fprintf(stderr, "mq cluster %s: -o must be plain, json or table, not '%s'\n", verb, f.output.c_str());
@@ -58,8 +66,23 @@ void out(const std::string& text) {
   std::fflush(stdout);
 }
 
+// The error code of a launcher exit code, as in cli/json_schema/error.json.
+const char* error_code_of_exit(int exit_code) {
+  switch (exit_code) {
+    case pg::kClusterNotFound: return "not_found";
+    case pg::kClusterUsage: return "invalid_argument";
+    case pg::kClusterCannotStart: return "cannot_start";
+    default: return "unavailable";
+  }
+}
+
 int report(const char* verb, const pg::Outcome& o) {
-  if (!o.ok()) std::fprintf(stderr, "mq cluster %s: %s\n", verb, o.message.c_str());
+  if (o.ok()) return o.exit_code;
+  std::fprintf(stderr, "mq cluster %s: %s\n", verb, o.message.c_str());
+  if (g_json_errors) {
+    const nlohmann::json j = {{"error", {{"code", error_code_of_exit(o.exit_code)}, {"message", o.message}}}};
+    out(j.dump() + "\n");
+  }
   return o.exit_code;
 }
 
@@ -509,6 +532,7 @@ Exit codes: 0 ok, 1 no such cluster or node, 2 bad arguments, 3 unavailable
 }  // namespace
 
 int cmd_cluster(int argc, char** argv) {
+  g_json_errors = false;
   return dispatch("mq cluster", "verb", cluster_verbs(), print_cluster_usage, argc, argv);
 }
 

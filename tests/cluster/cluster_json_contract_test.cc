@@ -72,3 +72,27 @@ TEST_CASE("cluster status and logs JSON follow their schemas, a node up or down"
   const Run text = c.cluster("logs", {"n1", "-n", "1"});
   CHECK_THAT(text.out, !StartsWith("{"));
 }
+
+TEST_CASE("a cluster verb that fails with -o json prints a JSON error on stdout", "[cluster][process][json]") {
+  TestCluster c(1, 2);
+  // No cluster yet: not found.
+  auto missing = c.cluster("status", {"-o", "json"});
+  CHECK(missing.exit_code == 1);
+  const json none = json::parse(missing.out, nullptr, false);
+  REQUIRE_FALSE(none.is_discarded());
+  check_conforms("error", none);
+  CHECK(none["error"]["code"] == "not_found");
+
+  REQUIRE(c.cluster("up", {"-n", "1", "--shards", "2", "--base-port", std::to_string(c.base_port())})
+              .exit_code == 0);
+  auto no_node = c.cluster("kill", {"n9", "-o", "json"});
+  CHECK(no_node.exit_code == 1);
+  const json j = json::parse(no_node.out, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  check_conforms("error", j);
+  CHECK_THAT(j["error"]["message"].get<std::string>(), Contains("n9"));
+  // Without -o json, stdout stays empty: the message is on stderr only.
+  auto plain = c.cluster("kill", {"n9"});
+  CHECK(plain.out.empty());
+  CHECK_THAT(plain.err, Contains("n9"));
+}
