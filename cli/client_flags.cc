@@ -55,35 +55,28 @@ void add_client_flags(CLI::App& app, ClientFlags& flags, bool with_consistency) 
   CLI::Option* endpoints =
       app.add_option("--endpoints", flags.endpoints,
                      "Comma-separated host:port list of nodes; hosts may be names (default: the "
-                     "local cluster, see --cluster, else 127.0.0.1:7001)")
-          ->envname("MQ_ENDPOINTS");
+                     "local cluster, see --cluster, else 127.0.0.1:7001)");
   CLI::Option* cluster =
       app.add_option("--cluster", flags.cluster,
                      "Talk to the nodes of this local cluster (mq cluster up --cluster NAME; "
-                     "default: 'local' when it was started)")
-          ->envname("MQ_CLUSTER");
+                     "default: 'local' when it was started)");
   app.add_option("-o,--output", flags.output,
-                 "Output format: plain, json or table (default: table on a terminal, else plain)")
-      ->envname("MQ_OUTPUT");
+                 "Output format: plain, json or table (default: table on a terminal, else plain)");
   add_duration_option(app, "--timeout", &flags.timeout,
                       "Deadline of a request, every hop and retry included", Millis(1),
-                      Millis(3'600'000))
-      ->envname("MQ_TIMEOUT");
-  app.add_flag("-v,--verbose", flags.verbose, "Say on stderr when a leader hint is followed")
-      ->envname("MQ_VERBOSE");
+                      Millis(3'600'000));
+  app.add_flag("-v,--verbose", flags.verbose, "Say on stderr when a leader hint is followed");
   if (with_consistency) {
     app.add_option("--consistency", flags.consistency,
-                   "linearizable (default) or stale (any replica; may miss recent writes)")
-        ->envname("MQ_CONSISTENCY");
+                   "linearizable (default) or stale (any replica; may miss recent writes)");
   }
   app.final_callback([&app, &flags, endpoints, cluster] { choose_target(app, flags, endpoints, cluster); });
 }
 
 void add_cluster_target_flags(CLI::App& app, playground::ClusterTarget& target) {
-  app.add_option("--cluster,--name", target.name, "Cluster name (default local)")->envname("MQ_CLUSTER");
+  app.add_option("--cluster,--name", target.name, "Cluster name (default local)");
   app.add_option("--cluster-dir,--dir", target.dir,
-                 "State directory (default $MQ_HOME/clusters/NAME, else ~/.mq/clusters/NAME)")
-      ->envname("MQ_CLUSTER_DIR");
+                 "State directory (default $MQ_HOME/clusters/NAME, else ~/.mq/clusters/NAME)");
 }
 
 std::string resolve_client_flags(const ClientFlags& flags, ResolvedClient* out) {

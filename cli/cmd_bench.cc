@@ -102,41 +102,27 @@ int cmd_bench(int argc, char** argv) {
                "mq bench"};
   add_client_flags(app, flags, true);
   app.add_option("--target", target, "mq (default) or etcd (v3 API: Put and Range)")
-      ->envname("MQ_TARGET")
       ->each([&flags](const std::string& t) {
         // etcd has a default endpoint of its own, not the local mq cluster.
         if (t == "etcd") flags.local_cluster_default = false;
       });
-  app.add_option("--workload", workload, "set (default), get, or mix (--read-ratio gets)")
-      ->envname("MQ_WORKLOAD");
-  app.add_option("--read-ratio", o.read_ratio, "Share of gets in the mix workload (default 0.9)")
-      ->envname("MQ_READ_RATIO");
-  app.add_option("--clients", o.clients, "Concurrent requests in flight (default 64)")
-      ->envname("MQ_CLIENTS");
-  app.add_option("--connections", o.connections, "gRPC connections per server (default 4)")
-      ->envname("MQ_CONNECTIONS");
-  app.add_option("--threads", o.threads, "Polling threads (default: min(connections, cores))")
-      ->envname("MQ_THREADS");
-  app.add_option("--value-bytes", o.value_bytes, "Size of each value written (default 100)")
-      ->envname("MQ_VALUE_BYTES");
-  app.add_option("--keys", o.keys, "Key space: keys key0..keyN-1 (default 100000)")
-      ->envname("MQ_KEYS");
-  app.add_option("--users", o.users, "Users the keys are spread over (default 1000)")
-      ->envname("MQ_USERS");
+  app.add_option("--workload", workload, "set (default), get, or mix (--read-ratio gets)");
+  app.add_option("--read-ratio", o.read_ratio, "Share of gets in the mix workload (default 0.9)");
+  app.add_option("--clients", o.clients, "Concurrent requests in flight (default 64)");
+  app.add_option("--connections", o.connections, "gRPC connections per server (default 4)");
+  app.add_option("--threads", o.threads, "Polling threads (default: min(connections, cores))");
+  app.add_option("--value-bytes", o.value_bytes, "Size of each value written (default 100)");
+  app.add_option("--keys", o.keys, "Key space: keys key0..keyN-1 (default 100000)");
+  app.add_option("--users", o.users, "Users the keys are spread over (default 1000)");
   add_duration_option(app, "--duration", &duration, "Measured time", Millis(1),
-                      Millis(static_cast<int64_t>(kBenchDurationSMax * 1000)))
-      ->envname("MQ_DURATION");
+                      Millis(static_cast<int64_t>(kBenchDurationSMax * 1000)));
   add_duration_option(app, "--warmup", &warmup, "Unmeasured run before it", Millis(0),
-                      Millis(static_cast<int64_t>(kBenchDurationSMax * 1000)))
-      ->envname("MQ_WARMUP");
+                      Millis(static_cast<int64_t>(kBenchDurationSMax * 1000)));
   app.add_option("--pipeline", o.pipeline,
-                 "Operations per Batch call (default 1: one unary RPC per operation)")
-      ->envname("MQ_PIPELINE");
-  app.add_option("--shards", o.shard_count, "Shards of the cluster, for routing (default 16)")
-      ->envname("MQ_SHARDS");
+                 "Operations per Batch call (default 1: one unary RPC per operation)");
+  app.add_option("--shards", o.shard_count, "Shards of the cluster, for routing (default 16)");
   app.add_flag("--preload", o.preload,
-               "Before a get or mix run, write every key once (at most 2 minutes)")
-      ->envname("MQ_PRELOAD");
+               "Before a get or mix run, write every key once (at most 2 minutes)");
   app.footer(R"(Examples:
   mq bench --endpoints 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003
   mq bench --workload get --preload --duration 30s

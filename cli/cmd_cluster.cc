@@ -36,8 +36,7 @@ struct CommonFlags {
 
 void add_common_flags(CLI::App& app, CommonFlags& f) {
   add_cluster_target_flags(app, f.target);
-  app.add_option("-o,--output", f.output, "plain, json or table (default: table)")
-      ->envname("MQ_OUTPUT");
+  app.add_option("-o,--output", f.output, "plain, json or table (default: table)");
 }
 
 // Whether the verb running now prints JSON: its failures then print a JSON
@@ -133,23 +132,18 @@ int cluster_up(int argc, char** argv) {
                "mq cluster up"};
   add_common_flags(app, f);
   CLI::Option* nodes_flag =
-      app.add_option("-n,--nodes", o.nodes, "Number of nodes (default 3)")->envname("MQ_NODES");
+      app.add_option("-n,--nodes", o.nodes, "Number of nodes (default 3)");
   CLI::Option* shards_flag =
-      app.add_option("--shards", o.shards, "Number of shards, 1..1024 (default 16)")->envname("MQ_SHARDS");
+      app.add_option("--shards", o.shards, "Number of shards, 1..1024 (default 16)");
   CLI::Option* replication_flag =
-      app.add_option("--replication", o.replication, "Replicas per shard, 1..nodes (default 3)")
-          ->envname("MQ_REPLICATION");
-  app.add_option("--base-port", o.base_port, "Port of n1; node i gets base+i-1 (default 7001)")
-      ->envname("MQ_BASE_PORT");
+      app.add_option("--replication", o.replication, "Replicas per shard, 1..nodes (default 3)");
+  app.add_option("--base-port", o.base_port, "Port of n1; node i gets base+i-1 (default 7001)");
   Millis wait{o.wait_ms};
   add_duration_option(app, "--wait", &wait, "How long to wait for every shard to be led",
-                      Millis(1), Millis(3'600'000))
-      ->envname("MQ_WAIT");
+                      Millis(1), Millis(3'600'000));
   app.add_option("--node-flag", o.node_flags,
-                 "Extra flag for every `mq node`, e.g. --node-flag=--fsync=always (repeatable)")
-      ->envname("MQ_NODE_FLAG");
-  app.add_flag("--attach", attach, "Then run the REPL on the cluster (the cluster keeps running after)")
-      ->envname("MQ_ATTACH");
+                 "Extra flag for every `mq node`, e.g. --node-flag=--fsync=always (repeatable)");
+  app.add_flag("--attach", attach, "Then run the REPL on the cluster (the cluster keeps running after)");
   app.footer(R"(Examples:
   mq cluster up                       # 3 nodes on 127.0.0.1:7001-7003, 16 shards
   mq cluster up -n 5 --base-port 7101 --name five
@@ -241,10 +235,9 @@ int cluster_down(int argc, char** argv) {
                "until each is gone.",
                "mq cluster down"};
   add_common_flags(app, f);
-  app.add_flag("--purge", purge, "Also delete the state directory (data, logs)")->envname("MQ_PURGE");
+  app.add_flag("--purge", purge, "Also delete the state directory (data, logs)");
   add_duration_option(app, "--timeout", &term_timeout, "Wait after SIGTERM before SIGKILL", Millis(0),
-                      Millis(600'000))
-      ->envname("MQ_TIMEOUT");
+                      Millis(600'000));
   app.footer(R"(Examples:
   mq cluster down
   mq cluster down --purge --name five
@@ -298,8 +291,8 @@ int node_verb(const char* verb, int argc, char** argv) {
   CLI::App app{what, title};
   add_common_flags(app, f);
   app.add_option("NODE", node, "Node id (n1, n2, ...) or 'leader' (of --shard)")->required();
-  app.add_option("--shard", shard, "With NODE=leader: whose leader (default 0)")->envname("MQ_SHARD");
-  if (v == "kill") app.add_option("--signal", signal_name, "KILL (default) or TERM")->envname("MQ_SIGNAL");
+  app.add_option("--shard", shard, "With NODE=leader: whose leader (default 0)");
+  if (v == "kill") app.add_option("--signal", signal_name, "KILL (default) or TERM");
   app.footer("Examples:\n  " + title + " n2\n  " + title + " leader --shard 3\n\n" +
              "Exit codes: 0 done, 1 no such cluster or node (or not running), 3 no leader to "
              "resolve 'leader', 5 cannot start.");
@@ -360,7 +353,7 @@ int cluster_partition(int argc, char** argv) {
   add_common_flags(app, f);
   app.add_option("SIDE_A", a, "Nodes of one side: n1,n2")->required();
   app.add_option("SIDE_B", b, "Nodes of the other side: n3")->required();
-  app.add_flag("--one-way", one_way, "Cut only SIDE_A -> SIDE_B (each a single node)")->envname("MQ_ONE_WAY");
+  app.add_flag("--one-way", one_way, "Cut only SIDE_A -> SIDE_B (each a single node)");
   app.footer(R"(Examples:
   mq cluster partition n1 n2,n3       # n1 alone on one side
   mq cluster partition --one-way n1 n2
@@ -384,7 +377,7 @@ int cluster_isolate(int argc, char** argv) {
   CLI::App app{"Cut a node off from every other node.", "mq cluster isolate"};
   add_common_flags(app, f);
   app.add_option("NODE", node, "Node id or 'leader' (of --shard)")->required();
-  app.add_option("--shard", shard, "With NODE=leader: whose leader (default 0)")->envname("MQ_SHARD");
+  app.add_option("--shard", shard, "With NODE=leader: whose leader (default 0)");
   app.footer("Examples:\n  mq cluster isolate n1\n  mq cluster isolate leader --shard 2\n  mq cluster heal");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   Format format;
@@ -434,9 +427,8 @@ int cluster_logs(int argc, char** argv) {
   CLI::App app{"Print a node's log (its stderr).", "mq cluster logs"};
   add_common_flags(app, f);
   app.add_option("NODE", node, "Node id")->required();
-  app.add_flag("-f,--follow", follow, "Keep printing new lines until Ctrl-C")->envname("MQ_FOLLOW");
-  app.add_option("-n,--lines", lines, "Print the last N lines first (default 50; 0 = all)")
-      ->envname("MQ_LINES");
+  app.add_flag("-f,--follow", follow, "Keep printing new lines until Ctrl-C");
+  app.add_option("-n,--lines", lines, "Print the last N lines first (default 50; 0 = all)");
   app.footer("Examples:\n  mq cluster logs n1\n  mq cluster logs -f n2\n"
              "  mq cluster logs -o json n1 | jq -r .line   # one {\"node\",\"line\"} object per line");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;

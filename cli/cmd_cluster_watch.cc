@@ -48,15 +48,12 @@ int cluster_watch(int argc, char** argv) {
                "a feed of events, the nodes' recent leader changes included. Ctrl-C to leave.",
                "mq cluster watch"};
   add_cluster_target_flags(app, target);
-  add_duration_option(app, "--interval", &interval, "Refresh period", Millis(20), Millis(10'000))
-      ->envname("MQ_INTERVAL");
+  add_duration_option(app, "--interval", &interval, "Refresh period", Millis(20), Millis(10'000));
   add_duration_option(app, "--duration", &duration, "Stop after this long; 0: until Ctrl-C", Millis(0),
-                      std::chrono::hours(24))
-      ->envname("MQ_DURATION");
+                      std::chrono::hours(24));
   app.add_option("--events", events_shown, "Events shown under the grid, when the terminal has room (default 12)")
-      ->check(CLI::Range(size_t{0}, kEventsKeptMax))
-      ->envname("MQ_EVENTS");
-  app.add_flag("--no-color", no_color, "No ANSI colours (also when NO_COLOR is set)")->envname("MQ_NO_COLOR");
+      ->check(CLI::Range(size_t{0}, kEventsKeptMax));
+  app.add_flag("--no-color", no_color, "No ANSI colours (also when NO_COLOR is set)");
   app.footer(R"(Examples:
   mq cluster watch
   mq cluster watch --interval 1s

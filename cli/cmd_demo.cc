@@ -362,24 +362,18 @@ pg::Outcome run_trial(const DemoFlags& f, const std::string& dir, int trial, pg:
 
 void add_failover_flags(CLI::App* fo, DemoFlags* f) {
   add_cluster_target_flags(*fo, f->target);
-  fo->add_option("-o,--output", f->output, "plain, json or table (default: table)")->envname("MQ_OUTPUT");
+  fo->add_option("-o,--output", f->output, "plain, json or table (default: table)");
   fo->add_option("--fault", f->fault, "kill-leader (default), kill-follower, partition or pause")
-      ->check(CLI::IsMember({"kill-leader", "kill-follower", "partition", "pause"}))
-      ->envname("MQ_FAULT");
+      ->check(CLI::IsMember({"kill-leader", "kill-follower", "partition", "pause"}));
   add_duration_option(*fo, "--duration", &f->duration, "Workload time; the fault spans the middle third",
-                      Millis(1000), Millis(600'000))
-      ->envname("MQ_DURATION");
-  fo->add_flag("--check", f->check, "Read every key back after healing: acknowledged writes lost count as a violation")
-      ->envname("MQ_CHECK");
-  fo->add_option("--clients", f->clients, "Concurrent clients (default 16)")->check(CLI::Range(1, 256))->envname("MQ_CLIENTS");
-  add_duration_option(*fo, "--timeout", &f->timeout, "Client deadline per operation", Millis(50), Millis(60'000))
-      ->envname("MQ_TIMEOUT");
-  fo->add_option("--shard", f->shard, "The fault hits this shard's leader (or a follower of it) (default 0)")
-      ->envname("MQ_SHARD");
+                      Millis(1000), Millis(600'000));
+  fo->add_flag("--check", f->check, "Read every key back after healing: acknowledged writes lost count as a violation");
+  fo->add_option("--clients", f->clients, "Concurrent clients (default 16)")->check(CLI::Range(1, 256));
+  add_duration_option(*fo, "--timeout", &f->timeout, "Client deadline per operation", Millis(50), Millis(60'000));
+  fo->add_option("--shard", f->shard, "The fault hits this shard's leader (or a follower of it) (default 0)");
   fo->add_option("--trials", f->trials, "Repeat the run; reports the median and p90 of the longest unavailability")
-      ->check(CLI::Range(1, 100))
-      ->envname("MQ_TRIALS");
-  fo->add_option("--seed", f->seed, "Workload seed (default 0)")->envname("MQ_SEED");
+      ->check(CLI::Range(1, 100));
+  fo->add_option("--seed", f->seed, "Workload seed (default 0)");
   fo->footer(R"(Examples:
   mq demo failover
   mq demo failover --fault partition --duration 9s --check

@@ -13,55 +13,41 @@ int cmd_node(int argc, char** argv) {
   CLI::App app{"Run one mq node: serves the public gRPC API (KV and Cluster services).",
                "mq node"};
   app.add_option("--id", config.id, "Node id, e.g. n1 (letters, digits, '-', '_', '.')")
-      ->required()
-      ->envname("MQ_ID");
+      ->required();
   app.add_option("--listen", config.listen, "host:port to serve on, e.g. 127.0.0.1:7001")
-      ->required()
-      ->envname("MQ_LISTEN");
+      ->required();
   app.add_option("--data-dir", config.data_dir, "Directory for this node's data (created if missing)")
-      ->required()
-      ->envname("MQ_DATA_DIR");
+      ->required();
   app.add_option("--peers", config.peers,
                  "Every node of the cluster, in the same order on every node: "
-                 "n1=127.0.0.1:7001,n2=127.0.0.1:7002,... (default: this node alone)")
-      ->envname("MQ_PEERS");
-  app.add_option("--shards", config.shard_count, "Number of shards (default 16)")
-      ->envname("MQ_SHARDS");
+                 "n1=127.0.0.1:7001,n2=127.0.0.1:7002,... (default: this node alone)");
+  app.add_option("--shards", config.shard_count, "Number of shards (default 16)");
   app.add_option("--replication", config.replication,
-                 "Replicas per shard (default 3, clamped to the number of nodes)")
-      ->envname("MQ_REPLICATION");
+                 "Replicas per shard (default 3, clamped to the number of nodes)");
   app.add_option("--fsync", config.fsync,
                  "always (one fsync per group), batch (one fsync per loop iteration for all "
-                 "groups; default), none (benchmarks only: acknowledged writes can be lost)")
-      ->envname("MQ_FSYNC");
+                 "groups; default), none (benchmarks only: acknowledged writes can be lost)");
   Millis tick{config.tick_ms};
   add_duration_option(app, "--tick", &tick,
                       "Raft tick: the unit of --election-ticks and --heartbeat-ticks",
-                      Millis(1), Millis(1000))
-      ->envname("MQ_TICK");
+                      Millis(1), Millis(1000));
   app.add_option("--election-ticks", config.election_ticks,
-                 "Election timeout in ticks, randomized up to twice this (default 20)")
-      ->envname("MQ_ELECTION_TICKS");
-  app.add_option("--heartbeat-ticks", config.heartbeat_ticks, "Heartbeat interval in ticks (default 5)")
-      ->envname("MQ_HEARTBEAT_TICKS");
+                 "Election timeout in ticks, randomized up to twice this (default 20)");
+  app.add_option("--heartbeat-ticks", config.heartbeat_ticks, "Heartbeat interval in ticks (default 5)");
   app.add_option("--snapshot-entries", config.snapshot_every_entries,
-                 "Applied entries between snapshots of a shard (default 20000)")
-      ->envname("MQ_SNAPSHOT_ENTRIES");
+                 "Applied entries between snapshots of a shard (default 20000)");
   app.add_option("--read-lease", config.read_lease,
                  "on (default): a leader answers linearizable reads from its applied state while "
-                 "its lease holds, renewed by heartbeat rounds; off: every read takes a round")
-      ->envname("MQ_READ_LEASE");
+                 "its lease holds, renewed by heartbeat rounds; off: every read takes a round");
   app.add_option("--initial-cluster-state", config.initial_cluster_state,
                  "new: an empty data dir bootstraps a new cluster with --peers; existing: this "
                  "node belongs to a running cluster, so an empty data dir (a lost or replaced "
                  "disk) is refused (exit 13). Required when the data dir is empty and --peers "
-                 "names other nodes; ignored once the data dir holds state")
-      ->envname("MQ_INITIAL_CLUSTER_STATE");
+                 "names other nodes; ignored once the data dir holds state");
   app.set_config("--config", "", "Read these flags from a TOML file (key = value per flag)")
       ->envname("MQ_CONFIG");
   app.add_option("--max-value-bytes", config.value_bytes_max,
-                 "Largest value accepted, in bytes (default 1048576 = 1 MiB)")
-      ->envname("MQ_MAX_VALUE_BYTES");
+                 "Largest value accepted, in bytes (default 1048576 = 1 MiB)");
   app.footer(R"(Examples:
   mq node --id n1 --listen 127.0.0.1:7001 --data-dir /tmp/mq/n1
   mq node --id n2 --listen 127.0.0.1:7002 --data-dir /tmp/mq/n2 \
