@@ -48,7 +48,9 @@ bool g_json_errors = false;
 // Resolves -o; prints the usage error and returns false when it is bad.
 bool resolve_format(const char* verb, const CommonFlags& f, Format* out) {
   if (f.output.empty()) {
-    *out = Format::kTable;
+    // Verbs answer with rows (nodes, shards) or one sentence: a table on a
+    // terminal, else plain, as every command.
+    *out = default_format(ResultShape::kRows, isatty(STDOUT_FILENO));
     return true;
   }
   if (auto p = parse_format(f.output)) {
@@ -188,7 +190,7 @@ leader after --wait, 5 a port is in use or a node exited at start.)");
     out(j + ",\"already_running\":" + (result.already_running ? "true" : "false") +
         ",\"all_led_ms\":" + std::to_string(result.all_led_ms) + "}\n");
   } else {
-    out(render_nodes(result.view));
+    out(format == Format::kTable ? render_nodes(result.view) : render_status_line(result.view));
     std::fputs(connect_hint(result.view, f.target.flags()).c_str(), stderr);
   }
   if (!attach) return 0;
@@ -221,8 +223,6 @@ Exit codes: 0 healthy or degraded, 1 no such cluster, 3 unavailable.)");
   pg::ClusterState state;
   if (auto o = pg::open_cluster(f.target.resolved_dir(), &state); !o.ok()) return report("status", o);
   pg::ClusterView view = observe(state);
-  // The status is rows: a table on a terminal, else plain unless -o says.
-  if (f.output.empty()) format = default_format(ResultShape::kRows, isatty(STDOUT_FILENO));
   out(render_cluster_status(format, view));
   return view.health == pg::Health::kUnavailable ? pg::kClusterUnavailable : 0;
 }

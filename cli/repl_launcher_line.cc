@@ -113,68 +113,28 @@ std::optional<json> parse_output(const std::string& out) {
   return all;
 }
 
-size_t count_where(const json& list, const std::function<bool(const json&)>& pred) {
-  size_t n = 0;
-  if (!list.is_array()) return 0;
-  for (const auto& item : list) n += pred(item);
-  return n;
-}
-
-// One line that sums up a command's JSON result, for piped plain mode.
+// One line that sums up a command's JSON result, for piped plain mode: the
+// demo's verdict, or how many lines a log had (one JSON object each).
 std::string summary_of(const json& j) {
-  if (!j.is_object()) return "OK";
-  if (j.contains("health")) {
-    // mq cluster status / up.
-    const json& nodes = j.value("nodes", json::array());
-    const json& shards = j.value("shards", json::array());
-    // Up: running and answering, cut off by a partition or not.
-    const size_t up = count_where(nodes, [](const json& n) {
-      if (!n.is_object()) return false;
-      const std::string state = n.value("state", std::string());
-      return state == "up" || state == "partitioned";
-    });
-    const size_t led = count_where(shards, [](const json& s) {
-      return s.is_object() && s.contains("leader") && s["leader"].is_string() &&
-             !s["leader"].get<std::string>().empty();
-    });
-    std::string line = "cluster " + j.value("name", std::string("?")) + ": " +
-                       j.value("health", std::string("?"));
-    if (j.contains("health_reason") && j["health_reason"].is_string() &&
-        !j["health_reason"].get<std::string>().empty()) {
-      line += " (" + j["health_reason"].get<std::string>() + ")";
-    }
-    return line + "; " + std::to_string(up) + "/" + std::to_string(nodes.size()) +
-           " nodes up, " + std::to_string(led) + "/" + std::to_string(shards.size()) +
-           " shards led";
-  }
-  if (j.contains("trials") && j["trials"].is_array()) {
-    std::string line = "demo: " + std::to_string(j["trials"].size()) + " trials";
-    if (j.contains("median_ms") && j["median_ms"].is_number()) {
-      line += ", median longest write gap " + j["median_ms"].dump() + " ms";
-    }
-    return line;
-  }
+  if (j.is_array()) return std::to_string(j.size()) + " lines (-o json prints them)";
+  if (!j.is_object() || !j.contains("trials")) return "OK";
+  std::string line = "demo: " + std::to_string(j["trials"].size()) + " trial(s)";
   if (j.contains("linearizable")) {
-    std::string line = "demo: linearizable " + (j["linearizable"].is_string()
-                                                    ? j["linearizable"].get<std::string>()
-                                                    : j["linearizable"].dump());
-    if (j.contains("max_unavailable_ms") && j["max_unavailable_ms"].is_number()) {
-      line += ", longest write gap " + j["max_unavailable_ms"].dump() + " ms";
-    }
-    return line;
+    const json& v = j["linearizable"];
+    line += ", linearizable " + (v.is_string() ? v.get<std::string>() : v.dump());
   }
-  if (j.contains("lines") && j["lines"].is_array()) {
-    return std::to_string(j["lines"].size()) + " log lines (-o json prints them)";
+  if (j.contains("median_ms") && j["median_ms"].is_number()) {
+    line += ", median longest write gap " + j["median_ms"].dump() + " ms";
   }
-  return "OK";
+  return line;
 }
 
-// Verbs whose plain output is a table or a report: piped, they run with
-// -o json and are summed up in one line.
+// Verbs whose plain output is a report or a log: piped, they run with
+// -o json and are summed up in one line. (Status and up print their own
+// one-line summary in plain, which is what a pipe gets by default.)
 bool prints_many_lines(const std::string& command, const std::vector<std::string>& words) {
   if (command == "demo") return true;
-  if (words.empty()) return false;
-  return words[0] == "up" || words[0] == "status" || words[0] == "ls" || words[0] == "logs";
+  return !words.empty() && words[0] == "logs";
 }
 
 // Live views never end on their own: a driving program would wait forever.

@@ -41,7 +41,7 @@ TEST_CASE("piped, each \\cluster line prints exactly one line", "[cluster][proce
   const auto p = lines_of(plain.out);
   REQUIRE(p.size() == 6);
   CHECK(p[0].rfind("cluster ", 0) == 0);
-  CHECK(p[0].find("3/3 nodes up, 8/8 shards led") != std::string::npos);
+  CHECK(p[0].find("3/3 nodes up, 8/8 shards with a leader") != std::string::npos);
   CHECK(p[1].rfind("(error) ", 0) == 0);
   CHECK(p[1].find("n9") != std::string::npos);
   CHECK(p[2].rfind("(error) ", 0) == 0);
