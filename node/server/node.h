@@ -25,11 +25,16 @@ struct NodeConfig {
   int election_ticks = 20;
   int heartbeat_ticks = 5;
   uint64_t snapshot_every_entries = 20000;
-  std::string read_lease = "on";
+  std::string read_lease = "on";  // on: leader leases answer linearizable reads; off: a round each
   // new: an empty data dir bootstraps the cluster; existing: the node is a
   // member of a running cluster (an empty data dir is refused); "": an empty
   // data dir of a node with peers is refused, asking for one of the two.
-  std::string initial_cluster_state;  // on: leader leases answer linearizable reads; off: a round each
+  std::string initial_cluster_state;
+  // host:port of the HTTP listener (REST API, health, /metrics); "" = none.
+  std::string http_listen;
+  // The admin RPC SetFaults (and any admin endpoint over HTTP) is refused
+  // with PERMISSION_DENIED unless this is set; the local launcher sets it.
+  bool enable_fault_injection = false;
 };
 
 // Validates the configuration; "" when valid, else a one-line reason.
