@@ -16,6 +16,8 @@ int cmd_node(int argc, char** argv) {
       ->required();
   app.add_option("--listen", config.listen, "host:port to serve on, e.g. 127.0.0.1:7001")
       ->required();
+  app.add_option("--http-listen", config.http_listen,
+                 "host:port for the HTTP API (REST, health, /metrics); off unless given");
   app.add_option("--data-dir", config.data_dir, "Directory for this node's data (created if missing)")
       ->required();
   app.add_option("--peers", config.peers,

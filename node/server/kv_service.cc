@@ -3,8 +3,7 @@
 #include <atomic>
 #include <memory>
 
-#include "node/kv/limits.h"
-#include "node/kv/page_token.h"
+#include "node/server/request_checks.h"
 
 namespace mq::server {
 
@@ -20,11 +19,6 @@ grpc::Status invalid(const std::string& message) {
   return {grpc::StatusCode::INVALID_ARGUMENT, message};
 }
 
-std::optional<std::string> check_user_key(const std::string& user, const std::string& key) {
-  if (auto e = kv::validate_user(user)) return e;
-  return kv::validate_key(key);
-}
-
 // Runs a backend call and finishes the RPC when the backend completes it.
 template <typename Call>
 grpc::ServerUnaryReactor* run(grpc::CallbackServerContext* ctx, Call&& call) {
@@ -37,41 +31,30 @@ grpc::ServerUnaryReactor* run(grpc::CallbackServerContext* ctx, Call&& call) {
 
 grpc::ServerUnaryReactor* KvService::Set(grpc::CallbackServerContext* ctx,
                                          const v1::SetRequest* req, v1::SetResponse* resp) {
-  if (auto e = check_user_key(req->user(), req->key())) return finish_now(ctx, invalid(*e));
-  if (auto e = kv::validate_value(req->value(), value_bytes_max_)) {
-    return finish_now(ctx, invalid(*e));
-  }
+  if (auto e = check_set(*req, value_bytes_max_)) return finish_now(ctx, invalid(*e));
   return run(ctx, [&](KvBackend::Done done) { backend_->set(*req, resp, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx,
                                          const v1::GetRequest* req, v1::GetResponse* resp) {
-  if (auto e = check_user_key(req->user(), req->key())) return finish_now(ctx, invalid(*e));
+  if (auto e = check_get(*req)) return finish_now(ctx, invalid(*e));
   return run(ctx, [&](KvBackend::Done done) { backend_->get(*req, resp, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
                                             const v1::DeleteRequest* req,
                                             v1::DeleteResponse* resp) {
-  if (auto e = check_user_key(req->user(), req->key())) return finish_now(ctx, invalid(*e));
+  if (auto e = check_delete(*req)) return finish_now(ctx, invalid(*e));
   return run(ctx, [&](KvBackend::Done done) { backend_->del(*req, resp, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* KvService::List(grpc::CallbackServerContext* ctx,
                                           const v1::ListRequest* req, v1::ListResponse* resp) {
-  if (auto e = kv::validate_user(req->user())) return finish_now(ctx, invalid(*e));
-  if (req->limit() > kv::kListLimitMax) {
-    return finish_now(ctx, invalid("limit " + std::to_string(req->limit()) + " exceeds the maximum of " +
-                                   std::to_string(kv::kListLimitMax)));
-  }
   std::string error;
-  auto glob = kv::Glob::compile(req->glob().empty() ? "*" : req->glob(), &error);
-  if (!glob) return finish_now(ctx, invalid(error));
-  auto after = kv::decode_page_token(req->page_token());
-  if (!after) return finish_now(ctx, invalid("page_token is not one this service issued"));
-  const uint32_t limit = req->limit() == 0 ? kv::kListLimitDefault : req->limit();
-  return run(ctx, [&, g = std::move(*glob), a = std::move(*after)](KvBackend::Done done) {
-    backend_->list(*req, g, a, limit, resp, std::move(done));
+  auto plan = plan_list(*req, &error);
+  if (!plan) return finish_now(ctx, invalid(error));
+  return run(ctx, [&, p = std::move(*plan)](KvBackend::Done done) {
+    backend_->list(*req, p.glob, p.after, p.limit, resp, std::move(done));
   });
 }
 
@@ -105,23 +88,21 @@ grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* ctx,
     auto done = [complete, r](const grpc::Status& s) { complete(r, s); };
     switch (op.op_case()) {
       case v1::Op::kSet:
-        if (auto e = check_user_key(op.set().user(), op.set().key())) {
-          done(invalid(*e));
-        } else if (auto e = kv::validate_value(op.set().value(), value_bytes_max_)) {
+        if (auto e = check_set(op.set(), value_bytes_max_)) {
           done(invalid(*e));
         } else {
           backend_->set(op.set(), r->mutable_set(), done);
         }
         break;
       case v1::Op::kGet:
-        if (auto e = check_user_key(op.get().user(), op.get().key())) {
+        if (auto e = check_get(op.get())) {
           done(invalid(*e));
         } else {
           backend_->get(op.get(), r->mutable_get(), done);
         }
         break;
       case v1::Op::kDelete:
-        if (auto e = check_user_key(op.delete_().user(), op.delete_().key())) {
+        if (auto e = check_delete(op.delete_())) {
           done(invalid(*e));
         } else {
           backend_->del(op.delete_(), r->mutable_delete_(), done);

@@ -12,7 +12,10 @@
 #include <grpcpp/grpcpp.h>
 #include <thread>
 
+#include "node/http/http_server.h"
+#include "node/http/rest_api.h"
 #include "node/server/address.h"
+#include "node/server/http_gateway.h"
 #include "node/server/kv_service.h"
 #include "node/server/raft_backend.h"
 #include "node/server/topology.h"
@@ -190,6 +193,36 @@ int run_node(const NodeConfig& config) {
     return kNodeExitCannotStart;
   }
   backend->start();
+
+  // The HTTP face: the REST API through a gateway that forwards to leaders.
+  HttpGatewayOptions gateway_options;
+  gateway_options.value_bytes_max = config.value_bytes_max;
+  gateway_options.metrics = [](std::function<void(std::string)> done) { done(""); };
+  HttpGateway gateway(backend.get(), gateway_options);
+  http::RestApi rest_api(&gateway, nullptr);
+  std::unique_ptr<http::HttpServer> http_server;
+  if (!config.http_listen.empty()) {
+    const HostPort http_listen = *parse_host_port(config.http_listen, &error);
+    http::HttpLimits limits;
+    // A value at this node's limit, sent as JSON with every byte escaped.
+    limits.body_bytes_max = config.value_bytes_max * 6 + kGrpcMessageOverheadBytes;
+    http_server = http::HttpServer::start(
+        http_listen.host == "localhost" ? "127.0.0.1" : http_listen.host, http_listen.port, limits,
+        [&rest_api](http::HttpRequest&& req, http::Respond respond) {
+          rest_api.handle(std::move(req), std::move(respond));
+        },
+        [](const std::string& warning) { log_warn(warning); }, &error);
+    if (!http_server) {
+      std::fprintf(stderr, "mq node: cannot listen on %s (--http-listen): %s\n",
+                   http_listen.to_string().c_str(), error.c_str());
+      backend->stop();
+      server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+      server->Wait();
+      ::close(lock_fd);
+      return kNodeExitCannotStart;
+    }
+    log_info("serving HTTP on " + http_listen.to_string());
+  }
   log_info("serving on " + listen.to_string() + " as node " + config.id + " of cluster " +
            options.topology.cluster_id + " (" + std::to_string(options.topology.nodes.size()) +
            " nodes, " + std::to_string(config.shard_count) + " shards), data dir " +
@@ -199,9 +232,12 @@ int run_node(const NodeConfig& config) {
   sigwait(&stop_signals, &signal_number);
   log_info(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
            ", shutting down");
-  // Answer everything pending first (the loop stops and fails what it
-  // holds), so the server's shutdown never waits on a call nobody will end.
+  // New HTTP requests stop first; then everything pending is answered (the
+  // loop stops and fails what it holds, the gateway cancels its forwards),
+  // so the servers' shutdown never waits on a call nobody will end.
+  if (http_server) http_server->stop();
   backend->stop();
+  gateway.shutdown();
   server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   server->Wait();
   ::close(lock_fd);
