@@ -1,5 +1,6 @@
 #include "node/http/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -20,8 +21,10 @@ namespace {
 
 // Bytes asked of the socket while waiting for a request's first byte.
 constexpr size_t kFirstReadBytes = 4096;
-// A connection being refused or dropped gets its last answer within this.
+// A connection being refused or dropped gets its last answer within this,
+// and what the client still sends after it is read and dropped up to this.
 constexpr auto kLastWordTimeout = std::chrono::seconds(2);
+constexpr size_t kLingerBytesMax = 64 << 20;
 
 std::string error_body(const std::string& code, const std::string& message) {
   // Transport errors are rare and their messages are ours: escape only what
@@ -97,11 +100,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_header(beast::error_code ec) {
     if (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset) return close();
-    if (ec == beast::error::timeout) {
-      return refuse(408, "request_timeout", "the request's headers did not arrive within " +
-                                                std::to_string(limits().header_timeout.count()) +
-                                                " ms");
-    }
+    // A timed-out stream is already closed (Beast closes it when the timer
+    // fires), so a slow request ends without an answer, as in Go's server.
+    if (ec == beast::error::timeout) return close();
     if (ec == bhttp::error::header_limit) {
       return refuse(431, "header_too_large",
                     "the request line and headers exceed " +
@@ -144,11 +145,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_body(beast::error_code ec) {
-    if (ec == beast::error::timeout) {
-      return refuse(408, "request_timeout",
-                    "the request's body did not arrive within " +
-                        std::to_string(limits().body_timeout.count()) + " ms");
-    }
+    if (ec == beast::error::timeout) return close();
     if (ec == bhttp::error::body_limit) return refuse_body_size();
     if (ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream ||
         ec == net::error::connection_reset || ec == net::error::eof) {
@@ -212,9 +209,33 @@ class Session : public std::enable_shared_from_this<Session> {
                                            limits().write_timeout, kLastWordTimeout));
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-                         if (ec || !keep_alive) return self->close();
+                         if (ec) return self->close();
+                         if (!keep_alive) return self->linger();
                          self->await_request();
                        });
+  }
+
+  // Closes after a last answer without resetting the connection: a client
+  // still sending a body it was refused would otherwise get a reset instead
+  // of the answer. What it sends meanwhile is read and dropped, for a
+  // bounded time and amount.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lingered_bytes_ = 0;
+    stream_.expires_after(kLastWordTimeout);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->lingered_bytes_ += n;
+                              if (ec || self->lingered_bytes_ > kLingerBytesMax) {
+                                return self->close();
+                              }
+                              self->drain();
+                            });
   }
 
   void close() {
@@ -228,6 +249,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keep_alive_ = false;
+  std::array<char, 16 << 10> scratch_;
+  size_t lingered_bytes_ = 0;
 };
 
 }  // namespace

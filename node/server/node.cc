@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,6 +67,17 @@ int open_data_dir(const std::string& dir, std::string* error) {
     return -1;
   }
   return fd;
+}
+
+// Every client connection (gRPC or HTTP, idle ones included) holds a file
+// descriptor; the soft limit is often 1024 while the hard one is far
+// higher, so the node takes what it is allowed.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
 }
 
 }  // namespace
@@ -157,6 +169,7 @@ int run_node(const NodeConfig& config) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  raise_open_file_limit();
 
   NodeHostOptions options = host_options_for(config);
   int exit_code = kNodeExitCannotStart;
