@@ -27,13 +27,16 @@ constexpr size_t kUserCandidatesMax = 100'000;
 LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(options)) {
   if (options_.node_count == 0) throw std::invalid_argument("LocalCluster: no nodes");
   std::set<uint16_t> ports;
-  for (int i = 0; i < kPortPicksMax && ports.size() < options_.node_count; ++i) {
+  const size_t ports_wanted = options_.node_count * (options_.http ? 2 : 1);
+  for (int i = 0; i < kPortPicksMax && ports.size() < ports_wanted; ++i) {
     ports.insert(free_loopback_port());
   }
-  if (ports.size() < options_.node_count) throw std::runtime_error("cannot pick distinct ports");
-  for (uint16_t port : ports) {
+  if (ports.size() < ports_wanted) throw std::runtime_error("cannot pick distinct ports");
+  auto next_port = ports.begin();
+  for (size_t i = 0; i < options_.node_count; ++i) {
     Node n;
-    n.port = port;
+    n.port = *next_port++;
+    if (options_.http) n.http_port = *next_port++;
     const std::string name = "n" + std::to_string(nodes_.size() + 1);
     n.data_dir = dir_ / name;
     n.log_path = dir_ / (name + ".log");
@@ -104,6 +107,10 @@ void LocalCluster::start(size_t node) {
     spawn.argv.push_back(n.started_once ? "existing" : "new");
   }
   n.started_once = true;
+  if (n.http_port != 0) {
+    spawn.argv.push_back("--http-listen");
+    spawn.argv.push_back("127.0.0.1:" + std::to_string(n.http_port));
+  }
   spawn.argv.insert(spawn.argv.end(), options_.node_flags.begin(), options_.node_flags.end());
   spawn.argv.insert(spawn.argv.end(), n.extra_flags.begin(), n.extra_flags.end());
   spawn.stderr_path = n.log_path;

@@ -26,6 +26,7 @@ struct LocalClusterOptions {
   // False: the single node of the cluster is started without --peers.
   bool with_peers = true;
   std::vector<std::string> node_flags;  // added to every node's command line
+  bool http = false;  // every node also serves HTTP (--http-listen) on a port of its own
 };
 
 constexpr int kLeadersTimeoutMs = 10'000;
@@ -43,6 +44,7 @@ class LocalCluster {
   std::string id(size_t node) const { return "n" + std::to_string(node + 1); }
   std::string endpoint(size_t node) const;
   std::vector<std::string> endpoints() const;  // every node's, in order
+  uint16_t http_port(size_t node) const { return nodes_.at(node).http_port; }  // 0 without http
   const std::string& data_dir(size_t node) const { return nodes_.at(node).data_dir; }
   // Flags for this node's next starts only (e.g. other timing after a restart).
   void set_node_flags(size_t node, std::vector<std::string> flags) {
@@ -84,6 +86,7 @@ class LocalCluster {
  private:
   struct Node {
     uint16_t port = 0;
+    uint16_t http_port = 0;
     std::string data_dir;
     std::string log_path;
     std::unique_ptr<Subprocess> process;
