@@ -44,76 +44,9 @@ if [[ -z "$ETCD" || ! -x "$ETCD" ]]; then
 fi
 
 WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mq-compare.XXXXXX")
-PIDS=()
-
-stop_pids() {
-  local pid
-  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "$@"; do
-    # Bounded wait (5 s) for a clean stop, then SIGKILL.
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
-
-cleanup() {
-  if ((${#PIDS[@]})); then stop_pids "${PIDS[@]}"; fi
-  PIDS=()
-  rm -rf "$WORK_DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Starts a background process logging to $WORK_DIR/<name>.log; records its PID.
-start() {
-  local name=$1
-  shift
-  "$@" >"$WORK_DIR/$name.log" 2>&1 &
-  PIDS+=("$!")
-}
-
-stop_all() {
-  if ((${#PIDS[@]})); then stop_pids "${PIDS[@]}"; fi
-  PIDS=()
-}
-
-# Waits until `mq bench` can run a short error-free burst against the target.
-wait_ready() {
-  local what=$1
-  shift
-  local deadline=$((SECONDS + READY_TIMEOUT_S))
-  while ((SECONDS < deadline)); do
-    local out
-    out=$("$MQ" bench "$@" --clients 1 --connections 1 --duration 300ms --warmup 0 \
-      --keys 100 --users 10 -o json 2>/dev/null || true)
-    if [[ "$out" == *'"errors":0,'* && "$out" != *'"ops":0,'* ]]; then return 0; fi
-    sleep 0.5
-  done
-  echo "compare.sh: $what did not become ready in ${READY_TIMEOUT_S}s; logs in $WORK_DIR" >&2
-  for log in "$WORK_DIR"/*.log; do echo "--- $log" >&2; tail -5 "$log" >&2; done
-  trap - EXIT
-  stop_all
-  exit 3
-}
-
-# Runs one measured workload; prints "ops_per_s p99_ms errors".
-measure() {
-  local label=$1
-  shift
-  echo "compare.sh: $label" >&2
-  local out
-  out=$("$MQ" bench "$@" --clients "$CLIENTS" --value-bytes "$VALUE_BYTES" --keys "$KEYS" \
-    --duration "$DURATION" --warmup "$WARMUP" -o json 2>/dev/null || true)
-  local ops p99 errors
-  ops=$(grep -o '"ops_per_s":[-0-9.e+]*' <<<"$out" | head -1 | cut -d: -f2 || true)
-  p99=$(grep -o '"p99":[-0-9.e+]*' <<<"$out" | head -1 | cut -d: -f2 || true)
-  errors=$(grep -o '"errors":[0-9]*' <<<"$out" | head -1 | cut -d: -f2 || true)
-  if [[ "${errors:-0}" != 0 ]]; then
-    echo "compare.sh: $label: errors $(grep -o '"errors_by_kind":{[^}]*}' <<<"$out" | cut -d: -f2- || true)" >&2
-  fi
-  echo "${ops:-0} ${p99:-0} ${errors:-0}"
-}
+BENCH_NAME=compare.sh
+# shellcheck source=bench/bench_lib.sh
+source "$(dirname "$0")/bench_lib.sh"
 
 port() { echo $((BASE_PORT + $1)); }
 
