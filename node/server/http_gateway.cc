@@ -8,6 +8,7 @@
 #include <set>
 
 #include "mq/v1/kv.grpc.pb.h"
+#include "node/kv/shard_hash.h"
 #include "node/server/request_checks.h"
 
 namespace mq::server {
@@ -64,6 +65,27 @@ struct HttpGateway::Impl : std::enable_shared_from_this<HttpGateway::Impl> {
   int active = 0;  // forwarded calls whose callbacks have not yet returned
   std::map<std::string, std::unique_ptr<v1::KV::Stub>> stubs;     // by leader address
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;  // by leader address
+  // Each shard's leader address as last hinted; "" = ask this node first.
+  std::mutex leaders_mu;
+  std::vector<std::string> leader_by_shard;
+
+  std::string cached_leader(uint32_t shard) {
+    std::lock_guard lock(leaders_mu);
+    return shard < leader_by_shard.size() ? leader_by_shard[shard] : std::string();
+  }
+  void remember_leader(uint32_t shard, const std::string& address) {
+    std::lock_guard lock(leaders_mu);
+    if (shard < leader_by_shard.size()) leader_by_shard[shard] = address;
+  }
+
+  // Whether a connection to address is up now: only then is a request
+  // sent there on a remembered hint (a connection that must first be made
+  // may find the node gone, and a write sent into that is left unknown).
+  bool connected_to(const std::string& address) {
+    std::lock_guard lock(mu);
+    auto it = channels.find(address);
+    return it != channels.end() && it->second->GetState(false) == GRPC_CHANNEL_READY;
+  }
 
   // The stub for address, or null (with the reason) when the gateway is
   // stopping or the address is known to be unreachable right now: a call
@@ -105,36 +127,60 @@ struct Attempt : std::enable_shared_from_this<Attempt<Req, Resp>> {
   Local local;
   Remote remote;
   Clock::time_point deadline;
+  uint32_t shard = 0;
   int forwards = 0;
   std::unique_ptr<grpc::ClientContext> ctx;
 
+  // Straight to the leader this gateway last heard of, when that is
+  // another node: a node that does not lead the shard would only answer
+  // with the same hint one loop round later.
   void start() {
+    const std::string leader = gw->cached_leader(shard);
+    if (!leader.empty() && gw->connected_to(leader)) return forward(leader);
     local(gw->backend, resp, [self = this->shared_from_this()](const grpc::Status& s) {
-      self->answered(s);
+      self->answered(s, false);
     });
   }
 
-  void answered(const grpc::Status& s) {
+  void answered(const grpc::Status& s, bool from_forward) {
     if (s.ok()) return done({});
     v1::NotLeader hint;
     if (!parse_not_leader(s, &hint)) {
+      if (from_forward) gw->remember_leader(shard, "");
       // This node's own backend says UNAVAILABLE only when it refused the
       // request before proposing it (it is stopping); from a forward, the
       // same code may mean the connection broke after the write left.
-      const bool refused_here = forwards == 0 && s.error_code() == grpc::StatusCode::UNAVAILABLE;
+      const bool refused_here = !from_forward && s.error_code() == grpc::StatusCode::UNAVAILABLE;
       return done(classify(s, write && !refused_here));
     }
-    const std::string shard = "shard " + std::to_string(hint.shard());
+    gw->remember_leader(shard, hint.leader_address());
+    const std::string name = "shard " + std::to_string(hint.shard());
     if (hint.leader_address().empty()) {
-      return done(refusal(Code::kNoLeader, shard + " has no leader now (an election is under way)"));
+      return done(refusal(Code::kNoLeader, name + " has no leader now (an election is under way)"));
     }
     if (forwards >= kForwardsMax) {
-      return done(refusal(Code::kNoLeader, "leadership of " + shard + " kept moving (" +
-                                              std::to_string(forwards) + " forwards)"));
+      return done(refusal(Code::kNoLeader, "leadership of " + name + " kept moving (" +
+                                               std::to_string(forwards) + " forwards)"));
+    }
+    forward(hint.leader_address());
+  }
+
+  void forward(const std::string& address) {
+    if (address == gw->options.self_address) {
+      // A hint that names this node (leadership came back here): ask the
+      // backend again rather than call itself over the network.
+      gw->remember_leader(shard, "");
+      ++forwards;
+      return local(gw->backend, resp, [self = this->shared_from_this()](const grpc::Status& s) {
+        self->answered(s, false);
+      });
     }
     std::string why;
-    v1::KV::Stub* stub = gw->stub_for(hint.leader_address(), &why);
-    if (!stub) return done(refusal(Code::kUnavailable, why));
+    v1::KV::Stub* stub = gw->stub_for(address, &why);
+    if (!stub) {
+      gw->remember_leader(shard, "");
+      return done(refusal(Code::kUnavailable, why));
+    }
     ++forwards;
     ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_deadline(deadline);
@@ -152,7 +198,7 @@ struct Attempt : std::enable_shared_from_this<Attempt<Req, Resp>> {
                                  std::lock_guard lock(gw->mu);
                                  gw->in_flight.erase(self->ctx.get());
                                }
-                               self->answered(s);  // may forward again
+                               self->answered(s, true);  // may forward again
                                std::lock_guard lock(gw->mu);
                                if (--gw->active == 0) gw->drained.notify_all();
                              });
@@ -172,6 +218,7 @@ void run(const std::shared_ptr<HttpGateway::Impl>& gw, const Req& req, Resp* res
   a->local = std::move(local);
   a->remote = remote;
   a->deadline = Clock::now() + gw->options.deadline;
+  a->shard = kv::shard_of(req.user(), gw->options.shard_count);
   a->start();
 }
 
@@ -181,6 +228,7 @@ HttpGateway::HttpGateway(KvBackend* backend, HttpGatewayOptions options)
     : impl_(std::make_shared<Impl>()) {
   impl_->backend = backend;
   impl_->options = std::move(options);
+  impl_->leader_by_shard.resize(impl_->options.shard_count);
 }
 
 HttpGateway::~HttpGateway() { shutdown(); }

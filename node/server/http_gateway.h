@@ -2,7 +2,9 @@
 // as the gRPC services check it, then tried on this node's backend; when
 // this node does not lead the shard, the gateway itself forwards the call
 // over gRPC to the leader the backend named, following at most a few hints,
-// so an HTTP client needs neither the cluster's layout nor redirects.
+// so an HTTP client needs neither the cluster's layout nor redirects. The
+// leader each hint named is remembered per shard, and the next request for
+// that shard goes to it directly.
 //
 // Outcomes follow the client library's rule: a forwarded write whose
 // answer does not prove it was refused (a lost connection, a deadline, a
@@ -20,6 +22,8 @@
 namespace mq::server {
 
 struct HttpGatewayOptions {
+  std::string self_address;  // this node's --listen, as its peers' hints name it
+  uint32_t shard_count = 16;
   size_t value_bytes_max = 1 << 20;
   // The whole of a request, every forward included.
   std::chrono::milliseconds deadline{5000};

@@ -209,6 +209,8 @@ int run_node(const NodeConfig& config) {
 
   // The HTTP face: the REST API through a gateway that forwards to leaders.
   HttpGatewayOptions gateway_options;
+  gateway_options.self_address = listen.to_string();
+  gateway_options.shard_count = config.shard_count;
   gateway_options.value_bytes_max = config.value_bytes_max;
   gateway_options.metrics = [](std::function<void(std::string)> done) { done(""); };
   HttpGateway gateway(backend.get(), gateway_options);

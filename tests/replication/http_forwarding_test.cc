@@ -69,6 +69,39 @@ TEST_CASE("REST: every node serves every shard, forwarding to its leader", "[htt
   }
   CHECK(forwarded == kShards * (cluster.size() - 1));
 
+  // Leadership moves: a node that remembered the old leader is told the
+  // new one and follows.
+  const uint32_t moved = 5;
+  const std::string moved_user = user_in_shard(moved, kShards, 0);
+  const size_t old_leader = leaders->at(moved);
+  const size_t new_leader = (old_leader + 1) % cluster.size();
+  const size_t via = (old_leader + 2) % cluster.size();
+  REQUIRE(cluster.client()->transfer_leader(moved, cluster.id(new_leader)).ok());
+  REQUIRE(poll_until([&] {
+    auto now = cluster.leaders();
+    return now && now->at(moved) == new_leader;
+  }));
+  auto a = http_call(cluster.http_port(via), "PUT", key_path(moved_user, "after-move"),
+                     R"({"value":"m"})", "application/json");
+  REQUIRE(a);
+  CHECK(a->status == 200);
+  CHECK(json::parse(a->body)["node"] == cluster.id(new_leader));
+
+  // The leader dies: after the election, writes through the others succeed
+  // again, and none before that claimed a success.
+  cluster.kill(new_leader);
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    a = http_call(cluster.http_port(via), "PUT", key_path(moved_user, "after-kill"),
+                  R"({"value":"k"})", "application/json");
+    REQUIRE(a);
+    status = a->status;
+    INFO("attempt " << i << ": " << a->body);
+    CHECK((status == 200 || status == 503 || status == 504));
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(status == 200);
+
   // The client library sees every REST write.
   auto client = cluster.client();
   mq::cli::GetResult got;
