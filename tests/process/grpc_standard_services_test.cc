@@ -96,7 +96,7 @@ class GenericStream {
     ctx_.set_deadline(std::chrono::system_clock::now() + kCallTimeout * 2);
     call_ = stub_.PrepareCall(&ctx_, method, &cq_);
     call_->StartCall(this);
-    REQUIRE(step());
+    started_ = step();
   }
   ~GenericStream() {
     ctx_.TryCancel();
@@ -110,6 +110,7 @@ class GenericStream {
     }
   }
 
+  bool started() const { return started_; }
   bool write_last(const std::string& message) {
     const grpc::ByteBuffer buffer = to_buffer(message);
     call_->WriteLast(buffer, grpc::WriteOptions(), this);
@@ -135,12 +136,14 @@ class GenericStream {
   grpc::ClientContext ctx_;
   grpc::CompletionQueue cq_;
   std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
+  bool started_ = false;
 };
 
 // ServerReflectionInfo with list_services (field 7): the names in
 // list_services_response (field 6) -> service (1) -> name (1).
 std::set<std::string> reflected_services(const std::string& endpoint) {
   GenericStream stream(endpoint, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
+  REQUIRE(stream.started());
   REQUIRE(stream.write_last(string_field(7, "*")));
   const std::optional<std::string> response = stream.read();
   REQUIRE(response);
@@ -183,6 +186,7 @@ TEST_CASE("a stopping node reports NOT_SERVING before it goes away", "[process][
   REQUIRE(node.wait_ready());
   // Health/Watch streams every change of the status, starting with the current one.
   GenericStream watch(node.endpoint(), "/grpc.health.v1.Health/Watch");
+  REQUIRE(watch.started());
   REQUIRE(watch.write_last(string_field(1, "mq.v1.KV")));
   const std::optional<std::string> first = watch.read();
   REQUIRE(first);
