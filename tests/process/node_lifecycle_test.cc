@@ -101,7 +101,8 @@ TEST_CASE("a bad --http-listen is refused before anything starts", "[process][no
   TempDir dir;
   const std::string data_dir = dir / "n1";
   const std::string listen = "127.0.0.1:" + std::to_string(free_loopback_port());
-  for (const std::string& http : {"nonsense", "127.0.0.1:0", "example.com:8001", listen}) {
+  const std::vector<std::string> bad = {"nonsense", "127.0.0.1:0", "example.com:8001", listen};
+  for (const std::string& http : bad) {
     const RunResult r = start_failing_node(
         {"--id", "n1", "--listen", listen, "--http-listen", http, "--data-dir", data_dir});
     INFO("--http-listen " << http << ": " << r.err);
