@@ -64,8 +64,8 @@ int cmd_node(int argc, char** argv) {
   MQ_MAX_VALUE_BYTES=4194304 mq node --id n1 --listen 127.0.0.1:7001 --data-dir d1
 
 Stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped, 2 bad flags,
-5 cannot start (a --listen or --http-listen port in use, data dir
-unusable or locked), 10 corrupt data dir, 11 data dir of another node or cluster,
+5 cannot start (a --listen or --http-listen port in use, data dir unusable
+or locked), 10 corrupt data dir, 11 data dir of another node or cluster,
 12 storage failed while running (e.g. disk full; nothing unpersisted was
 acknowledged), 13 empty data dir of a member of an existing cluster.
 An empty data dir bootstraps the cluster described by --peers only with
