@@ -20,9 +20,9 @@ std::string render_nodes(const playground::ClusterView& view) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& n : view.nodes) {
     rows.push_back({n.id, n.state_word(), n.pid ? std::to_string(n.pid) : "-", n.address,
-                    led_list(view, n.id)});
+                    n.http_address.empty() ? "-" : n.http_address, led_list(view, n.id)});
   }
-  return cli::render_table({"ID", "STATE", "PID", "ADDRESS", "LEADS SHARDS"}, rows);
+  return cli::render_table({"ID", "STATE", "PID", "ADDRESS", "HTTP", "LEADS SHARDS"}, rows);
 }
 
 std::string render_status_table(const playground::ClusterView& view) {
@@ -55,6 +55,7 @@ std::string render_status_json(const playground::ClusterView& view) {
                           {"state", n.state_word()},
                           {"pid", n.pid},
                           {"address", n.address},
+                          {"http_address", n.http_address},
                           {"shards_led", n.shards_led}});
   }
   j["shards"] = json::array();

@@ -9,7 +9,8 @@
 
 namespace mq::cli {
 
-// ID STATE PID ADDRESS LEADS (the shards it leads).
+// ID STATE PID ADDRESS HTTP LEADS (the shards it leads; HTTP "-" when the
+// node has no HTTP listener).
 std::string render_nodes(const playground::ClusterView& view);
 
 // Nodes, shards (leader, term, commit, lag per replica) and the health line.

@@ -139,7 +139,8 @@ int cluster_up(int argc, char** argv) {
       app.add_option("--shards", o.shards, "Number of shards, 1..1024 (default 16)");
   CLI::Option* replication_flag =
       app.add_option("--replication", o.replication, "Replicas per shard, 1..nodes (default 3)");
-  app.add_option("--base-port", o.base_port, "Port of n1; node i gets base+i-1 (default 7001)");
+  app.add_option("--base-port", o.base_port,
+                 "Port of n1; node i gets base+i-1, and its HTTP port 1000 above (default 7001)");
   Millis wait{o.wait_ms};
   add_duration_option(app, "--wait", &wait, "How long to wait for every shard to be led",
                       Millis(1), Millis(3'600'000));
@@ -147,7 +148,7 @@ int cluster_up(int argc, char** argv) {
                  "Extra flag for every `mq node`, e.g. --node-flag=--fsync=always (repeatable)");
   app.add_flag("--attach", attach, "Then run the REPL on the cluster (the cluster keeps running after)");
   app.footer(R"(Examples:
-  mq cluster up                       # 3 nodes on 127.0.0.1:7001-7003, 16 shards
+  mq cluster up                       # 3 nodes on 127.0.0.1:7001-7003 (HTTP 8001-8003), 16 shards
   mq cluster up -n 5 --base-port 7101 --name five
   mq cluster up --attach              # and open the REPL on it
 
@@ -155,7 +156,9 @@ Reuses a cluster already there: nodes that run are kept, stopped ones are
 started on their recorded ports and data dirs; -n, --shards or --replication
 that differ from the existing cluster's are refused (exit 2). Every port is checked before
 anything is spawned. Nodes run in a session of their own and keep running
-after this command returns; stop them with mq cluster down.
+after this command returns; stop them with mq cluster down. The nodes'
+HTTP addresses are kept in prometheus_targets.json in the state directory,
+a Prometheus file_sd list (see examples/monitoring/).
 Exit codes: 0 every shard led, 2 bad arguments, 3 shards still without a
 leader after --wait, 5 a port is in use or a node exited at start.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;

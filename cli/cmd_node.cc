@@ -16,8 +16,6 @@ int cmd_node(int argc, char** argv) {
       ->required();
   app.add_option("--listen", config.listen, "host:port to serve on, e.g. 127.0.0.1:7001")
       ->required();
-  app.add_option("--http-listen", config.http_listen,
-                 "host:port for the HTTP API (REST, health, /metrics); off unless given");
   app.add_option("--data-dir", config.data_dir, "Directory for this node's data (created if missing)")
       ->required();
   app.add_option("--peers", config.peers,
@@ -50,22 +48,30 @@ int cmd_node(int argc, char** argv) {
       ->envname("MQ_CONFIG");
   app.add_option("--max-value-bytes", config.value_bytes_max,
                  "Largest value accepted, in bytes (default 1048576 = 1 MiB)");
+  app.add_option("--http-listen", config.http_listen,
+                 "host:port of the HTTP listener (REST API, health, /metrics), e.g. "
+                 "127.0.0.1:8001; off unless given");
+  app.add_flag("--enable-fault-injection", config.enable_fault_injection,
+               "Accept the admin RPC SetFaults (drop peer traffic, slow the disk); refused with "
+               "PERMISSION_DENIED otherwise. mq cluster passes it to the nodes it starts");
   app.footer(R"(Examples:
   mq node --id n1 --listen 127.0.0.1:7001 --data-dir /tmp/mq/n1
   mq node --id n2 --listen 127.0.0.1:7002 --data-dir /tmp/mq/n2 \
           --peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003 \
           --initial-cluster-state new
+  mq node --id n1 --listen 127.0.0.1:7001 --http-listen 127.0.0.1:8001 --data-dir /tmp/mq/n1
   mq node --config examples/n1.toml
   MQ_MAX_VALUE_BYTES=4194304 mq node --id n1 --listen 127.0.0.1:7001 --data-dir d1
 
 Stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped, 2 bad flags,
-5 cannot start (port in use, data dir unusable or locked),
-10 corrupt data dir, 11 data dir of another node or cluster,
+5 cannot start (a --listen or --http-listen port in use, data dir unusable
+or locked), 10 corrupt data dir, 11 data dir of another node or cluster,
 12 storage failed while running (e.g. disk full; nothing unpersisted was
 acknowledged), 13 empty data dir of a member of an existing cluster.
 An empty data dir bootstraps the cluster described by --peers only with
 --initial-cluster-state new; a restarted node recovers from its data dir
-and rejoins.)");
+and rejoins. SetFaults (mq cluster partition, isolate, heal) is refused
+unless the node runs with --enable-fault-injection.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   config.tick_ms = static_cast<int>(tick.count());
   return server::run_node(config);

@@ -83,6 +83,7 @@ std::string state_to_json(const ClusterState& s) {
   for (const auto& n : s.nodes) {
     j["nodes"].push_back({{"id", n.id},
                           {"port", n.port},
+                          {"http_port", n.http_port},
                           {"pid", n.pid},
                           {"start_time_ticks", n.start_time_ticks},
                           {"data_dir", n.data_dir},
@@ -108,6 +109,7 @@ std::string state_from_json(const std::string& text, ClusterState* out) {
       NodeRecord n;
       n.id = jn.at("id").get<std::string>();
       n.port = jn.at("port").get<uint16_t>();
+      n.http_port = jn.value("http_port", uint16_t{0});
       n.pid = jn.value("pid", 0);
       n.start_time_ticks = jn.value("start_time_ticks", uint64_t{0});
       n.data_dir = jn.at("data_dir").get<std::string>();

@@ -7,6 +7,8 @@
 //   lock           flock()ed while a command changes the state
 //   n1/            data dir of node n1 (one per node)
 //   n1.log         stdout and stderr of node n1 (appended across restarts)
+//   prometheus_targets.json  the nodes' HTTP ports as a Prometheus file_sd
+//                  target list (prometheus_targets.h)
 //
 // A pid alone does not identify a node: the kernel reuses pids. Each node
 // record keeps the pid's start time (field 22 of /proc/PID/stat), and the
@@ -28,9 +30,19 @@ struct NodeFaults {
   bool empty() const { return drop_to.empty() && drop_from.empty(); }
 };
 
+// A node's HTTP port (REST API, health, /metrics) is its gRPC port plus
+// this: 7001 serves gRPC, 8001 HTTP. One rule a person can apply in their
+// head, and a second cluster on --base-port 7011 gets 8011.. without
+// colliding.
+constexpr uint16_t kHttpPortOffset = 1000;
+
 struct NodeRecord {
   std::string id;        // "n1"
   uint16_t port = 0;     // listens on 127.0.0.1:port
+  // HTTP listener on 127.0.0.1:http_port; 0 = none. A state written before
+  // nodes had one loads with 0, and the launcher gives the node its port
+  // (port + kHttpPortOffset) the next time it starts it.
+  uint16_t http_port = 0;
   int pid = 0;           // 0 = never started or known to be stopped
   uint64_t start_time_ticks = 0;  // /proc/PID/stat starttime of pid
   std::string data_dir;
@@ -43,6 +55,7 @@ struct NodeRecord {
   NodeFaults faults;     // injected with SetFaults, re-applied after a restart
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  std::string http_address() const { return "127.0.0.1:" + std::to_string(http_port); }
 };
 
 struct ClusterState {

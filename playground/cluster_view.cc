@@ -119,6 +119,7 @@ ClusterView build_view(const ClusterState& state, const std::vector<Liveness>& l
     NodeView n;
     n.id = r.id;
     n.address = r.address();
+    if (r.http_port != 0) n.http_address = r.http_address();
     n.liveness = i < liveness.size() ? liveness[i] : Liveness::kDown;
     n.partitioned = !r.faults.empty();
     n.answered = i < statuses.size() && statuses[i].has_value();

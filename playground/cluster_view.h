@@ -28,6 +28,7 @@ using cli::ClusterStatus;
 
 struct NodeView {
   std::string id, address;
+  std::string http_address;   // "" when the node has no HTTP listener
   Liveness liveness = Liveness::kDown;
   bool partitioned = false;   // has injected faults
   bool answered = false;      // its Status call succeeded

@@ -13,6 +13,7 @@
 #include "cli/client/client.h"
 #include "playground/fault_plan.h"
 #include "playground/node_process.h"
+#include "playground/prometheus_targets.h"
 
 namespace mq::playground {
 
@@ -43,6 +44,29 @@ std::string log_tail(const std::string& path) {
 
 Outcome fail(int code, std::string message) { return {code, std::move(message)}; }
 
+// Saves the state and, after it, the Prometheus target list derived from
+// it, so the list follows every change of ports. "" or the reason.
+std::string save(const std::string& dir, const ClusterState& state) {
+  if (auto e = save_state(dir, state); !e.empty()) return e;
+  return write_prometheus_targets(dir, state);
+}
+
+// A node recorded before nodes had an HTTP listener gets its port now, on
+// the rule a new cluster uses; one whose rule lands past 65535 stays
+// without (it still serves gRPC).
+void give_http_port(NodeRecord* n) {
+  if (n->http_port == 0 && n->port + kHttpPortOffset <= 65535) {
+    n->http_port = static_cast<uint16_t>(n->port + kHttpPortOffset);
+  }
+}
+
+// "" when the node's ports are free to start it on, else which one is not.
+std::string busy_port(const NodeRecord& n) {
+  if (port_busy(n.port)) return "port " + std::to_string(n.port);
+  if (n.http_port != 0 && port_busy(n.http_port)) return "HTTP port " + std::to_string(n.http_port);
+  return "";
+}
+
 // Runs fn on the locked, loaded state and saves it afterwards when fn
 // returns ok.
 template <typename Fn>
@@ -56,7 +80,7 @@ Outcome with_state(const std::string& dir, Fn&& fn) {
   if (Outcome o = open_cluster(dir, &state); !o.ok()) return o;
   Outcome o = fn(state);
   if (o.ok()) {
-    if (auto e = save_state(dir, state); !e.empty()) return fail(kClusterCannotStart, e);
+    if (auto e = save(dir, state); !e.empty()) return fail(kClusterCannotStart, e);
   }
   return o;
 }
@@ -71,14 +95,22 @@ bool answers_status(const std::string& address, int timeout_ms) {
   return client.status(&s).ok();
 }
 
-std::string install_faults(const NodeRecord& node) {
+// The node's SetFaults answer; a refusal names the node and how to lift it.
+cli::Error install_faults(const NodeRecord& node) {
   ClientOptions o;
   o.endpoints = {node.address()};
   o.timeout_ms = 2000;
   Client client(o);
   cli::FaultSet applied;
   cli::Error e = client.set_faults({node.faults.drop_to, node.faults.drop_from, 0}, &applied);
-  return e.ok() ? "" : node.id + ": " + e.message;
+  if (e.ok()) return e;
+  // Refused as asked: a node started by an mq from before the launcher
+  // passed --enable-fault-injection. A restart gives it the flag.
+  if (e.kind == cli::ErrorKind::kInvalid) {
+    e.message += " (restart it: mq cluster restart " + node.id + ")";
+  }
+  e.message = node.id + ": " + e.message;
+  return e;
 }
 
 // Installs the recorded faults on every running node.
@@ -86,7 +118,7 @@ Outcome install_all_faults(const ClusterState& state) {
   std::string errors;
   for (const auto& n : state.nodes) {
     if (node_liveness(state, n) != Liveness::kUp) continue;
-    if (auto e = install_faults(n); !e.empty()) errors += (errors.empty() ? "" : "; ") + e;
+    if (cli::Error e = install_faults(n); !e.ok()) errors += (errors.empty() ? "" : "; ") + e.message;
   }
   if (!errors.empty()) return fail(kClusterUnavailable, "cannot set faults: " + errors);
   return {};
@@ -107,7 +139,7 @@ Outcome await_ready(const ClusterState& state, const NodeRecord& node, int timeo
     std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
   }
   if (!node.faults.empty()) {
-    if (auto e = install_faults(node); !e.empty()) return fail(kClusterUnavailable, e);
+    if (cli::Error e = install_faults(node); !e.ok()) return fail(kClusterUnavailable, e.message);
   }
   return {};
 }
@@ -166,8 +198,10 @@ Outcome cluster_up(const UpOptions& asked, const ProgressFn& progress, ClusterSt
   if (options.nodes < 1 || options.nodes > kNodesMax) {
     return fail(kClusterUsage, "-n must be between 1 and " + std::to_string(kNodesMax));
   }
-  if (options.base_port == 0 || options.base_port + options.nodes - 1 > 65535) {
-    return fail(kClusterUsage, "--base-port leaves no room for " + std::to_string(options.nodes) + " ports");
+  if (options.base_port == 0 || options.base_port + options.nodes - 1 + kHttpPortOffset > 65535) {
+    return fail(kClusterUsage, "--base-port leaves no room for " + std::to_string(options.nodes) +
+                                   " gRPC ports and their HTTP ports " +
+                                   std::to_string(kHttpPortOffset) + " above");
   }
   if (options.shards < 1 || options.shards > kv::kShardCountMax) {
     return fail(kClusterUsage, "--shards must be between 1 and " + std::to_string(kv::kShardCountMax) +
@@ -207,6 +241,7 @@ Outcome cluster_up(const UpOptions& asked, const ProgressFn& progress, ClusterSt
         n.bootstrapped = false;
         n.id = "n" + std::to_string(i + 1);
         n.port = static_cast<uint16_t>(options.base_port + i);
+        n.http_port = static_cast<uint16_t>(n.port + kHttpPortOffset);
         n.data_dir = (fs::path(dir) / n.id).string();
         n.log_path = (fs::path(dir) / (n.id + ".log")).string();
         state->nodes.push_back(n);
@@ -215,13 +250,14 @@ Outcome cluster_up(const UpOptions& asked, const ProgressFn& progress, ClusterSt
     for (size_t i = 0; i < state->nodes.size(); ++i) {
       if (node_liveness(*state, state->nodes[i]) == Liveness::kDown) to_start.push_back(i);
     }
+    for (size_t i : to_start) give_http_port(&state->nodes[i]);
     if (!to_start.empty()) state->binary = self_executable();
     // Every port is checked before anything is spawned: a half-started
     // cluster is worse than none.
     for (size_t i : to_start) {
       const NodeRecord& n = state->nodes[i];
-      if (port_busy(n.port)) {
-        return fail(kClusterCannotStart, "port " + std::to_string(n.port) + " (for " + n.id +
+      if (std::string busy = busy_port(n); !busy.empty()) {
+        return fail(kClusterCannotStart, busy + " (for " + n.id +
                                              ") is in use; choose other ports with --base-port, "
                                              "or another --name");
       }
@@ -230,12 +266,12 @@ Outcome cluster_up(const UpOptions& asked, const ProgressFn& progress, ClusterSt
     for (size_t i : to_start) {
       NodeRecord& n = state->nodes[i];
       if (auto e = spawn_node(*state, &n); !e.empty()) {
-        save_state(dir, *state);
+        save(dir, *state);
         return fail(kClusterCannotStart, e);
       }
       result->started.push_back(n.id);
     }
-    if (auto e = save_state(dir, *state); !e.empty()) return fail(kClusterCannotStart, e);
+    if (auto e = save(dir, *state); !e.empty()) return fail(kClusterCannotStart, e);
   }
   result->already_running = to_start.empty();
   for (size_t i : to_start) {
@@ -296,8 +332,9 @@ Outcome start_node(const std::string& dir, const std::string& id, int ready_time
     NodeRecord* n = s.find(id);
     if (!n) return fail(kClusterNotFound, "no node '" + id + "' in cluster " + s.name);
     if (node_liveness(s, *n) != Liveness::kDown) return {kClusterOk, id + " is already running"};
-    if (port_busy(n->port)) {
-      return fail(kClusterCannotStart, "port " + std::to_string(n->port) + " of " + id + " is in use");
+    give_http_port(n);
+    if (std::string busy = busy_port(*n); !busy.empty()) {
+      return fail(kClusterCannotStart, busy + " of " + id + " is in use");
     }
     s.binary = self_executable();
     if (auto e = spawn_node(s, n); !e.empty()) return fail(kClusterCannotStart, e);
@@ -357,7 +394,7 @@ Outcome resume_node(const std::string& dir, const std::string& id) {
     if (!signal_node(s, *n, SIGCONT)) return fail(kClusterNotFound, id + " is not running");
     n->paused = false;
     // Faults changed while it was stopped reach it now.
-    if (auto e = install_faults(*n); !e.empty()) return fail(kClusterUnavailable, e);
+    if (cli::Error e = install_faults(*n); !e.ok()) return fail(kClusterUnavailable, e.message);
     return {};
   });
 }
@@ -448,7 +485,7 @@ Outcome cluster_down(const std::string& dir, bool purge, int term_timeout_ms,
     n.faults = {};
   }
   if (!stuck.empty()) {
-    save_state(dir, state);
+    save(dir, state);
     std::string list;
     for (const auto& s : stuck) list += (list.empty() ? "" : ", ") + s;
     return fail(kClusterUnavailable, "still running after SIGKILL: " + list);
@@ -459,7 +496,7 @@ Outcome cluster_down(const std::string& dir, bool purge, int term_timeout_ms,
     if (ec) return fail(kClusterCannotStart, "cannot delete " + dir + ": " + ec.message());
     return {};
   }
-  if (auto e = save_state(dir, state); !e.empty()) return fail(kClusterCannotStart, e);
+  if (auto e = save(dir, state); !e.empty()) return fail(kClusterCannotStart, e);
   return {};
 }
 

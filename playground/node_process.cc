@@ -112,7 +112,13 @@ std::vector<std::string> node_command(const ClusterState& state, const NodeRecor
                                    node.data_dir, "--peers",      state.peers(),
                                    "--shards",    std::to_string(state.shard_count),
                                    "--replication", std::to_string(state.replication),
-                                   "--initial-cluster-state", node.bootstrapped ? "existing" : "new"};
+                                   "--initial-cluster-state", node.bootstrapped ? "existing" : "new",
+                                   // partition, isolate and heal install their faults with
+                                   // SetFaults, which a node refuses without this flag.
+                                   "--enable-fault-injection"};
+  if (node.http_port != 0) {
+    args.insert(args.end(), {"--http-listen", node.http_address()});
+  }
   args.insert(args.end(), state.node_flags.begin(), state.node_flags.end());
   return args;
 }

@@ -22,7 +22,8 @@ namespace mq::cli {
 enum class ErrorKind {
   kOk,
   kNotFound,        // exit 1
-  kInvalid,         // exit 2: the server (or the client's own check) refused the input
+  kInvalid,         // exit 2: the server (or the client's own check) refused the input, or
+                    // refused the call (PERMISSION_DENIED: an admin call the node disables)
   kUnavailable,     // exit 3: cannot reach the cluster, no quorum / no leader, a read timed out
   kUnknownOutcome,  // exit 4: a write was sent, but whether it happened is unknown
   kInternal,        // exit 3: a read, or a write refused before it was proposed, failed in a

@@ -40,6 +40,10 @@ ErrorKind error_kind_of_status(RequestKind kind, grpc::StatusCode code, std::str
   switch (code) {
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::OUT_OF_RANGE:
+    // A refused admin call (fault injection disabled on the node): asking
+    // again will not help, as with bad input, and the node's message says
+    // which flag would allow it.
+    case grpc::StatusCode::PERMISSION_DENIED:
       return ErrorKind::kInvalid;
     case grpc::StatusCode::NOT_FOUND:
       return ErrorKind::kNotFound;

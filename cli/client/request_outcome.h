@@ -44,7 +44,9 @@ bool details_hold_not_leader(std::string_view details);
 // does not send it again. A write whose outcome is not definite is
 // kUnknownOutcome (exit 4); a read that fails is never unknown: it changed
 // nothing, so a read that timed out or lost its leader is kUnavailable
-// (exit 3) like one that could not reach the cluster.
+// (exit 3) like one that could not reach the cluster. PERMISSION_DENIED is
+// kInvalid (exit 2), as INVALID_ARGUMENT: refused as asked, so asking again
+// will not help, and the node's message says why.
 ErrorKind error_kind_of_status(RequestKind kind, grpc::StatusCode code, std::string_view details);
 
 // "invalid_argument", "deadline_exceeded", ... ("not_a_grpc_code" for a

@@ -1,8 +1,10 @@
 #include "node/server/kv_service.h"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 
+#include "node/server/log.h"
 #include "node/server/request_checks.h"
 
 namespace mq::server {
@@ -122,9 +124,31 @@ grpc::ServerUnaryReactor* ClusterService::Status(grpc::CallbackServerContext* ct
   return run(ctx, [&](KvBackend::Done done) { backend_->status(resp, std::move(done)); });
 }
 
+void ClusterService::log_refused_faults(const std::string& peer) {
+  constexpr int64_t kRefusalLogIntervalMs = 10'000;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  const uint64_t refusals = refusals_unlogged_.fetch_add(1) + 1;
+  int64_t logged_at_ms = refusal_logged_at_ms_.load();
+  if (logged_at_ms >= 0 && now_ms - logged_at_ms < kRefusalLogIntervalMs) return;
+  // Only the caller that moves the timestamp writes the line.
+  if (!refusal_logged_at_ms_.compare_exchange_strong(logged_at_ms, now_ms)) return;
+  refusals_unlogged_.fetch_sub(refusals);
+  log_warn("refused SetFaults from " + peer + ": fault injection is disabled (start with "
+           "--enable-fault-injection)" +
+           (refusals > 1 ? "; " + std::to_string(refusals) + " refusals since the last line" : ""));
+}
+
 grpc::ServerUnaryReactor* ClusterService::SetFaults(grpc::CallbackServerContext* ctx,
                                                     const v1::SetFaultsRequest* req,
                                                     v1::SetFaultsResponse* resp) {
+  if (!fault_injection_enabled_) {
+    log_refused_faults(ctx->peer());
+    return finish_now(ctx, {grpc::StatusCode::PERMISSION_DENIED,
+                            "fault injection is disabled on this node; start it with "
+                            "--enable-fault-injection"});
+  }
   constexpr uint32_t kFsyncDelayMsMax = 60'000;
   if (req->fsync_delay_ms() > kFsyncDelayMsMax) {
     return finish_now(ctx, invalid("fsync_delay_ms must be at most " + std::to_string(kFsyncDelayMsMax)));

@@ -3,7 +3,10 @@
 // INVALID_ARGUMENT naming the limit, and nothing is stored.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
+#include <string>
 
 #include "mq/v1/cluster.grpc.pb.h"
 #include "mq/v1/kv.grpc.pb.h"
@@ -33,9 +36,13 @@ class KvService final : public v1::KV::CallbackService {
   size_t value_bytes_max_;
 };
 
+// SetFaults partitions the node or slows its disk: whoever reaches the port
+// could take the cluster down with it, so it is refused (PERMISSION_DENIED)
+// unless the node was started with --enable-fault-injection.
 class ClusterService final : public v1::Cluster::CallbackService {
  public:
-  explicit ClusterService(KvBackend* backend) : backend_(backend) {}
+  ClusterService(KvBackend* backend, bool fault_injection_enabled)
+      : backend_(backend), fault_injection_enabled_(fault_injection_enabled) {}
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
                                    const v1::StatusRequest* req,
                                    v1::StatusResponse* resp) override;
@@ -47,7 +54,15 @@ class ClusterService final : public v1::Cluster::CallbackService {
                                            v1::TransferLeaderResponse* resp) override;
 
  private:
+  // One log line per refused SetFaults, but at most one per interval: a
+  // script retrying in a loop must not flood the node's log. The line
+  // says how many refusals it stands for.
+  void log_refused_faults(const std::string& peer);
+
   KvBackend* backend_;
+  const bool fault_injection_enabled_;
+  std::atomic<int64_t> refusal_logged_at_ms_{-1};
+  std::atomic<uint64_t> refusals_unlogged_{0};
 };
 
 }  // namespace mq::server

@@ -10,8 +10,12 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <thread>
+#include <vector>
 
 #include "node/http/http_server.h"
 #include "node/http/rest_api.h"
@@ -87,7 +91,17 @@ std::string validate_node_config(const NodeConfig& c) {
     return "--id '" + c.id + "' must be 1..64 characters of letters, digits, '-', '_' or '.'";
   }
   std::string error;
-  if (!parse_host_port(c.listen, &error)) return "--listen: " + error;
+  const std::optional<HostPort> listen = parse_host_port(c.listen, &error);
+  if (!listen) return "--listen: " + error;
+  if (!c.http_listen.empty()) {
+    const std::optional<HostPort> http = parse_host_port(c.http_listen, &error);
+    if (!http) return "--http-listen: " + error;
+    // Ports are compared, not addresses: the same port on two addresses
+    // collides as soon as one of them is the wildcard, and nobody means it.
+    if (http->port == listen->port) {
+      return "--http-listen " + c.http_listen + " must use another port than --listen " + c.listen;
+    }
+  }
   if (c.data_dir.empty()) return "--data-dir is required";
   if (c.shard_count == 0 || c.shard_count > kv::kShardCountMax) {
     return "--shards must be 1.." + std::to_string(kv::kShardCountMax);
@@ -155,6 +169,14 @@ int run_node(const NodeConfig& config) {
                  reason.c_str());
     return kNodeExitCannotStart;
   }
+  if (!config.http_listen.empty()) {
+    const HostPort http = *parse_host_port(config.http_listen, &error);
+    if (auto reason = probe_bind(http); !reason.empty()) {
+      std::fprintf(stderr, "mq node: cannot listen on %s (--http-listen): %s\n",
+                   http.to_string().c_str(), reason.c_str());
+      return kNodeExitCannotStart;
+    }
+  }
   const int lock_fd = open_data_dir(config.data_dir, &error);
   if (lock_fd < 0) {
     std::fprintf(stderr, "mq node: %s\n", error.c_str());
@@ -180,8 +202,14 @@ int run_node(const NodeConfig& config) {
     return exit_code;
   }
   KvService kv_service(backend.get(), config.value_bytes_max);
-  ClusterService cluster_service(backend.get());
+  ClusterService cluster_service(backend.get(), config.enable_fault_injection);
 
+  // The standard services, so that the tools built for any gRPC server work
+  // on a node: grpc.health.v1.Health (grpc_health_probe, load balancers,
+  // orchestrators) and server reflection (grpcurl list/describe, ghz).
+  // Both must be switched on before the builder exists.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(listen.to_string(), grpc::InsecureServerCredentials(), &bound_port);
@@ -205,6 +233,13 @@ int run_node(const NodeConfig& config) {
     ::close(lock_fd);
     return kNodeExitCannotStart;
   }
+  // Health answers per service: "" (the whole node) and each public
+  // service. They say SERVING only once the loop runs, so a probe that
+  // passes means requests are being handled, not queued.
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  const std::vector<std::string> health_names = {"", v1::KV::service_full_name(),
+                                                 v1::Cluster::service_full_name()};
+  for (const auto& name : health_names) health->SetServingStatus(name, false);
   backend->start();
 
   // The HTTP face: the REST API through a gateway that forwards to leaders.
@@ -238,16 +273,21 @@ int run_node(const NodeConfig& config) {
     }
     log_info("serving HTTP on " + http_listen.to_string());
   }
+  for (const auto& name : health_names) health->SetServingStatus(name, true);
   log_info("serving on " + listen.to_string() + " as node " + config.id + " of cluster " +
            options.topology.cluster_id + " (" + std::to_string(options.topology.nodes.size()) +
            " nodes, " + std::to_string(config.shard_count) + " shards), data dir " +
-           config.data_dir + ", fsync " + config.fsync);
+           config.data_dir + ", fsync " + config.fsync +
+           (config.enable_fault_injection ? ", fault injection enabled" : ""));
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   log_info(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
            ", shutting down");
-  // New HTTP requests stop first; then everything pending is answered (the
+  // NOT_SERVING first, while the server still answers: a balancer or probe
+  // watching the node moves its traffic away before connections are refused.
+  health->Shutdown();
+  // New HTTP requests stop next; then everything pending is answered (the
   // loop stops and fails what it holds, the gateway cancels its forwards),
   // so the servers' shutdown never waits on a call nobody will end.
   if (http_server) http_server->stop();

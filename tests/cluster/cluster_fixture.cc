@@ -108,7 +108,10 @@ uint16_t free_port_run(int n) {
   for (int attempt = 0; attempt < 200; ++attempt) {
     const int base = pick(rng);
     bool ok = true;
-    for (int i = 0; i < n && ok; ++i) ok = port_free(static_cast<uint16_t>(base + i));
+    // The launcher also gives each node an HTTP port, 1000 above its own.
+    for (int i = 0; i < n && ok; ++i) {
+      ok = port_free(static_cast<uint16_t>(base + i)) && port_free(static_cast<uint16_t>(base + 1000 + i));
+    }
     if (ok) return static_cast<uint16_t>(base);
   }
   return 0;

@@ -26,7 +26,8 @@ Run mq(const std::vector<std::string>& args, int timeout_ms = 30'000);
 Run mq_with_stdin(const std::vector<std::string>& args, const std::string& input,
                   int timeout_ms = 30'000);
 
-// n consecutive ports on 127.0.0.1 that nobody listens on now.
+// n consecutive ports on 127.0.0.1 that nobody listens on now, and the n
+// ports 1000 above them (the nodes' HTTP ports).
 uint16_t free_port_run(int n);
 
 class TestCluster {

@@ -4,7 +4,15 @@
 // demo_report_test.cc, the watch's layout in watch_render_test.cc).
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "playground/cluster_state.h"
+#include "playground/prometheus_targets.h"
 #include "playground/cluster_view.h"
 #include "playground/demo_report.h"
 #include "playground/fault_plan.h"
@@ -86,8 +94,11 @@ TEST_CASE("the state file round-trips every field", "[cluster][state]") {
   s.nodes[1].start_time_ticks = 987654321;
   s.nodes[1].paused = true;
   s.nodes[2].faults = {{"n1"}, {"n1", "n2"}};
+  s.nodes[0].http_port = 8001;
   ClusterState back;
   REQUIRE(state_from_json(state_to_json(s), &back) == "");
+  CHECK(back.nodes[0].http_port == 8001);
+  CHECK(back.nodes[1].http_port == 0);
   CHECK(back.name == "t");
   CHECK(back.node_flags == s.node_flags);
   REQUIRE(back.nodes.size() == 3);
@@ -96,6 +107,54 @@ TEST_CASE("the state file round-trips every field", "[cluster][state]") {
   CHECK(back.nodes[1].paused);
   CHECK(back.nodes[2].faults.drop_from == std::vector<std::string>{"n1", "n2"});
   CHECK(back.peers() == "n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003");
+}
+
+TEST_CASE("a state file from before HTTP ports loads with none", "[cluster][state]") {
+  ClusterState out;
+  REQUIRE(state_from_json(R"({"name":"old","binary":"/bin/mq","shards":1,"replication":1,
+      "nodes":[{"id":"n1","port":7001,"data_dir":"/d/n1","log":"/d/n1.log"}]})",
+                          &out) == "");
+  REQUIRE(out.nodes.size() == 1);
+  CHECK(out.nodes[0].port == 7001);
+  CHECK(out.nodes[0].http_port == 0);
+}
+
+TEST_CASE("the Prometheus target list names every node's HTTP port, and the cluster",
+          "[cluster][state]") {
+  ClusterState s = three_nodes();
+  s.nodes[0].http_port = 8001;
+  s.nodes[2].http_port = 8003;  // n2 has none: it is left out
+  const auto j = nlohmann::json::parse(prometheus_targets_json(s));
+  REQUIRE(j.is_array());
+  REQUIRE(j.size() == 1);
+  CHECK(j[0]["targets"] == nlohmann::json({"127.0.0.1:8001", "127.0.0.1:8003"}));
+  CHECK(j[0]["labels"] == nlohmann::json({{"cluster", "t"}}));
+}
+
+TEST_CASE("the Prometheus target file is replaced only when its content changes",
+          "[cluster][state]") {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/mq-targets-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const fs::path path = fs::path(dir) / kPrometheusTargetsFileName;
+  ClusterState s = three_nodes();
+  for (auto& n : s.nodes) n.http_port = static_cast<uint16_t>(n.port + kHttpPortOffset);
+  REQUIRE(write_prometheus_targets(dir, s) == "");
+  REQUIRE(fs::exists(path));
+  struct stat before {};
+  REQUIRE(::stat(path.c_str(), &before) == 0);
+  // Unchanged: the same file stays (a rename would give it a new inode).
+  REQUIRE(write_prometheus_targets(dir, s) == "");
+  struct stat same {};
+  REQUIRE(::stat(path.c_str(), &same) == 0);
+  CHECK(same.st_ino == before.st_ino);
+  // A port moved: the file is replaced with the new list, and no temp file is left.
+  s.nodes[1].http_port = 9002;
+  REQUIRE(write_prometheus_targets(dir, s) == "");
+  const auto j = nlohmann::json::parse(std::ifstream(path));
+  CHECK(j[0]["targets"][1] == "127.0.0.1:9002");
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}) == 1);
+  fs::remove_all(dir);
 }
 
 TEST_CASE("a malformed state file is an error, not a guess", "[cluster][state]") {

@@ -57,14 +57,31 @@ TEST_CASE("up, status, up again, down: every node started is gone afterwards", "
   json s = c.status();
   REQUIRE(s["nodes"].size() == 3);
   CHECK(s["health"] == "healthy");
-  for (const auto& n : s["nodes"]) {
+  json expected_targets = json::array();
+  for (int i = 0; i < 3; ++i) {
+    const json& n = s["nodes"][i];
     CHECK(n["state"] == "up");
     CHECK(n["pid"].get<int>() > 0);
-    CHECK(n["address"].get<std::string>().rfind("127.0.0.1:", 0) == 0);
+    CHECK(n["address"] == "127.0.0.1:" + std::to_string(c.base_port() + i));
+    // Every node gets an HTTP port, its gRPC port plus 1000.
+    const std::string http = "127.0.0.1:" + std::to_string(c.base_port() + 1000 + i);
+    CHECK(n["http_address"] == http);
+    expected_targets.push_back(http);
   }
   const auto pids = c.recorded_pids();
   REQUIRE(pids.size() == 3);
-  for (int pid : pids) CHECK(mq::test::process_runs_with(pid, "node --id"));
+  for (size_t i = 0; i < pids.size(); ++i) {
+    CHECK(mq::test::process_runs_with(pids[i], "node --id"));
+    CHECK(mq::test::process_runs_with(pids[i], "--enable-fault-injection"));
+    CHECK(mq::test::process_runs_with(pids[i], "--http-listen " + expected_targets[i].get<std::string>()));
+  }
+  // Prometheus finds the nodes through the target file in the state dir.
+  std::ifstream targets_file(c.dir() + "/prometheus_targets.json");
+  REQUIRE(targets_file);
+  const json targets = json::parse(targets_file);
+  REQUIRE(targets.size() == 1);
+  CHECK(targets[0]["targets"] == expected_targets);
+  CHECK(targets[0]["labels"]["cluster"] == "local");
 
   // A second up reuses the running nodes.
   auto again = c.cluster("up", {"-o", "json"});
@@ -160,9 +177,13 @@ TEST_CASE("kill the leader, fail over, restart on the same port", "[cluster][pro
   CHECK(pid_of(s, leader) != old_pid);
   for (const auto& n : s["nodes"]) {
     if (n["id"] == leader) {
-      // The recorded port survives the restart.
+      // The recorded ports survive the restart.
       const std::string want = "127.0.0.1:" + std::to_string(c.base_port() + (leader[1] - '1'));
       CHECK(n["address"] == want);
+      const std::string want_http =
+          "127.0.0.1:" + std::to_string(c.base_port() + 1000 + (leader[1] - '1'));
+      CHECK(n["http_address"] == want_http);
+      CHECK(mq::test::process_runs_with(n["pid"].get<int>(), "--http-listen " + want_http));
     }
   }
 

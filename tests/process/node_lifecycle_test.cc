@@ -87,7 +87,7 @@ TEST_CASE("SIGINT stops the node with exit 0 too", "[process][node]") {
 TEST_CASE("a bad --listen is refused before anything starts", "[process][node]") {
   TempDir dir;
   const std::string data_dir = dir / "n1";
-  for (const std::string& listen : {"nonsense", "127.0.0.1:0", "127.0.0.1:99999", "example.com:7001"}) {
+  for (const char* listen : {"nonsense", "127.0.0.1:0", "127.0.0.1:99999", "example.com:7001"}) {
     const RunResult r = start_failing_node({"--id", "n1", "--listen", listen, "--data-dir", data_dir});
     INFO("--listen " << listen << ": " << r.err);
     CHECK(r.exit_code == 2);
@@ -95,6 +95,41 @@ TEST_CASE("a bad --listen is refused before anything starts", "[process][node]")
     CHECK_THAT(r.err, Contains("--listen") && Contains(listen));
     CHECK_FALSE(std::filesystem::exists(data_dir));  // nothing was created
   }
+}
+
+TEST_CASE("a bad --http-listen is refused before anything starts", "[process][node]") {
+  TempDir dir;
+  const std::string data_dir = dir / "n1";
+  const std::string listen = "127.0.0.1:" + std::to_string(free_loopback_port());
+  const std::vector<std::string> bad = {"nonsense", "127.0.0.1:0", "example.com:8001", listen};
+  for (const std::string& http : bad) {
+    const RunResult r = start_failing_node(
+        {"--id", "n1", "--listen", listen, "--http-listen", http, "--data-dir", data_dir});
+    INFO("--http-listen " << http << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(is_one_line(r.err));
+    CHECK_THAT(r.err, Contains("--http-listen") && Contains(http));
+    CHECK_FALSE(std::filesystem::exists(data_dir));
+  }
+  // Also from the environment, as every flag.
+  const RunResult r = run_mq({"node", "--id", "n1", "--listen", listen, "--data-dir", data_dir}, {},
+                             {{"MQ_HTTP_LISTEN", listen}});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--http-listen"));
+}
+
+TEST_CASE("an HTTP port in use is refused with one line naming --http-listen", "[process][node]") {
+  TempDir dir;
+  PortHolder holder;
+  const uint16_t port = free_loopback_port();
+  const std::string http = "127.0.0.1:" + std::to_string(holder.port());
+  const RunResult r = start_failing_node({"--id", "n1", "--listen", "127.0.0.1:" + std::to_string(port),
+                                          "--http-listen", http, "--data-dir", dir / "n1"});
+  INFO(r.err);
+  CHECK(r.exit_code == 5);
+  CHECK(is_one_line(r.err));
+  CHECK_THAT(r.err, Contains("cannot listen on " + http + " (--http-listen)") && Contains("in use"));
+  CHECK_FALSE(port_accepts(port));
 }
 
 TEST_CASE("missing or bad node flags exit 2", "[process][node]") {

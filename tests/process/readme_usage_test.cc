@@ -5,9 +5,9 @@
 //
 // The session runs in a fresh directory holding build/mq (a link to the
 // binary under test), with MQ_HOME there and the cluster's base port a free
-// one. In the output, the real ports are written back as 7001..7003 before
-// comparing; runs of spaces count as one (table columns are as wide as the
-// pids in them); `...` in a README line stands for any text, and a line of
+// one. In the output, the real ports are written back as 7001..7003 (HTTP
+// 8001..8003) before comparing; runs of spaces count as one (table columns
+// are as wide as the pids in them); `...` in a README line stands for any text, and a line of
 // just `...` for any number of lines.
 #include <catch2/catch.hpp>
 
@@ -31,6 +31,7 @@ constexpr int kCommandTimeoutMs = 30'000;
 constexpr int kDrainMs = 300;
 constexpr int kClusterNodes = 3;
 constexpr uint16_t kReadmeBasePort = 7001;
+constexpr int kHttpPortOffset = 1000;  // the launcher's: HTTP 8001 beside gRPC 7001
 constexpr int kPortTriesMax = 50;
 
 struct Step {
@@ -141,12 +142,16 @@ bool port_free(uint16_t port) {
   return ok;
 }
 
-// A base port whose next kClusterNodes ports are all free now.
+// A base port whose next kClusterNodes ports are all free now, and so are
+// the nodes' HTTP ports (kHttpPortOffset above).
 uint16_t free_base_port() {
   for (int attempt = 0; attempt < kPortTriesMax; ++attempt) {
     const uint16_t base = free_loopback_port();
-    bool all = base + kClusterNodes < 65535;
+    bool all = base + kHttpPortOffset + kClusterNodes < 65535;
     for (int i = 1; all && i < kClusterNodes; ++i) all = port_free(static_cast<uint16_t>(base + i));
+    for (int i = 0; all && i < kClusterNodes; ++i) {
+      all = port_free(static_cast<uint16_t>(base + kHttpPortOffset + i));
+    }
     if (all) return base;
   }
   FAIL("no " << kClusterNodes << " consecutive free ports");
@@ -193,6 +198,8 @@ TEST_CASE("the README's session prints what the README shows", "[process][readme
     for (int i = 0; i < kClusterNodes; ++i) {
       raw = replace_all(raw, "127.0.0.1:" + std::to_string(base_port + i),
                         "127.0.0.1:" + std::to_string(kReadmeBasePort + i));
+      raw = replace_all(raw, "127.0.0.1:" + std::to_string(base_port + kHttpPortOffset + i),
+                        "127.0.0.1:" + std::to_string(kReadmeBasePort + kHttpPortOffset + i));
     }
     const std::vector<std::string> actual = screen_lines(raw);
     std::string expected_text, actual_text;

@@ -108,7 +108,7 @@ TEST_CASE("Ctrl-C at the prompt discards the line and the REPL goes on", "[proce
 
 TEST_CASE("Ctrl-C during a slow request cancels it and the REPL goes on", "[process][repl]") {
   TempDir dir;
-  NodeProcess node(dir / "n1", free_loopback_port());
+  NodeProcess node(dir / "n1", free_loopback_port(), {"--enable-fault-injection"});
   REQUIRE(node.wait_ready());
   // Every write now waits 30 s for its log append.
   mq::cli::Client admin({{node.endpoint()}, 5000});

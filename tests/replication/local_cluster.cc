@@ -98,8 +98,10 @@ void LocalCluster::start(size_t node) {
   Node& n = nodes_.at(node);
   if (n.process && !n.process->exited()) throw std::logic_error(id(node) + " is still running");
   SpawnOptions spawn;
+  // Fault injection is on for every node: the tests partition and slow
+  // nodes through SetFaults, which a node refuses without the flag.
   spawn.argv = {mq_binary(), "node", "--id", id(node), "--listen", endpoint(node), "--data-dir",
-                n.data_dir};
+                n.data_dir, "--enable-fault-injection"};
   if (options_.with_peers) {
     spawn.argv.push_back("--peers");
     spawn.argv.push_back(peers_flag());

@@ -69,3 +69,20 @@ TEST_CASE("cluster logs JSON is one object per log line", "[output][cluster]") {
   // Bytes that are not UTF-8 still give valid JSON.
   CHECK(json::parse(cli::render_log_line_json("n1", "bad \xFF byte"))["line"].is_string());
 }
+
+TEST_CASE("cluster status shows each node's HTTP address, '-' or empty when it has none",
+          "[output][cluster]") {
+  auto v = view_with_a_node_down();
+  v.nodes[0].http_address = "127.0.0.1:8001";
+  v.nodes[1].http_address = "127.0.0.1:8002";
+  // n3 was recorded before nodes had an HTTP listener.
+  const json j = json::parse(cli::render_cluster_status(cli::Format::kJson, v));
+  CHECK(j["nodes"][0]["http_address"] == "127.0.0.1:8001");
+  CHECK(j["nodes"][1]["http_address"] == "127.0.0.1:8002");
+  CHECK(j["nodes"][2]["http_address"] == "");
+
+  const std::string table = cli::render_nodes(v);
+  CHECK_THAT(table, Contains("ADDRESS         HTTP "));
+  CHECK_THAT(table, Contains("127.0.0.1:7001  127.0.0.1:8001"));
+  CHECK_THAT(table, Contains("127.0.0.1:7003  -"));
+}
