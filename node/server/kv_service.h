@@ -1,6 +1,7 @@
 // The public KV and Cluster gRPC services. They validate every request
 // (limits, UTF-8, globs) and hand it to the backend; invalid input becomes
-// INVALID_ARGUMENT naming the limit, and nothing is stored.
+// INVALID_ARGUMENT naming the limit, and nothing is stored. Every call is
+// recorded in the node's request metrics (when given) as it finishes.
 #pragma once
 
 #include <memory>
@@ -9,12 +10,16 @@
 #include "mq/v1/kv.grpc.pb.h"
 #include "node/server/kv_backend.h"
 
+namespace mq::http {
+class RequestMetrics;
+}
+
 namespace mq::server {
 
 class KvService final : public v1::KV::CallbackService {
  public:
-  KvService(KvBackend* backend, size_t value_bytes_max)
-      : backend_(backend), value_bytes_max_(value_bytes_max) {}
+  KvService(KvBackend* backend, size_t value_bytes_max, http::RequestMetrics* metrics = nullptr)
+      : backend_(backend), value_bytes_max_(value_bytes_max), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Set(grpc::CallbackServerContext* ctx, const v1::SetRequest* req,
                                 v1::SetResponse* resp) override;
@@ -31,11 +36,13 @@ class KvService final : public v1::KV::CallbackService {
  private:
   KvBackend* backend_;
   size_t value_bytes_max_;
+  http::RequestMetrics* metrics_;
 };
 
 class ClusterService final : public v1::Cluster::CallbackService {
  public:
-  explicit ClusterService(KvBackend* backend) : backend_(backend) {}
+  explicit ClusterService(KvBackend* backend, http::RequestMetrics* metrics = nullptr)
+      : backend_(backend), metrics_(metrics) {}
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
                                    const v1::StatusRequest* req,
                                    v1::StatusResponse* resp) override;
@@ -48,6 +55,7 @@ class ClusterService final : public v1::Cluster::CallbackService {
 
  private:
   KvBackend* backend_;
+  http::RequestMetrics* metrics_;
 };
 
 }  // namespace mq::server
