@@ -12,8 +12,10 @@
 #include <grpcpp/grpcpp.h>
 #include <thread>
 
+#include "node/http/request_metrics.h"
 #include "node/server/address.h"
 #include "node/server/kv_service.h"
+#include "node/server/metrics_export.h"
 #include "node/server/raft_backend.h"
 #include "node/server/topology.h"
 #include "node/server/log.h"
@@ -163,8 +165,12 @@ int run_node(const NodeConfig& config) {
     ::close(lock_fd);
     return exit_code;
   }
-  KvService kv_service(backend.get(), config.value_bytes_max);
-  ClusterService cluster_service(backend.get());
+  http::RequestMetrics request_metrics;
+  KvService kv_service(backend.get(), config.value_bytes_max, &request_metrics);
+  ClusterService cluster_service(backend.get(), &request_metrics);
+  // What GET /metrics serves. Declared after the backend, whose loop it
+  // posts to, so it is destroyed first.
+  MetricsExporter metrics_exporter(backend.get(), &request_metrics);
 
   grpc::ServerBuilder builder;
   int bound_port = 0;
