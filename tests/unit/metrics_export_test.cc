@@ -72,7 +72,7 @@ std::string shard_series(const std::string& name, uint32_t shard) {
 // services on a loopback port, with the request metrics both record to.
 class SingleNode {
  public:
-  SingleNode() {
+  explicit SingleNode(uint64_t snapshot_every_entries = 20000) {
     set_log_level(LogLevel::kWarn);  // a bootstrap logs a line per shard
     std::string pattern = (std::filesystem::temp_directory_path() / "mq-metrics-test-XXXXXX").string();
     REQUIRE(::mkdtemp(pattern.data()));
@@ -81,6 +81,7 @@ class SingleNode {
     std::string error, note;
     options.topology = *make_topology("", "n1", "127.0.0.1:1", kShards, 1, &error, &note);
     options.data_dir = dir_;
+    options.snapshot_every_entries = snapshot_every_entries;
     int exit_code = 0;
     backend = RaftBackend::open(options, &error, &exit_code);
     INFO(error);
@@ -172,7 +173,7 @@ std::string find_promtool() {
 }  // namespace
 
 TEST_CASE("a node's metrics page counts what it did", "[metrics_export]") {
-  SingleNode node;
+  SingleNode node(/*snapshot_every_entries=*/4);
   node.wait_for_leaders();
   const Series before = parse(node.scrape());
   for (uint32_t s = 0; s < kShards; ++s) {
@@ -220,6 +221,10 @@ TEST_CASE("a node's metrics page counts what it did", "[metrics_export]") {
   CHECK(value_of(after, "mq_disk_wal_fsync_duration_seconds_count") > 0);
   CHECK(value_of(after, "mq_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"}") ==
         value_of(after, "mq_disk_wal_fsync_duration_seconds_count"));
+  // 100 writes over 16 shards: most shards applied 4 entries more than
+  // once, and took a snapshot each time; none was installed from a leader.
+  CHECK(value_of(after, "mq_snapshot_save_duration_seconds_count") >= kShards / 2);
+  CHECK(value_of(after, "mq_snapshot_install_duration_seconds_count") == 0);
   CHECK(value_of(after, "mq_disk_wal_write_bytes_total") -
             value_of(before, "mq_disk_wal_write_bytes_total") >
         static_cast<double>(key_value_bytes));
