@@ -26,7 +26,9 @@ ApplyResult KvStateMachine::apply(uint64_t index, std::string_view command) {
     if (k == keys.end()) {
       keys.emplace(std::string(c->key), std::string(c->value));
       ++key_count_;
+      key_value_bytes_ += c->key.size() + c->value.size();
     } else {
+      key_value_bytes_ = key_value_bytes_ - k->second.size() + c->value.size();
       k->second.assign(c->value);  // reuses the old value's buffer when it fits
       r.existed = true;
     }
@@ -35,6 +37,7 @@ ApplyResult KvStateMachine::apply(uint64_t index, std::string_view command) {
     if (u != users_.end()) {
       auto k = u->second.find(c->key);
       if (k != u->second.end()) {
+        key_value_bytes_ -= k->first.size() + k->second.size();
         u->second.erase(k);
         r.existed = true;
         --key_count_;
@@ -113,11 +116,13 @@ bool KvStateMachine::restore(std::string_view in, std::string* error) {
   }
   decltype(users_) users;
   std::string user, key, value;
+  uint64_t key_value_bytes = 0;
   for (uint64_t i = 0; i < count; ++i) {
     if (!get_bytes(in, &user) || !get_bytes(in, &key) || !get_bytes(in, &value)) {
       *error = "snapshot image is truncated at record " + std::to_string(i);
       return false;
     }
+    key_value_bytes += key.size() + value.size();
     if (!users[user].insert_or_assign(std::move(key), std::move(value)).second) {
       // A real image holds each (user, key) once; a repeat would leave the
       // key count disagreeing with the map.
@@ -132,6 +137,7 @@ bool KvStateMachine::restore(std::string_view in, std::string* error) {
   users_ = std::move(users);
   applied_index_ = index;
   key_count_ = count;
+  key_value_bytes_ = key_value_bytes;
   return true;
 }
 

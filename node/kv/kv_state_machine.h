@@ -38,6 +38,9 @@ class KvStateMachine final : public StateMachine {
                 size_t limit) const;
 
   uint64_t key_count() const { return key_count_; }
+  // The bytes of every key and value held (users and the map's own
+  // overhead not counted): what the shard's data weighs, for /metrics.
+  uint64_t key_value_bytes() const { return key_value_bytes_; }
 
  private:
   // Transparent hashing: a write looks its user up by the string_view it
@@ -58,6 +61,7 @@ class KvStateMachine final : public StateMachine {
   std::unordered_map<std::string, Keys, UserHash, std::equal_to<>> users_;
   uint64_t applied_index_ = 0;
   uint64_t key_count_ = 0;
+  uint64_t key_value_bytes_ = 0;
 };
 
 }  // namespace mq::kv

@@ -3,7 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <string_view>
 
+#include "node/http/request_metrics.h"
 #include "node/server/log.h"
 #include "node/server/request_checks.h"
 
@@ -11,70 +13,110 @@ namespace mq::server {
 
 namespace {
 
-grpc::ServerUnaryReactor* finish_now(grpc::CallbackServerContext* ctx, const grpc::Status& s) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(s);
-  return reactor;
+// The outcome label of a finished RPC, in the vocabulary the REST API
+// shares (request_metrics.h). A get of a missing key is OK with found
+// unset, so it counts as ok.
+std::string_view outcome_of(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "ok";
+    case grpc::StatusCode::NOT_FOUND: return "not_found";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "invalid_argument";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "not_leader";
+    case grpc::StatusCode::UNAVAILABLE: return "unavailable";
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "unknown_outcome";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "overloaded";
+    case grpc::StatusCode::PERMISSION_DENIED: return "permission_denied";
+    default: return "internal";
+  }
 }
+
+// One RPC in progress: finishes it, recording its method, outcome and
+// time since arrival first (so a scrape after the answer sees it).
+class Rpc {
+ public:
+  Rpc(grpc::CallbackServerContext* ctx, http::RequestMetrics* metrics, std::string_view method)
+      : reactor_(ctx->DefaultReactor()), metrics_(metrics), method_(method),
+        arrived_(std::chrono::steady_clock::now()) {}
+
+  grpc::ServerUnaryReactor* finish(const grpc::Status& s) const {
+    if (metrics_) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - arrived_;
+      metrics_->observe("grpc", method_, outcome_of(s.error_code()), took.count());
+    }
+    reactor_->Finish(s);
+    return reactor_;
+  }
+
+  // Runs a backend call and finishes the RPC when the backend completes it.
+  template <typename Call>
+  grpc::ServerUnaryReactor* run(Call&& call) const {
+    call([rpc = *this](const grpc::Status& s) { rpc.finish(s); });
+    return reactor_;
+  }
+
+  grpc::ServerUnaryReactor* reactor() const { return reactor_; }
+
+ private:
+  grpc::ServerUnaryReactor* reactor_;
+  http::RequestMetrics* metrics_;
+  std::string_view method_;  // a literal
+  std::chrono::steady_clock::time_point arrived_;
+};
 
 grpc::Status invalid(const std::string& message) {
   return {grpc::StatusCode::INVALID_ARGUMENT, message};
-}
-
-// Runs a backend call and finishes the RPC when the backend completes it.
-template <typename Call>
-grpc::ServerUnaryReactor* run(grpc::CallbackServerContext* ctx, Call&& call) {
-  auto* reactor = ctx->DefaultReactor();
-  call([reactor](const grpc::Status& s) { reactor->Finish(s); });
-  return reactor;
 }
 
 }  // namespace
 
 grpc::ServerUnaryReactor* KvService::Set(grpc::CallbackServerContext* ctx,
                                          const v1::SetRequest* req, v1::SetResponse* resp) {
-  if (auto e = check_set(*req, value_bytes_max_)) return finish_now(ctx, invalid(*e));
-  return run(ctx, [&](KvBackend::Done done) { backend_->set(*req, resp, std::move(done)); });
+  const Rpc rpc(ctx, metrics_, "set");
+  if (auto e = check_set(*req, value_bytes_max_)) return rpc.finish(invalid(*e));
+  return rpc.run([&](KvBackend::Done done) { backend_->set(*req, resp, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx,
                                          const v1::GetRequest* req, v1::GetResponse* resp) {
-  if (auto e = check_get(*req)) return finish_now(ctx, invalid(*e));
-  return run(ctx, [&](KvBackend::Done done) { backend_->get(*req, resp, std::move(done)); });
+  const Rpc rpc(ctx, metrics_, "get");
+  if (auto e = check_get(*req)) return rpc.finish(invalid(*e));
+  return rpc.run([&](KvBackend::Done done) { backend_->get(*req, resp, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
                                             const v1::DeleteRequest* req,
                                             v1::DeleteResponse* resp) {
-  if (auto e = check_delete(*req)) return finish_now(ctx, invalid(*e));
-  return run(ctx, [&](KvBackend::Done done) { backend_->del(*req, resp, std::move(done)); });
+  const Rpc rpc(ctx, metrics_, "delete");
+  if (auto e = check_delete(*req)) return rpc.finish(invalid(*e));
+  return rpc.run([&](KvBackend::Done done) { backend_->del(*req, resp, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* KvService::List(grpc::CallbackServerContext* ctx,
                                           const v1::ListRequest* req, v1::ListResponse* resp) {
+  const Rpc rpc(ctx, metrics_, "list");
   std::string error;
   auto plan = plan_list(*req, &error);
-  if (!plan) return finish_now(ctx, invalid(error));
-  return run(ctx, [&, p = std::move(*plan)](KvBackend::Done done) {
+  if (!plan) return rpc.finish(invalid(error));
+  return rpc.run([&, p = std::move(*plan)](KvBackend::Done done) {
     backend_->list(*req, p.glob, p.after, p.limit, resp, std::move(done));
   });
 }
 
 grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* ctx,
                                            const v1::BatchRequest* req, v1::BatchResponse* resp) {
+  const Rpc rpc(ctx, metrics_, "batch");
   constexpr int kBatchOpsMax = 10000;
   if (req->ops_size() > kBatchOpsMax) {
-    return finish_now(ctx, invalid("batch of " + std::to_string(req->ops_size()) +
-                                   " operations exceeds the maximum of " +
-                                   std::to_string(kBatchOpsMax)));
+    return rpc.finish(invalid("batch of " + std::to_string(req->ops_size()) +
+                              " operations exceeds the maximum of " + std::to_string(kBatchOpsMax)));
   }
-  if (req->ops_size() == 0) return finish_now(ctx, grpc::Status::OK);
+  if (req->ops_size() == 0) return rpc.finish(grpc::Status::OK);
   // Results are added up front: their addresses stay fixed while the
   // backend completes operations in any order, on any thread.
   for (int i = 0; i < req->ops_size(); ++i) resp->add_results();
-  auto* reactor = ctx->DefaultReactor();
   auto remaining = std::make_shared<std::atomic<int>>(req->ops_size());
-  auto complete = [reactor, remaining](v1::OpResult* r, const grpc::Status& s) {
+  auto complete = [rpc, remaining](v1::OpResult* r, const grpc::Status& s) {
     r->set_code(s.error_code());
     if (!s.ok()) {
       r->set_message(s.error_message());
@@ -82,7 +124,7 @@ grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* ctx,
         r->mutable_not_leader()->ParseFromString(s.error_details());
       }
     }
-    if (remaining->fetch_sub(1) == 1) reactor->Finish(grpc::Status::OK);
+    if (remaining->fetch_sub(1) == 1) rpc.finish(grpc::Status::OK);
   };
   for (int i = 0; i < req->ops_size(); ++i) {
     const v1::Op& op = req->ops(i);
@@ -115,13 +157,14 @@ grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* ctx,
         break;
     }
   }
-  return reactor;
+  return rpc.reactor();
 }
 
 grpc::ServerUnaryReactor* ClusterService::Status(grpc::CallbackServerContext* ctx,
                                                  const v1::StatusRequest*,
                                                  v1::StatusResponse* resp) {
-  return run(ctx, [&](KvBackend::Done done) { backend_->status(resp, std::move(done)); });
+  const Rpc rpc(ctx, metrics_, "status");
+  return rpc.run([&](KvBackend::Done done) { backend_->status(resp, std::move(done)); });
 }
 
 void ClusterService::log_refused_faults(const std::string& peer) {
@@ -143,24 +186,26 @@ void ClusterService::log_refused_faults(const std::string& peer) {
 grpc::ServerUnaryReactor* ClusterService::SetFaults(grpc::CallbackServerContext* ctx,
                                                     const v1::SetFaultsRequest* req,
                                                     v1::SetFaultsResponse* resp) {
+  const Rpc rpc(ctx, metrics_, "set_faults");
   if (!fault_injection_enabled_) {
     log_refused_faults(ctx->peer());
-    return finish_now(ctx, {grpc::StatusCode::PERMISSION_DENIED,
-                            "fault injection is disabled on this node; start it with "
-                            "--enable-fault-injection"});
+    return rpc.finish({grpc::StatusCode::PERMISSION_DENIED,
+                       "fault injection is disabled on this node; start it with "
+                       "--enable-fault-injection"});
   }
   constexpr uint32_t kFsyncDelayMsMax = 60'000;
   if (req->fsync_delay_ms() > kFsyncDelayMsMax) {
-    return finish_now(ctx, invalid("fsync_delay_ms must be at most " + std::to_string(kFsyncDelayMsMax)));
+    return rpc.finish(invalid("fsync_delay_ms must be at most " + std::to_string(kFsyncDelayMsMax)));
   }
   backend_->set_faults(*req, resp);
-  return finish_now(ctx, grpc::Status::OK);
+  return rpc.finish(grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* ClusterService::TransferLeader(grpc::CallbackServerContext* ctx,
                                                          const v1::TransferLeaderRequest* req,
                                                          v1::TransferLeaderResponse*) {
-  return run(ctx, [&](KvBackend::Done done) {
+  const Rpc rpc(ctx, metrics_, "transfer_leader");
+  return rpc.run([&](KvBackend::Done done) {
     backend_->transfer_leader(req->shard(), req->to_node(), std::move(done));
   });
 }

@@ -1,6 +1,7 @@
 // The public KV and Cluster gRPC services. They validate every request
 // (limits, UTF-8, globs) and hand it to the backend; invalid input becomes
-// INVALID_ARGUMENT naming the limit, and nothing is stored.
+// INVALID_ARGUMENT naming the limit, and nothing is stored. Every call is
+// recorded in the node's request metrics (when given) as it finishes.
 #pragma once
 
 #include <atomic>
@@ -12,12 +13,16 @@
 #include "mq/v1/kv.grpc.pb.h"
 #include "node/server/kv_backend.h"
 
+namespace mq::http {
+class RequestMetrics;
+}
+
 namespace mq::server {
 
 class KvService final : public v1::KV::CallbackService {
  public:
-  KvService(KvBackend* backend, size_t value_bytes_max)
-      : backend_(backend), value_bytes_max_(value_bytes_max) {}
+  KvService(KvBackend* backend, size_t value_bytes_max, http::RequestMetrics* metrics = nullptr)
+      : backend_(backend), value_bytes_max_(value_bytes_max), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Set(grpc::CallbackServerContext* ctx, const v1::SetRequest* req,
                                 v1::SetResponse* resp) override;
@@ -34,6 +39,7 @@ class KvService final : public v1::KV::CallbackService {
  private:
   KvBackend* backend_;
   size_t value_bytes_max_;
+  http::RequestMetrics* metrics_;
 };
 
 // SetFaults partitions the node or slows its disk: whoever reaches the port
@@ -41,8 +47,9 @@ class KvService final : public v1::KV::CallbackService {
 // unless the node was started with --enable-fault-injection.
 class ClusterService final : public v1::Cluster::CallbackService {
  public:
-  ClusterService(KvBackend* backend, bool fault_injection_enabled)
-      : backend_(backend), fault_injection_enabled_(fault_injection_enabled) {}
+  ClusterService(KvBackend* backend, bool fault_injection_enabled,
+                 http::RequestMetrics* metrics = nullptr)
+      : backend_(backend), fault_injection_enabled_(fault_injection_enabled), metrics_(metrics) {}
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
                                    const v1::StatusRequest* req,
                                    v1::StatusResponse* resp) override;
@@ -63,6 +70,7 @@ class ClusterService final : public v1::Cluster::CallbackService {
   const bool fault_injection_enabled_;
   std::atomic<int64_t> refusal_logged_at_ms_{-1};
   std::atomic<uint64_t> refusals_unlogged_{0};
+  http::RequestMetrics* metrics_;
 };
 
 }  // namespace mq::server

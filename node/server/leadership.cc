@@ -31,6 +31,7 @@ void NodeHost::publish_role(ShardGroup& g, const raft::SoftState& soft) {
   if (role == g.role && term == g.term && lead == g.lead) return;
   role_changes_.record(env_.now(), g.shard, term, role, lead);
   if (lead != g.lead && lead != raft::kNoNode) {
+    ++g.counters.leader_changes_seen;
     log(LogLevel::kInfo, "shard " + std::to_string(g.shard) + ": leader is " + node_name(lead) +
                              " (term " + std::to_string(term) + ")");
   }
@@ -62,6 +63,7 @@ void NodeHost::forbid_lease(ShardGroup& g) {
 void NodeHost::fail_pending(ShardGroup& g, const Outcome& unknown, const Outcome& retry) {
   auto writes = std::move(g.writes);
   g.writes.clear();
+  g.counters.proposals_failed += writes.size();
   for (auto& [id, done] : writes) done(unknown, {});
   auto to_issue = std::move(g.reads_to_issue);
   g.reads_to_issue.clear();

@@ -18,10 +18,12 @@
 #include <vector>
 
 #include "node/http/http_server.h"
+#include "node/http/request_metrics.h"
 #include "node/http/rest_api.h"
 #include "node/server/address.h"
 #include "node/server/http_gateway.h"
 #include "node/server/kv_service.h"
+#include "node/server/metrics_export.h"
 #include "node/server/raft_backend.h"
 #include "node/server/topology.h"
 #include "node/server/log.h"
@@ -201,8 +203,12 @@ int run_node(const NodeConfig& config) {
     ::close(lock_fd);
     return exit_code;
   }
-  KvService kv_service(backend.get(), config.value_bytes_max);
-  ClusterService cluster_service(backend.get(), config.enable_fault_injection);
+  http::RequestMetrics request_metrics;
+  KvService kv_service(backend.get(), config.value_bytes_max, &request_metrics);
+  ClusterService cluster_service(backend.get(), config.enable_fault_injection, &request_metrics);
+  // What GET /metrics serves. Declared after the backend, whose loop it
+  // posts to, so it is destroyed first.
+  MetricsExporter metrics_exporter(backend.get(), &request_metrics);
 
   // The standard services, so that the tools built for any gRPC server work
   // on a node: grpc.health.v1.Health (grpc_health_probe, load balancers,
@@ -247,9 +253,11 @@ int run_node(const NodeConfig& config) {
   gateway_options.self_address = listen.to_string();
   gateway_options.shard_count = config.shard_count;
   gateway_options.value_bytes_max = config.value_bytes_max;
-  gateway_options.metrics = [](std::function<void(std::string)> done) { done(""); };
+  gateway_options.metrics = [&metrics_exporter](std::function<void(std::string)> done) {
+    metrics_exporter.render(std::move(done));
+  };
   HttpGateway gateway(backend.get(), gateway_options);
-  http::RestApi rest_api(&gateway, nullptr);
+  http::RestApi rest_api(&gateway, &request_metrics);
   std::unique_ptr<http::HttpServer> http_server;
   if (!config.http_listen.empty()) {
     const HostPort http_listen = *parse_host_port(config.http_listen, &error);

@@ -40,8 +40,14 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
     peer_vote_refusal_us_[from] =
         batch.vote_refusal_us() > 0 ? static_cast<int64_t>(batch.vote_refusal_us()) : 1;
   }
-  const bool votes_quiet = env_.now() < votes_quiet_until_;
+  const NodeTime now = env_.now();
+  const bool votes_quiet = now < votes_quiet_until_;
+  PeerCounters* counters = from < metrics_.peers.size() ? &metrics_.peers[from] : nullptr;
   for (const auto& gm : batch.messages()) {
+    if (counters) {
+      ++counters->messages_received;
+      counters->bytes_received += gm.message().size();
+    }
     ShardGroup* g = group(gm.shard());
     if (!g) continue;
     raft::Message m;
@@ -49,6 +55,11 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
     if (!raft::decode(gm.message(), &m, &error)) {
       log(LogLevel::kWarn, "dropped a malformed Raft message from " + node_name(from) + ": " + error);
       continue;
+    }
+    if (counters && m.type == raft::MessageType::kHeartbeatResp) {
+      if (auto rtt = counters->probes.heartbeat_answered(gm.shard(), m.context, now)) {
+        counters->round_trip.observe(*rtt);
+      }
     }
     if (votes_quiet && (m.type == raft::MessageType::kPreVote ||
                         (m.type == raft::MessageType::kVote && m.context != raft::kTransferContext))) {

@@ -12,7 +12,8 @@
 //      published (the lease voided on a step-down) before anything is sent;
 //      a leader's appends leave before its own fsync, the rest after; one
 //      WAL append and one sync for every group; apply; answer.
-// Recovery and bootstrap are in host_recovery.cc, status in status_report.cc.
+// Recovery and bootstrap are in host_recovery.cc, status in status_report.cc,
+// the counters behind /metrics in host_metrics.h and metrics_report.cc.
 //
 // Threads: every method is for the loop thread, except try_lease_read.
 #pragma once
@@ -30,6 +31,7 @@
 #include "mq/peer/raft.pb.h"
 #include "mq/v1/cluster.pb.h"
 #include "node/kv/command.h"
+#include "node/server/host_metrics.h"
 #include "node/server/log.h"
 #include "node/server/node_clock.h"
 #include "node/server/peer_sender.h"
@@ -119,6 +121,8 @@ class NodeHost {
                        std::function<void(const Outcome&)> done);
   void on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch);
   void fill_status(v1::StatusResponse* resp);
+  // A copy of the host's counters and gauges, for /metrics (metrics_report.cc).
+  void report_metrics(HostMetricsReport* report) const;
 
   // Any thread: serves a linearizable read from the leader's applied state
   // when its lease covers it, calling serve under the group's shared state;
@@ -169,6 +173,7 @@ class NodeHost {
   void maybe_snapshot(ShardGroup& g);
   void restore(ShardGroup& g, const raft::Snapshot& snap);
   void check_storage(const storage::Status& s);
+  void count_sent(raft::NodeId to, uint32_t shard, const raft::Message& m, size_t bytes);
 
   // leadership.cc
   void publish_role(ShardGroup& g, const raft::SoftState& soft);
@@ -201,6 +206,7 @@ class NodeHost {
   uint64_t next_read_context_ = 0;
   uint64_t ticks_ = 0;
   RoleChangeRing role_changes_;  // recorded by publish_role, reported by fill_status
+  HostMetrics metrics_;          // reported by report_metrics
 };
 
 }  // namespace mq::server

@@ -273,6 +273,21 @@ void RaftBackend::status(v1::StatusResponse* resp, Done done) {
       *shared_done);
 }
 
+void RaftBackend::report_metrics(std::function<void(const HostMetricsReport*)> done) {
+  Loop* lp = loop_.get();
+  auto shared_done = std::make_shared<std::function<void(const HostMetricsReport*)>>(std::move(done));
+  // Not a client request: a scrape is never refused for a full inbox, and
+  // one per scrape cannot fill it.
+  const Loop::Post posted = lp->post(
+      [lp, shared_done] {
+        HostMetricsReport report;
+        lp->host->report_metrics(&report);
+        (*shared_done)(&report);
+      },
+      false);
+  if (posted != Loop::Post::kPosted) (*shared_done)(nullptr);
+}
+
 void RaftBackend::set_faults(const v1::SetFaultsRequest& req, v1::SetFaultsResponse* resp) {
   loop_->transport->set_blocked({req.drop_to().begin(), req.drop_to().end()},
                                 {req.drop_from().begin(), req.drop_from().end()});

@@ -10,6 +10,7 @@
 // commit under the next leader.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,10 @@ class RaftBackend final : public KvBackend {
   void stop();
 
   grpc::Service* peer_service();
+
+  // Copies the host's counters on the loop thread and calls done there
+  // with the copy; with nullptr, at once, when the loop has stopped.
+  void report_metrics(std::function<void(const HostMetricsReport*)> done);
 
   void set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) override;
   void get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) override;

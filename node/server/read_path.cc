@@ -26,6 +26,7 @@ void NodeHost::read(uint32_t shard, bool stale, ReadDone done) {
   // Also the core's own role and term, not only the published copy: a
   // message stepped earlier in this iteration may have ended the leadership.
   if (g->node->role() == raft::Role::kLeader && g->node->term() == g->term && lease_covers_read(*g)) {
+    g->lease_reads.fetch_add(1, std::memory_order_relaxed);
     done(Outcome::success());
     return;
   }
@@ -58,6 +59,7 @@ bool NodeHost::try_lease_read(uint32_t shard,
   if (!g) return false;
   std::shared_lock lock(g->shared_state);
   if (!lease_covers_read(*g)) return false;
+  g->lease_reads.fetch_add(1, std::memory_order_relaxed);
   serve(*g);
   return true;
 }
@@ -95,6 +97,7 @@ void NodeHost::issue_reads() {
       const Outcome refused = propose_error(e, g);
       for (auto& r : g.reads_to_issue) r(refused);
     } else {
+      ++g.counters.read_index_rounds;
       if (renew) g.lease_renewal_in_flight = true;
       g.reads_in_flight.emplace(std::move(context),
                                 ShardGroup::ReadRound{std::move(g.reads_to_issue), now, g.term});

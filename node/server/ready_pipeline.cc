@@ -32,6 +32,10 @@ constexpr size_t kPeerBatchBytesMax = 16 << 20;
 // committed (membership included) before it hears a leader.
 constexpr uint64_t kCommitLagEntriesMax = 1024;
 
+double seconds_between(NodeTime from, NodeTime to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
 }  // namespace
 
 void NodeHost::process_ready() {
@@ -58,7 +62,12 @@ void NodeHost::process_ready() {
   send_messages(readies, /*early=*/false);
 
   for (auto& [g, rd] : readies) {
-    if (rd.snapshot) restore(*g, *rd.snapshot);
+    if (rd.snapshot) {
+      const NodeTime restore_began = env_.now();
+      restore(*g, *rd.snapshot);
+      metrics_.snapshot_install.observe(g->counters.snapshot_install_write_seconds +
+                                        seconds_between(restore_began, env_.now()));
+    }
     apply(*g, rd.committed_entries);
     confirm_reads(*g, rd.read_states);
     serve_ready_reads(*g);
@@ -76,7 +85,11 @@ void NodeHost::persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies
   storage::WriteBatch batch;
   std::vector<std::pair<ShardGroup*, raft::HardState>> commit_only;
   for (auto& [g, rd] : readies) {
-    if (rd.snapshot) check_storage(disk_->save_snapshot(g->shard, *rd.snapshot));
+    if (rd.snapshot) {
+      const NodeTime began = env_.now();
+      check_storage(disk_->save_snapshot(g->shard, *rd.snapshot));
+      g->counters.snapshot_install_write_seconds = seconds_between(began, env_.now());
+    }
     // Term and vote must be durable before any vote or append is
     // acknowledged; a change of commit alone costs no sync (the core says
     // which is which).
@@ -109,8 +122,14 @@ void NodeHost::persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies
     g->persisted = hs;
   }
   if (!batch.empty()) {
+    // An injected slow disk is timed with the fsync it slows: it stands for
+    // a disk that is slow, and the histogram should show it.
+    const NodeTime began = env_.now();
     if (const auto delay = fsync_delay(); delay.count() > 0 && env_.sleep) env_.sleep(delay);
     check_storage(disk_->append(batch));
+    if (options_.fsync_mode != storage::FsyncMode::kNone) {
+      metrics_.wal_fsync.observe(seconds_between(began, env_.now()));
+    }
   }
   for (auto& [g, rd] : readies) {
     if (rd.snapshot) {
@@ -150,6 +169,7 @@ void NodeHost::send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& r
         bytes = 0;
       }
       bytes += encoded.size();
+      count_sent(m.to, g->shard, m, encoded.size());
       auto* gm = batch.add_messages();
       gm->set_shard(g->shard);
       gm->set_message(std::move(encoded));
@@ -157,6 +177,14 @@ void NodeHost::send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& r
     messages.clear();
   }
   for (auto& [to, b] : out) flush(to, b.first);
+}
+
+void NodeHost::count_sent(raft::NodeId to, uint32_t shard, const raft::Message& m, size_t bytes) {
+  if (to >= metrics_.peers.size()) return;
+  PeerCounters& p = metrics_.peers[to];
+  ++p.messages_sent;
+  p.bytes_sent += bytes;
+  if (m.type == raft::MessageType::kHeartbeat) p.probes.heartbeat_sent(shard, m.context, env_.now());
 }
 
 void NodeHost::check_storage(const storage::Status& s) {
@@ -180,8 +208,10 @@ void NodeHost::restore(ShardGroup& g, const raft::Snapshot& snap) {
 void NodeHost::maybe_snapshot(ShardGroup& g) {
   const uint64_t applied = g.sm.applied_index();
   if (applied < g.log.snapshot().meta.index + options_.snapshot_every_entries) return;
+  const NodeTime began = env_.now();
   if (!g.log.create_snapshot(applied, g.node->voters(), g.node->learners(), g.sm.snapshot())) return;
   check_storage(disk_->save_snapshot(g.shard, g.log.snapshot()));
+  metrics_.snapshot_save.observe(seconds_between(began, env_.now()));
   const uint64_t first_kept = g.log.first_index();
   if (applied > options_.log_tail_entries + first_kept) {
     const uint64_t through = applied - options_.log_tail_entries;

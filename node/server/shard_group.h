@@ -17,6 +17,7 @@
 #include "node/kv/kv_state_machine.h"
 #include "node/raft/memory_storage.h"
 #include "node/raft/raw_node.h"
+#include "node/server/host_metrics.h"
 #include "node/server/node_clock.h"
 #include "node/server/outcome.h"
 #include "node/server/read_lease.h"
@@ -68,6 +69,11 @@ struct ShardGroup {
   // A read was served under the lease since the last renewal: only then is
   // it worth renewing, so an idle shard sends no extra rounds.
   mutable std::atomic<bool> lease_used{false};
+
+  ShardCounters counters;  // loop thread only
+  // Linearizable reads answered under the lease, on gRPC threads as well
+  // as on the loop: the one counter they share.
+  mutable std::atomic<uint64_t> lease_reads{0};
 
   // The loop is the only writer of published fields; it reads them freely
   // and changes them holding this exclusively. Lease readers hold it shared.

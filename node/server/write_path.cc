@@ -76,6 +76,7 @@ void NodeHost::issue_writes() {
     if (e != raft::ProposeError::kOk) {
       // Refused before they entered the log: a definite failure.
       const Outcome refused = propose_error(e, g);
+      g.counters.proposals_failed += g.write_ids_to_issue.size() - accepted;
       for (size_t i = accepted; i < g.write_ids_to_issue.size(); ++i) {
         auto it = g.writes.find(g.write_ids_to_issue[i]);
         WriteDone done = std::move(it->second);
@@ -111,6 +112,7 @@ void NodeHost::apply(ShardGroup& g, const std::vector<raft::Entry>& entries) {
       g.writes.erase(it);
     }
   }
+  g.counters.proposals_committed += completed.size();
   for (auto& [done, r] : completed) {
     done(r.ok ? Outcome::success()
               : Outcome::with(Outcome::Code::kInternal, "entry is not a valid command"),

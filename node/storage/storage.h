@@ -91,6 +91,7 @@ class Storage {
   const Status& failure() const { return wal_->failure(); }
   FsyncMode fsync_mode() const { return options_.fsync_mode; }
   size_t wal_segment_count() const { return wal_->segment_count(); }
+  uint64_t wal_bytes_written() const { return wal_->bytes_written(); }
 
   ~Storage();
 

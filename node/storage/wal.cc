@@ -354,6 +354,7 @@ Status Wal::roll() {
 
 Status Wal::write_and_sync(std::string_view data, bool sync) {
   if (Status s = active_->append(data); !s.is_ok()) return fail(s);
+  bytes_written_ += data.size();
   if (sync) {
     if (Status s = active_->sync(); !s.is_ok()) return fail(s);
   }

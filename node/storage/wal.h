@@ -160,6 +160,10 @@ class Wal {
 
   size_t segment_count() const { return segments_.size(); }
   std::vector<std::string> segment_names() const;
+  // Bytes appended to segments since this Wal was opened: batches, and each
+  // new segment's header with its hard-state checkpoint; not the
+  // preallocated zeros, which are reserved rather than written.
+  uint64_t bytes_written() const { return bytes_written_; }
   // ok while writes are accepted; the first failure afterwards.
   const Status& failure() const { return failure_; }
 
@@ -190,6 +194,7 @@ class Wal {
   std::map<GroupId, raft::HardState> hard_states_;  // latest, for checkpoints
   std::string buffer_;                              // reused encoding buffer
   uint64_t next_batch_seq_ = 0;  // the next batch's sequence number; 0 while replay has seen none
+  uint64_t bytes_written_ = 0;
   Status failure_;
 };
 

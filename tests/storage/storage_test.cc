@@ -125,6 +125,29 @@ TEST_CASE("fsync batch syncs once per append, always once per group, none never"
   CHECK(syncs_for(FsyncMode::kNone, "/n") == 0);
 }
 
+TEST_CASE("the WAL counts the bytes it writes, not the zeros it preallocates", "[storage]") {
+  MemoryFileSystem fs;
+  RecoveredState rec;
+  uint64_t written = 0;
+  std::string first_segment;
+  {
+    auto st = open_ok(memory_options(&fs), &rec);
+    first_segment = last_segment(fs);
+    const uint64_t header = st->wal_bytes_written();
+    CHECK(header > 0);
+    REQUIRE(append_entries(*st, 1, make_entries(1, 1, 10, 1)).is_ok());
+    REQUIRE(append_entries(*st, 2, make_entries(2, 1, 3, 1), raft::HardState{1, 1, 0}).is_ok());
+    written = st->wal_bytes_written();
+    CHECK(written > header + 13 * payload(1, 1, 1).size());
+  }
+  // Reopening cuts the finished segment's unused zeros: what is left is
+  // exactly what was counted.
+  auto st = open_ok(memory_options(&fs), &rec);
+  std::string contents;
+  REQUIRE(fs.read_file(first_segment, &contents).is_ok());
+  CHECK(contents.size() == written);
+}
+
 TEST_CASE("fsync none warns loudly and loses unsynced writes on a crash", "[storage]") {
   MemoryFileSystem fs;
   RecoveredState rec;

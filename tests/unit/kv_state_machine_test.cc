@@ -48,23 +48,33 @@ TEST_CASE("set, get, overwrite and delete", "[kv_state_machine]") {
   CHECK_FALSE(r.existed);
   CHECK(sm.get("u", "k") == std::optional<std::string>("v1"));
   CHECK(sm.key_count() == 1);
+  CHECK(sm.key_value_bytes() == 3);
   CHECK(sm.applied_index() == 1);
 
   r = sm.apply(2, set_cmd("u", "k", "v2"));
   CHECK(r.existed);
   CHECK(sm.get("u", "k") == std::optional<std::string>("v2"));
   CHECK(sm.key_count() == 1);
+  r = sm.apply(3, set_cmd("u", "k", "a longer value"));
+  CHECK(sm.key_value_bytes() == 1 + 14);
+  r = sm.apply(4, set_cmd("u", "k", "v2"));
+  CHECK(sm.key_value_bytes() == 3);
+  sm.apply(5, set_cmd("u", "other", "xyz"));
+  CHECK(sm.key_value_bytes() == 3 + 8);
+  sm.apply(6, del_cmd("u", "other"));
+  CHECK(sm.key_value_bytes() == 3);
 
-  r = sm.apply(3, del_cmd("u", "k"));
+  r = sm.apply(7, del_cmd("u", "k"));
   CHECK(r.ok);
   CHECK(r.existed);
   CHECK_FALSE(sm.get("u", "k"));
   CHECK(sm.key_count() == 0);
+  CHECK(sm.key_value_bytes() == 0);
 
-  r = sm.apply(4, del_cmd("u", "k"));
+  r = sm.apply(8, del_cmd("u", "k"));
   CHECK(r.ok);
   CHECK_FALSE(r.existed);
-  CHECK(sm.applied_index() == 4);
+  CHECK(sm.applied_index() == 8);
 }
 
 TEST_CASE("users are separate namespaces", "[kv_state_machine]") {
@@ -186,6 +196,7 @@ TEST_CASE("snapshot and restore round trip", "[kv_state_machine]") {
   REQUIRE(b.restore(image, &error));
   CHECK(b.applied_index() == a.applied_index());
   CHECK(b.key_count() == a.key_count());
+  CHECK(b.key_value_bytes() == a.key_value_bytes());
   CHECK_FALSE(b.get("stale", "k"));
   for (int u = 0; u < 40; ++u) {
     const std::string user = "user" + std::to_string(u);
@@ -199,6 +210,7 @@ TEST_CASE("snapshot and restore round trip", "[kv_state_machine]") {
   apply_all(a, {set_cmd("user1", "new", "x"), del_cmd("user2", "k1")});
   apply_all(b, {set_cmd("user1", "new", "x"), del_cmd("user2", "k1")});
   CHECK(b.snapshot() == a.snapshot());
+  CHECK(b.key_value_bytes() == a.key_value_bytes());
 }
 
 TEST_CASE("snapshot of an empty machine restores to empty", "[kv_state_machine]") {
@@ -209,6 +221,7 @@ TEST_CASE("snapshot of an empty machine restores to empty", "[kv_state_machine]"
   std::string error;
   REQUIRE(b.restore(a.snapshot(), &error));
   CHECK(b.key_count() == 0);
+  CHECK(b.key_value_bytes() == 0);
   CHECK(b.applied_index() == 1);
   CHECK_FALSE(b.get("u", "k"));
 }

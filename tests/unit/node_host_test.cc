@@ -258,5 +258,116 @@ TEST_CASE("reads waiting for one round are bounded: the next is refused as overl
   CHECK(answers[0] == Outcome::Code::kOverloaded);
 }
 
+const HostMetricsReport::Peer& peer_report(const HostMetricsReport& r, const std::string& id) {
+  for (const auto& p : r.peers) {
+    if (p.id == id) return p;
+  }
+  FAIL("no peer " << id << " in the report");
+  throw std::logic_error("unreachable");
+}
+
+TEST_CASE("the host counts each peer's messages and bytes and times heartbeat round trips",
+          "[node_host][metrics]") {
+  HostHarness h("n1", [](NodeHostOptions& o) { o.read_lease = false; });  // every read: a round
+  lead_with_lease(h);
+  HostMetricsReport r;
+  h.host->report_metrics(&r);
+  REQUIRE(r.peers.size() == 2);
+  uint64_t sent_to_n2 = 0, bytes_to_n2 = 0;
+  for (const auto& sent : h.peers.sent) {
+    if (sent.m.to != 2) continue;
+    ++sent_to_n2;
+    bytes_to_n2 += raft::encode(sent.m).size();
+  }
+  const auto& n2 = peer_report(r, "n2");
+  CHECK(n2.messages_sent == sent_to_n2);
+  CHECK(n2.bytes_sent == bytes_to_n2);
+  CHECK(n2.messages_received == 4);  // pre-vote, vote, append and heartbeat answers
+  CHECK(n2.bytes_received > 0);
+  CHECK(peer_report(r, "n3").messages_received == 0);
+  // lead_with_lease answered its heartbeat without letting time pass.
+  CHECK(n2.round_trip.count() == 1);
+  CHECK(n2.round_trip.sum_seconds() == 0);
+
+  // A read round's heartbeat answered 3 ms later.
+  h.host->read(0, false, [](const Outcome&) {});
+  h.iterate(1);
+  const Message* hb = h.last_sent(0, MessageType::kHeartbeat);
+  REQUIRE(hb);
+  Message hb_ack = h.reply(*hb, MessageType::kHeartbeatResp);
+  hb_ack.context = hb->context;
+  h.now_us += 3'000;
+  h.deliver(2, 0, hb_ack);
+  h.host->report_metrics(&r);
+  const auto& rtt = peer_report(r, "n2").round_trip;
+  CHECK(rtt.count() == 2);
+  CHECK(rtt.sum_seconds() == Approx(0.003));
+  CHECK(rtt.counts()[5] == 1);  // (2.5 ms, 5 ms]
+  CHECK(peer_report(r, "n3").round_trip.count() == 0);
+  // An answer to no timed heartbeat (its context unknown) times nothing.
+  hb_ack.context = "not a round";
+  h.deliver(2, 0, hb_ack);
+  h.host->report_metrics(&r);
+  CHECK(peer_report(r, "n2").round_trip.count() == 2);
+}
+
+TEST_CASE("the host counts committed and failed proposals and leader changes per shard",
+          "[node_host][metrics]") {
+  HostHarness h("n1");
+  lead_with_lease(h);
+  auto shard0 = [&h] {
+    HostMetricsReport r;
+    h.host->report_metrics(&r);
+    REQUIRE(r.shards.size() == kShards);
+    REQUIRE(r.shards[0].shard == 0);
+    return r.shards[0];
+  };
+  CHECK(shard0().is_leader);
+  CHECK(shard0().has_leader);
+  CHECK(shard0().counters.leader_changes_seen == 1);  // none -> n1
+  CHECK(shard0().counters.read_index_rounds == 1);
+
+  // One write commits (n2 acknowledges it).
+  std::vector<Outcome::Code> answers;
+  auto record = [&answers](const Outcome& o, const kv::ApplyResult&) { answers.push_back(o.code); };
+  h.host->propose_write(0, kv::CommandView{kv::Op::kSet, "u", "k", "value"}, record);
+  h.iterate(1);
+  CHECK(shard0().proposals_pending == 1);
+  const Message* app = h.last_sent(0, MessageType::kApp);
+  REQUIRE(app);
+  REQUIRE_FALSE(app->entries.empty());
+  Message ack = h.reply(*app, MessageType::kAppResp);
+  ack.index = app->entries.back().index;
+  h.deliver(2, 0, ack);
+  h.iterate(1);
+  REQUIRE(answers == std::vector<Outcome::Code>{Outcome::Code::kOk});
+  CHECK(shard0().counters.proposals_committed == 1);
+  CHECK(shard0().proposals_pending == 0);
+  CHECK(shard0().keys == 1);
+  CHECK(shard0().key_value_bytes == 1 + 5);
+  CHECK(shard0().applied_index == ack.index);
+
+  // The next one is in flight when n2 leads a later term: abandoned.
+  h.host->propose_write(0, kv::CommandView{kv::Op::kSet, "u", "k2", "v"}, record);
+  h.iterate(1);
+  Message heartbeat;
+  heartbeat.type = MessageType::kHeartbeat;
+  heartbeat.from = 2;
+  heartbeat.to = 1;
+  heartbeat.term = h.host->group(0)->term + 1;
+  h.deliver(2, 0, heartbeat);
+  h.iterate(1);
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[1] == Outcome::Code::kOutcomeUnknown);
+  const auto after = shard0();
+  CHECK_FALSE(after.is_leader);
+  CHECK(after.has_leader);
+  CHECK(after.term == heartbeat.term);
+  CHECK(after.counters.proposals_failed == 1);
+  CHECK(after.counters.proposals_committed == 1);
+  CHECK(after.proposals_pending == 0);
+  CHECK(after.counters.leader_changes_seen == 2);  // n1 -> n2
+}
+
 }  // namespace
 }  // namespace mq::server
