@@ -3,7 +3,6 @@
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "node/http/rest_target.h"
 #include "node/http/status_json.h"

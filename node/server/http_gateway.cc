@@ -63,7 +63,7 @@ struct HttpGateway::Impl : std::enable_shared_from_this<HttpGateway::Impl> {
   bool stopping = false;
   std::set<grpc::ClientContext*> in_flight;  // forwarded calls, to cancel at shutdown
   int active = 0;  // forwarded calls whose callbacks have not yet returned
-  std::map<std::string, std::unique_ptr<v1::KV::Stub>> stubs;     // by leader address
+  std::map<std::string, std::unique_ptr<v1::KV::Stub>> clients;     // by leader address
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;  // by leader address
   // Each shard's leader address as last hinted; "" = ask this node first.
   std::mutex leaders_mu;
@@ -87,10 +87,10 @@ struct HttpGateway::Impl : std::enable_shared_from_this<HttpGateway::Impl> {
     return it != channels.end() && it->second->GetState(false) == GRPC_CHANNEL_READY;
   }
 
-  // The stub for address, or null (with the reason) when the gateway is
+  // The KV client of address, or null (with the reason) when the gateway is
   // stopping or the address is known to be unreachable right now: a call
   // that is never issued certainly did not happen.
-  v1::KV::Stub* stub_for(const std::string& address, std::string* why) {
+  v1::KV::Stub* client_for(const std::string& address, std::string* why) {
     std::lock_guard lock(mu);
     if (stopping) {
       *why = "node is shutting down";
@@ -101,13 +101,13 @@ struct HttpGateway::Impl : std::enable_shared_from_this<HttpGateway::Impl> {
       grpc::ChannelArguments args;
       args.SetMaxReceiveMessageSize(-1);
       channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-      stubs[address] = v1::KV::NewStub(channel);
+      clients[address] = v1::KV::NewStub(channel);
     }
     if (channel->GetState(true) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
       *why = "the shard's leader at " + address + " cannot be reached";
       return nullptr;
     }
-    return stubs[address].get();
+    return clients[address].get();
   }
 };
 
@@ -176,8 +176,8 @@ struct Attempt : std::enable_shared_from_this<Attempt<Req, Resp>> {
       });
     }
     std::string why;
-    v1::KV::Stub* stub = gw->stub_for(address, &why);
-    if (!stub) {
+    v1::KV::Stub* leader = gw->client_for(address, &why);
+    if (!leader) {
       gw->remember_leader(shard, "");
       return done(refusal(Code::kUnavailable, why));
     }
@@ -191,7 +191,7 @@ struct Attempt : std::enable_shared_from_this<Attempt<Req, Resp>> {
       ++gw->active;
     }
     resp->Clear();
-    (stub->async()->*remote)(ctx.get(), req, resp,
+    (leader->async()->*remote)(ctx.get(), req, resp,
                              [self = this->shared_from_this()](grpc::Status s) {
                                auto gw = self->gw;
                                {

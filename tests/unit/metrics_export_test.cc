@@ -95,7 +95,7 @@ class SingleNode {
     server_ = builder.BuildAndStart();
     REQUIRE(server_);
     REQUIRE(port != 0);
-    stub = v1::KV::NewStub(
+    kv_client = v1::KV::NewStub(
         grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
     backend->start();
   }
@@ -133,7 +133,7 @@ class SingleNode {
     req.set_key(key);
     req.set_value(value);
     v1::SetResponse resp;
-    return stub->Set(&ctx, req, &resp);
+    return kv_client->Set(&ctx, req, &resp);
   }
 
   grpc::Status get(const std::string& user, const std::string& key, bool* found = nullptr) {
@@ -142,7 +142,7 @@ class SingleNode {
     req.set_user(user);
     req.set_key(key);
     v1::GetResponse resp;
-    const grpc::Status s = stub->Get(&ctx, req, &resp);
+    const grpc::Status s = kv_client->Get(&ctx, req, &resp);
     if (found) *found = resp.found();
     return s;
   }
@@ -151,7 +151,7 @@ class SingleNode {
   std::unique_ptr<RaftBackend> backend;
   std::unique_ptr<KvService> kv;
   std::unique_ptr<MetricsExporter> exporter;
-  std::unique_ptr<v1::KV::Stub> stub;
+  std::unique_ptr<v1::KV::Stub> kv_client;
 
  private:
   std::string dir_;
