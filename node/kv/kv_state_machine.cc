@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include "node/kv/command.h"
 
@@ -18,82 +19,75 @@ ApplyResult KvStateMachine::apply(uint64_t index, std::string_view command) {
   const auto c = decode_command_view(command);
   if (!c) return {.ok = false};
   ApplyResult r;
+  const UserKey at{c->user, c->key};
+  auto it = records_.lower_bound(at);
+  const bool found = it != records_.end() && !KeyRecordLess::less(at, it->user_key());
   if (c->op == Op::kSet) {
-    auto u = users_.find(c->user);
-    if (u == users_.end()) u = users_.emplace(std::string(c->user), Keys{}).first;
-    Keys& keys = u->second;
-    auto k = keys.find(c->key);
-    if (k == keys.end()) {
-      keys.emplace(std::string(c->key), std::string(c->value));
+    if (!found) {
+      records_.emplace_hint(it, c->user, c->key, c->value);
       ++key_count_;
       key_value_bytes_ += c->key.size() + c->value.size();
     } else {
-      key_value_bytes_ = key_value_bytes_ - k->second.size() + c->value.size();
-      k->second.assign(c->value);  // reuses the old value's buffer when it fits
+      key_value_bytes_ = key_value_bytes_ - it->value().size() + c->value.size();
+      // The value is not part of the order, so it may change in place.
+      const_cast<KeyRecord&>(*it).set_value(c->value);
       r.existed = true;
     }
-  } else {
-    auto u = users_.find(c->user);
-    if (u != users_.end()) {
-      auto k = u->second.find(c->key);
-      if (k != u->second.end()) {
-        key_value_bytes_ -= k->first.size() + k->second.size();
-        u->second.erase(k);
-        r.existed = true;
-        --key_count_;
-      }
-      if (u->second.empty()) users_.erase(u);
-    }
+  } else if (found) {
+    key_value_bytes_ -= it->key().size() + it->value().size();
+    records_.erase(it);
+    r.existed = true;
+    --key_count_;
   }
   return r;
 }
 
 std::optional<std::string> KvStateMachine::get(const std::string& user,
                                                const std::string& key) const {
-  auto u = users_.find(user);
-  if (u == users_.end()) return std::nullopt;
-  auto k = u->second.find(key);
-  if (k == u->second.end()) return std::nullopt;
-  return k->second;
+  auto it = records_.find(UserKey{user, key});
+  if (it == records_.end()) return std::nullopt;
+  return std::string(it->value());
 }
 
 KvStateMachine::ListPage KvStateMachine::list(const std::string& user, const Glob& glob,
                                               const std::string& after, size_t limit) const {
   ListPage page;
-  auto u = users_.find(user);
-  if (u == users_.end()) return page;
-  const Keys& keys = u->second;
   const std::string& prefix = glob.literal_prefix();
-  auto it = after.empty() || after < prefix ? keys.lower_bound(prefix) : keys.upper_bound(after);
-  for (; it != keys.end(); ++it) {
-    if (it->first.compare(0, prefix.size(), prefix) != 0) break;  // past the prefix range
-    if (!glob.matches(it->first)) continue;
+  auto it = after.empty() || after < prefix ? records_.lower_bound(UserKey{user, prefix})
+                                            : records_.upper_bound(UserKey{user, after});
+  for (; it != records_.end(); ++it) {
+    if (it->user() != user) break;  // past the user's keys
+    const std::string_view key = it->key();
+    if (key.substr(0, prefix.size()) != prefix) break;  // past the prefix range
+    if (!glob.matches(key)) continue;
     if (page.keys.size() == limit) {
       page.more = true;
       break;
     }
-    page.keys.push_back(it->first);
+    page.keys.emplace_back(key);
   }
   return page;
 }
 
 std::string KvStateMachine::snapshot() const {
-  std::string out(kSnapshotMagic, sizeof kSnapshotMagic);
+  // Sized exactly first: a 100 MB image grown by doubling would hold up to
+  // twice that while it is built.
+  size_t bytes = sizeof kSnapshotMagic + 1 + 2 * 10;
+  for (const KeyRecord& r : records_) {
+    bytes += 3 * 10 + r.user().size() + r.key().size() + r.value().size();
+  }
+  std::string out;
+  out.reserve(bytes);
+  out.append(kSnapshotMagic, sizeof kSnapshotMagic);
   out.push_back(static_cast<char>(kSnapshotFormat));
   put_varint(out, applied_index_);
   put_varint(out, key_count_);
-  // Users in byte order: equal states give byte-equal images on every
-  // replica, whatever order the hash map happens to iterate in.
-  std::vector<const std::pair<const std::string, Keys>*> users;
-  users.reserve(users_.size());
-  for (const auto& entry : users_) users.push_back(&entry);
-  std::sort(users.begin(), users.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* entry : users) {
-    for (const auto& [key, value] : entry->second) {
-      put_bytes(out, entry->first);
-      put_bytes(out, key);
-      put_bytes(out, value);
-    }
+  // In (user, key) byte order, the set's own: equal states give byte-equal
+  // images on every replica.
+  for (const KeyRecord& r : records_) {
+    put_bytes(out, r.user());
+    put_bytes(out, r.key());
+    put_bytes(out, r.value());
   }
   return out;
 }
@@ -114,8 +108,8 @@ bool KvStateMachine::restore(std::string_view in, std::string* error) {
     *error = "snapshot image header is truncated";
     return false;
   }
-  decltype(users_) users;
-  std::string user, key, value;
+  decltype(records_) records;
+  std::string_view user, key, value;
   uint64_t key_value_bytes = 0;
   for (uint64_t i = 0; i < count; ++i) {
     if (!get_bytes(in, &user) || !get_bytes(in, &key) || !get_bytes(in, &value)) {
@@ -123,7 +117,13 @@ bool KvStateMachine::restore(std::string_view in, std::string* error) {
       return false;
     }
     key_value_bytes += key.size() + value.size();
-    if (!users[user].insert_or_assign(std::move(key), std::move(value)).second) {
+    // Images are written in order, so each record goes at the end (fast);
+    // anything else is placed by a search.
+    const UserKey at{user, key};
+    const bool in_order = records.empty() || KeyRecordLess::less(std::prev(records.end())->user_key(), at);
+    const bool inserted = in_order ? (records.emplace_hint(records.end(), user, key, value), true)
+                                   : records.emplace(user, key, value).second;
+    if (!inserted) {
       // A real image holds each (user, key) once; a repeat would leave the
       // key count disagreeing with the map.
       *error = "snapshot image repeats a user and key at record " + std::to_string(i);
@@ -134,7 +134,7 @@ bool KvStateMachine::restore(std::string_view in, std::string* error) {
     *error = "snapshot image has trailing bytes";
     return false;
   }
-  users_ = std::move(users);
+  records_ = std::move(records);
   applied_index_ = index;
   key_count_ = count;
   key_value_bytes_ = key_value_bytes;

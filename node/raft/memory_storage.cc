@@ -40,8 +40,20 @@ void MemoryStorage::append(const std::vector<Entry>& entries) {
   }
 }
 
+std::string MemoryStorage::snapshot_chunk(uint64_t offset, uint64_t max_bytes) const {
+  if (image_reader_) return image_reader_(snapshot_.meta, offset, max_bytes);
+  if (offset >= snapshot_.data.size()) return {};
+  return snapshot_.data.substr(offset, max_bytes);
+}
+
 void MemoryStorage::apply_snapshot(const Snapshot& snapshot) {
-  snapshot_ = snapshot;
+  snapshot_.meta = snapshot.meta;
+  snapshot_bytes_ = snapshot.data.size();
+  if (image_reader_) {
+    snapshot_.data.clear();
+  } else {
+    snapshot_.data = snapshot.data;
+  }
   entries_.clear();
   offset_ = snapshot.meta.index;
   offset_term_ = snapshot.meta.term;
@@ -56,7 +68,12 @@ bool MemoryStorage::create_snapshot(uint64_t index, std::vector<NodeId> voters,
   snapshot_.meta.term = t;
   snapshot_.meta.voters = std::move(voters);
   snapshot_.meta.learners = std::move(learners);
-  snapshot_.data = std::move(data);
+  snapshot_bytes_ = data.size();
+  if (image_reader_) {
+    snapshot_.data.clear();
+  } else {
+    snapshot_.data = std::move(data);
+  }
   return true;
 }
 

@@ -3,6 +3,8 @@
 // append exactly what a Ready carries, before advance().
 #pragma once
 
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "node/raft/storage.h"
@@ -19,7 +21,20 @@ class MemoryStorage final : public Storage {
   StorageError term(uint64_t index, uint64_t* term_out) const override;
   StorageError entries(uint64_t lo, uint64_t hi, uint64_t max_bytes,
                        std::vector<Entry>* out) const override;
-  const Snapshot& snapshot() const override { return snapshot_; }
+  const SnapshotMeta& snapshot_meta() const override { return snapshot_.meta; }
+  uint64_t snapshot_bytes() const override { return snapshot_bytes_; }
+  std::string snapshot_chunk(uint64_t offset, uint64_t max_bytes) const override;
+  // The newest snapshot, its image included unless images are kept
+  // elsewhere (then its data is empty).
+  const Snapshot& snapshot() const { return snapshot_; }
+
+  // Reads up to max_bytes of the image of the snapshot `meta` from offset.
+  using ImageReader =
+      std::function<std::string(const SnapshotMeta& meta, uint64_t offset, uint64_t max_bytes)>;
+  // From now on images are not held here, only their size: chunks are read
+  // through reader (a server reads its snapshot files, so an image of a
+  // hundred megabytes costs no memory between transfers).
+  void keep_images_elsewhere(ImageReader reader) { image_reader_ = std::move(reader); }
 
   void set_hard_state(const HardState& hs) { hard_state_ = hs; }
   // Entries replace any stored entries at the same or later indexes, as a
@@ -38,6 +53,8 @@ class MemoryStorage final : public Storage {
  private:
   HardState hard_state_;
   Snapshot snapshot_;
+  uint64_t snapshot_bytes_ = 0;
+  ImageReader image_reader_;  // empty: images are held in snapshot_.data
   // The log is cut at offset_ (entries_[i].index == offset_ + 1 + i), which
   // trails or equals the snapshot index: create_snapshot and compact are
   // separate steps so an application may keep a tail for slow followers.

@@ -31,7 +31,7 @@ Raft::Raft(const Config& config, const Storage& storage)
 
   // Membership as of the applied index: the snapshot's, then every change
   // the state machine had applied before the restart.
-  const SnapshotMeta& meta = storage.snapshot().meta;
+  const SnapshotMeta& meta = storage.snapshot_meta();
   tracker_.reset_membership(meta.voters, meta.learners, log_.last_index() + 1);
   const uint64_t applied = std::max(config.applied, meta.index);
   MQ_INVARIANT(applied <= log_.committed());

@@ -11,30 +11,31 @@ namespace mq::raft {
 void Raft::send_snapshot(NodeId to) {
   Progress* pr = tracker_.get(to);
   if (pr == nullptr) return;
-  const Snapshot& snap = storage_.snapshot();
+  const SnapshotMeta& meta = storage_.snapshot_meta();
   // Entries are only compacted below a snapshot.
-  MQ_INVARIANT(snap.meta.index > 0);
-  pr->become_snapshot(snap.meta.index);
+  MQ_INVARIANT(meta.index > 0);
+  pr->become_snapshot(meta.index);
   send_snapshot_chunk(to);
 }
 
 void Raft::send_snapshot_chunk(NodeId to) {
   Progress* pr = tracker_.get(to);
   if (pr == nullptr || pr->state != ProgressState::kSnapshot) return;
-  const Snapshot& snap = storage_.snapshot();
-  if (snap.meta.index != pr->pending_snapshot) {
+  const SnapshotMeta& meta = storage_.snapshot_meta();
+  if (meta.index != pr->pending_snapshot) {
     // The application took a newer snapshot meanwhile: send that one.
-    pr->pending_snapshot = snap.meta.index;
+    pr->pending_snapshot = meta.index;
     pr->snapshot_offset = 0;
   }
-  const uint64_t offset = std::min<uint64_t>(pr->snapshot_offset, snap.data.size());
+  const uint64_t image_bytes = storage_.snapshot_bytes();
+  const uint64_t offset = std::min<uint64_t>(pr->snapshot_offset, image_bytes);
   Message m;
   m.type = MessageType::kSnap;
   m.to = to;
-  m.snapshot_meta = snap.meta;
+  m.snapshot_meta = meta;
   m.snapshot_offset = offset;
-  m.snapshot_chunk = snap.data.substr(offset, config_.snapshot_chunk_bytes);
-  m.snapshot_done = offset + m.snapshot_chunk.size() >= snap.data.size();
+  m.snapshot_chunk = storage_.snapshot_chunk(offset, config_.snapshot_chunk_bytes);
+  m.snapshot_done = offset + m.snapshot_chunk.size() >= image_bytes;
   send(std::move(m));
 }
 

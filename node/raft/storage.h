@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "node/raft/types.h"
@@ -31,7 +32,11 @@ class Storage {
   // max_bytes of payload.
   virtual StorageError entries(uint64_t lo, uint64_t hi, uint64_t max_bytes,
                                std::vector<Entry>* out) const = 0;
-  virtual const Snapshot& snapshot() const = 0;
+  // The newest snapshot: its metadata, the size of its image, and up to
+  // max_bytes of the image from offset (a leader sends it in chunks).
+  virtual const SnapshotMeta& snapshot_meta() const = 0;
+  virtual uint64_t snapshot_bytes() const = 0;
+  virtual std::string snapshot_chunk(uint64_t offset, uint64_t max_bytes) const = 0;
 };
 
 }  // namespace mq::raft

@@ -86,6 +86,19 @@ bool NodeHost::recover_or_bootstrap(const storage::RecoveredState& recovered, st
   for (uint32_t shard = 0; shard < t.shard_count; ++shard) {
     if (!t.hosts(t.self, shard)) continue;
     auto g = std::make_unique<ShardGroup>(shard, t.replicas(shard), options_.read_lease);
+    // The image of a group's snapshot stays in its file; a follower that
+    // needs it is sent chunks read from there.
+    g->log.keep_images_elsewhere([this, shard](const raft::SnapshotMeta& meta, uint64_t offset,
+                                               uint64_t max_bytes) {
+      std::string chunk;
+      const storage::Status s = disk_->read_snapshot_data(shard, meta.index, offset, max_bytes, &chunk);
+      if (!s.is_ok()) {
+        env_.halt(s.code() == storage::StatusCode::kCorrupt ? kNodeExitCorruptData : kNodeExitStorageFailed,
+                  "shard " + std::to_string(shard) + ": cannot read its snapshot to send it: " +
+                      s.to_string());
+      }
+      return chunk;
+    });
     uint64_t applied = 0;
     auto it = recovered.find(shard);
     if (it != recovered.end()) {

@@ -207,10 +207,23 @@ void NodeHost::restore(ShardGroup& g, const raft::Snapshot& snap) {
 
 void NodeHost::maybe_snapshot(ShardGroup& g) {
   const uint64_t applied = g.sm.applied_index();
-  if (applied < g.log.snapshot().meta.index + options_.snapshot_every_entries) return;
+  if (applied < g.log.snapshot_meta().index + options_.snapshot_every_entries) return;
   const NodeTime began = env_.now();
-  if (!g.log.create_snapshot(applied, g.node->voters(), g.node->learners(), g.sm.snapshot())) return;
-  check_storage(disk_->save_snapshot(g.shard, g.log.snapshot()));
+  // Durable first, then the log's snapshot moves: a follower is only ever
+  // sent chunks of a file that exists.
+  raft::Snapshot snap;
+  snap.meta.index = applied;
+  if (applied <= g.log.snapshot_meta().index ||
+      g.log.term(applied, &snap.meta.term) != raft::StorageError::kOk) {
+    return;
+  }
+  snap.meta.voters = g.node->voters();
+  snap.meta.learners = g.node->learners();
+  snap.data = g.sm.snapshot();
+  check_storage(disk_->save_snapshot(g.shard, snap));
+  const bool created = g.log.create_snapshot(applied, std::move(snap.meta.voters),
+                                             std::move(snap.meta.learners), std::move(snap.data));
+  MQ_INVARIANT(created);
   metrics_.snapshot_save.observe(seconds_between(began, env_.now()));
   const uint64_t first_kept = g.log.first_index();
   if (applied > options_.log_tail_entries + first_kept) {

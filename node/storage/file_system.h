@@ -58,6 +58,11 @@ class FileSystem {
   // *contents may itself end in zeros.
   virtual Status read_file_without_zero_tail(const std::string& path, std::string* contents,
                                              uint64_t* zero_tail_bytes) = 0;
+  // Up to `bytes` bytes of the file from `offset` (fewer where the file
+  // ends first), without reading the rest: a leader streams a snapshot to a
+  // follower from its file a chunk at a time instead of holding the image.
+  virtual Status read_range(const std::string& path, uint64_t offset, uint64_t bytes,
+                            std::string* contents) = 0;
   // Names (not paths) of the regular files in dir, in no particular order.
   virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;
   // Ok if dir exists as a directory; fails, saying "<dir> is not a

@@ -1,5 +1,7 @@
 #include "node/storage/memory_file_system.h"
 
+#include <algorithm>
+
 namespace mq::storage {
 namespace {
 
@@ -111,6 +113,23 @@ Status MemoryFileSystem::read_file(const std::string& path, std::string* content
   const Inode& inode = *it->second;
   *contents = inode.data;
   contents->resize(inode.size_bytes(), '\0');
+  return Status::ok();
+}
+
+Status MemoryFileSystem::read_range(const std::string& path, uint64_t offset, uint64_t bytes,
+                                    std::string* contents) {
+  auto it = live_.find(path);
+  if (it == live_.end()) return {StatusCode::kNotFound, path + " does not exist"};
+  const Inode& inode = *it->second;
+  const uint64_t size = inode.size_bytes();
+  const uint64_t from = std::min(offset, size);
+  const uint64_t n = std::min(bytes, size - from);
+  // Bytes past the written data are the preallocated zeros.
+  contents->assign(static_cast<size_t>(n), '\0');
+  if (from < inode.data.size()) {
+    const uint64_t held = std::min<uint64_t>(n, inode.data.size() - from);
+    inode.data.copy(contents->data(), static_cast<size_t>(held), static_cast<size_t>(from));
+  }
   return Status::ok();
 }
 

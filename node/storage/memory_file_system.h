@@ -49,6 +49,8 @@ class MemoryFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> open_append(const std::string& path) override;
   Status read_file(const std::string& path, std::string* contents) override;
+  Status read_range(const std::string& path, uint64_t offset, uint64_t bytes,
+                    std::string* contents) override;
   Status read_file_without_zero_tail(const std::string& path, std::string* contents,
                                      uint64_t* zero_tail_bytes) override;
   Result<std::vector<std::string>> list_dir(const std::string& dir) override;

@@ -118,6 +118,32 @@ class PosixFileSystem final : public FileSystem {
     return read(path, contents, zero_tail_bytes);
   }
 
+  Status read_range(const std::string& path, uint64_t offset, uint64_t bytes,
+                    std::string* contents) override {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return {StatusCode::kNotFound, path + " does not exist"};
+      return errno_status("open", path, errno);
+    }
+    contents->resize(static_cast<size_t>(bytes));
+    size_t done = 0;
+    while (done < contents->size()) {
+      const ssize_t n = ::pread(fd, contents->data() + done, contents->size() - done,
+                                static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int err = errno;
+        ::close(fd);
+        return errno_status("read", path, err);
+      }
+      if (n == 0) break;
+      done += static_cast<size_t>(n);
+    }
+    contents->resize(done);
+    ::close(fd);
+    return Status::ok();
+  }
+
   Result<std::vector<std::string>> list_dir(const std::string& dir) override {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return errno_status("opendir", dir, errno);

@@ -130,6 +130,44 @@ Status decode_snapshot(const std::string& name, std::string&& image, GroupId* gr
   return Status::ok();
 }
 
+Status read_snapshot_data(FileSystem* fs, const std::string& dir, GroupId group, uint64_t index,
+                          uint64_t offset, uint64_t max_bytes, std::string* out) {
+  const std::string path = join_path(dir, snapshot_file_name(group, index));
+  auto corrupt = [&](const std::string& why) { return Status(StatusCode::kCorrupt, path + ": " + why); };
+  if (offset == 0) {
+    // The first chunk of a transfer: the whole file is checked, so an image
+    // damaged on this disk is never streamed to a follower.
+    std::string image;
+    if (Status s = fs->read_file(path, &image); !s.is_ok()) return s;
+    GroupId decoded_group = 0;
+    raft::Snapshot snap;
+    if (Status s = decode_snapshot(path, std::move(image), &decoded_group, &snap); !s.is_ok()) return s;
+    if (decoded_group != group || snap.meta.index != index) return corrupt("names another group or index");
+    snap.data.resize(std::min<uint64_t>(snap.data.size(), max_bytes));
+    *out = std::move(snap.data);
+    return Status::ok();
+  }
+  std::string prefix;
+  if (Status s = fs->read_range(path, 0, sizeof(kMagic) + 4, &prefix); !s.is_ok()) return s;
+  if (prefix.size() < sizeof(kMagic) + 4 || std::memcmp(prefix.data(), kMagic, sizeof(kMagic)) != 0) {
+    return corrupt("not a snapshot file (bad magic)");
+  }
+  const uint64_t header_len = load_u32(prefix.data() + sizeof(kMagic));
+  if (header_len < 8) return corrupt("malformed header");
+  const uint64_t header_end = sizeof(kMagic) + 4 + header_len;
+  if (Status s = fs->read_range(path, 0, header_end + 4, &prefix); !s.is_ok()) return s;
+  if (prefix.size() != header_end + 4) return corrupt("header runs past the end of the file");
+  const std::string_view checked(prefix.data() + sizeof(kMagic), 4 + header_len);
+  if (crc32c(checked) != load_u32(prefix.data() + header_end)) return corrupt("header checksum mismatch");
+  // The data length closes the header.
+  const uint64_t data_len = load_u64(prefix.data() + header_end - 8);
+  if (offset > data_len) return corrupt("no data at offset " + std::to_string(offset));
+  const uint64_t want = std::min(max_bytes, data_len - offset);
+  if (Status s = fs->read_range(path, header_end + 4 + offset, want, out); !s.is_ok()) return s;
+  if (out->size() != want) return corrupt("data cut short at offset " + std::to_string(offset));
+  return Status::ok();
+}
+
 Status load_snapshots(FileSystem* fs, const std::string& dir, const LogFn& log,
                       std::map<GroupId, raft::Snapshot>* snapshots) {
   auto names = fs->list_dir(dir);

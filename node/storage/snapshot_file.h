@@ -38,6 +38,12 @@ Status write_snapshot(FileSystem* fs, const std::string& dir, GroupId group, con
 Status load_snapshots(FileSystem* fs, const std::string& dir, const LogFn& log,
                       std::map<GroupId, raft::Snapshot>* snapshots);
 
+// Up to max_bytes of the data of the group's snapshot at index, from offset:
+// what a leader streams to a follower. At offset 0 the whole file is
+// verified against its checksums; later chunks check the header only.
+Status read_snapshot_data(FileSystem* fs, const std::string& dir, GroupId group, uint64_t index,
+                          uint64_t offset, uint64_t max_bytes, std::string* out);
+
 // Verifies and decodes one snapshot file image.
 Status decode_snapshot(const std::string& name, std::string&& image, GroupId* group, raft::Snapshot* out);
 

@@ -158,6 +158,12 @@ Status Storage::save_snapshot(GroupId group, const raft::Snapshot& snapshot) {
   return Status::ok();
 }
 
+Status Storage::read_snapshot_data(GroupId group, uint64_t index, uint64_t offset,
+                                   uint64_t max_bytes, std::string* out) {
+  return storage::read_snapshot_data(fs_, join_path(options_.data_dir, kSnapDir), group, index,
+                                     offset, max_bytes, out);
+}
+
 Status Storage::compact(GroupId group, uint64_t index) {
   auto it = snapshot_index_.find(group);
   if (it == snapshot_index_.end() || it->second < index) {

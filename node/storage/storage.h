@@ -83,6 +83,11 @@ class Storage {
   // caller's buffer.
   Status save_snapshot(GroupId group, const raft::Snapshot& snapshot);
 
+  // Up to max_bytes of the image of the group's snapshot at index, from
+  // offset, read from its file (see read_snapshot_data).
+  Status read_snapshot_data(GroupId group, uint64_t index, uint64_t offset, uint64_t max_bytes,
+                            std::string* out);
+
   // Declares that the group no longer needs entries at or below index;
   // releases WAL segments nobody needs. index must not exceed the group's
   // saved snapshot (kInvalidArgument otherwise).

@@ -26,6 +26,10 @@ class SimDisk final : public storage::FileSystem {
   storage::Status read_file(const std::string& path, std::string* contents) override {
     return fs_->read_file(path, contents);
   }
+  storage::Status read_range(const std::string& path, uint64_t offset, uint64_t bytes,
+                             std::string* contents) override {
+    return fs_->read_range(path, offset, bytes, contents);
+  }
   storage::Status read_file_without_zero_tail(const std::string& path, std::string* contents,
                                               uint64_t* zero_tail_bytes) override {
     return fs_->read_file_without_zero_tail(path, contents, zero_tail_bytes);

@@ -114,3 +114,37 @@ TEST_CASE("up-to-date compares last term first, then length", "[log]") {
   REQUIRE_FALSE(log.is_up_to_date(2, 2));
   REQUIRE_FALSE(log.is_up_to_date(10, 1));
 }
+
+TEST_CASE("memory storage reads images kept elsewhere through its reader", "[log]") {
+  MemoryStorage s;
+  std::vector<std::pair<uint64_t, uint64_t>> reads;
+  const std::string file = "0123456789abcdef";  // the image, as a file would hold it
+  s.keep_images_elsewhere([&](const SnapshotMeta& meta, uint64_t offset, uint64_t max_bytes) {
+    reads.emplace_back(meta.index, offset);
+    return file.substr(offset, max_bytes);
+  });
+  s.append(terms(1, {1, 1, 2, 2}));
+  REQUIRE(s.create_snapshot(3, {1, 2}, {}, file));
+  // Only the size is held: the image itself is gone from memory.
+  CHECK(s.snapshot().data.empty());
+  CHECK(s.snapshot_bytes() == file.size());
+  CHECK(s.snapshot_meta().index == 3);
+  CHECK(s.snapshot_meta().term == 2);
+  CHECK(s.snapshot_chunk(4, 5) == "45678");
+  CHECK(reads == std::vector<std::pair<uint64_t, uint64_t>>{{3, 4}});
+
+  Snapshot installed{{9, 3, {1, 2}, {}}, std::string(100, 'x')};
+  s.apply_snapshot(installed);
+  CHECK(s.snapshot().data.empty());
+  CHECK(s.snapshot_bytes() == 100);
+  CHECK(s.first_index() == 10);
+}
+
+TEST_CASE("memory storage without a reader holds and chunks the image itself", "[log]") {
+  MemoryStorage s;
+  s.append(terms(1, {1, 1}));
+  REQUIRE(s.create_snapshot(2, {1}, {}, "image"));
+  CHECK(s.snapshot().data == "image");
+  CHECK(s.snapshot_chunk(1, 3) == "mag");
+  CHECK(s.snapshot_chunk(5, 3).empty());
+}

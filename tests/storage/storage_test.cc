@@ -613,6 +613,59 @@ TEST_CASE("invalid batches are rejected without writing", "[storage]") {
   CHECK(append_entries(*st, 1, make_entries(1, 1, 3, 1)).is_ok());
 }
 
+// The image, as a follower receives it: chunks of at most `chunk` bytes
+// read from the leader's snapshot file, in order.
+std::string read_in_chunks(Storage& st, GroupId group, uint64_t index, uint64_t size, uint64_t chunk) {
+  std::string image;
+  while (image.size() < size) {
+    std::string part;
+    const Status s = st.read_snapshot_data(group, index, image.size(), chunk, &part);
+    INFO(s.to_string());
+    REQUIRE(s.is_ok());
+    REQUIRE(!part.empty());
+    REQUIRE(part.size() <= chunk);
+    image += part;
+  }
+  return image;
+}
+
+TEST_CASE("a snapshot is read back from its file in chunks", "[storage][snapshot]") {
+  MemoryFileSystem fs;
+  RecoveredState rec;
+  auto st = open_ok(memory_options(&fs), &rec);
+  std::string data;
+  for (int i = 0; i < 5000; ++i) data += static_cast<char>(i * 7 % 251);
+  REQUIRE(append_entries(*st, 3, make_entries(3, 1, 20, 1), raft::HardState{1, 1, 20}).is_ok());
+  REQUIRE(st->save_snapshot(3, raft::Snapshot{{20, 1, {1, 2, 3}, {4}}, data}).is_ok());
+
+  CHECK(read_in_chunks(*st, 3, 20, data.size(), 1024) == data);
+  CHECK(read_in_chunks(*st, 3, 20, data.size(), 1) .substr(0, 10) == data.substr(0, 10));
+  std::string rest;
+  REQUIRE(st->read_snapshot_data(3, 20, data.size(), 1024, &rest).is_ok());
+  CHECK(rest.empty());  // the end of the image: nothing more
+  CHECK(st->read_snapshot_data(3, 20, data.size() + 1, 1024, &rest).code() == StatusCode::kCorrupt);
+  CHECK(st->read_snapshot_data(3, 19, 0, 1024, &rest).code() == StatusCode::kNotFound);
+
+  const std::string path = "/data/snap/" + snapshot_file_name(3, 20);
+  SECTION("a damaged image is refused at the first chunk, before anything is sent") {
+    (*fs.mutable_contents(path))[2000] ^= 0x01;
+    std::string chunk;
+    const Status s = st->read_snapshot_data(3, 20, 0, 1024, &chunk);
+    CHECK(s.code() == StatusCode::kCorrupt);
+    CHECK_THAT(s.message(), Catch::Matchers::Contains("checksum"));
+  }
+  SECTION("a damaged header is refused at any chunk") {
+    (*fs.mutable_contents(path))[14] ^= 0x01;
+    std::string chunk;
+    CHECK(st->read_snapshot_data(3, 20, 1024, 1024, &chunk).code() == StatusCode::kCorrupt);
+  }
+  SECTION("a file cut short is refused where the data ends early") {
+    fs.mutable_contents(path)->resize(fs.mutable_contents(path)->size() - 100);
+    std::string chunk;
+    CHECK(st->read_snapshot_data(3, 20, 4096, 1024, &chunk).code() == StatusCode::kCorrupt);
+  }
+}
+
 TEST_CASE("the real disk: write, reopen, recover", "[storage][posix]") {
   namespace fsys = std::filesystem;
   const fsys::path dir = fsys::temp_directory_path() / ("mq-storage-test-" + std::to_string(::getpid()));
@@ -636,6 +689,7 @@ TEST_CASE("the real disk: write, reopen, recover", "[storage][posix]") {
     auto st = open_ok(o, &rec);
     REQUIRE(rec[4].snapshot.has_value());
     CHECK(rec[4].snapshot->data == std::string(5000, 's'));
+    CHECK(read_in_chunks(*st, 4, 100, 5000, 4096) == std::string(5000, 's'));
     check_entries(rec[4], 101, 300, 2, 4);
     CHECK(rec[4].hard_state.commit == 281);
   }
