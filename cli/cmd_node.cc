@@ -48,6 +48,11 @@ int cmd_node(int argc, char** argv) {
       ->envname("MQ_CONFIG");
   app.add_option("--max-value-bytes", config.value_bytes_max,
                  "Largest value accepted, in bytes (default 1048576 = 1 MiB)");
+  app.add_option("--max-memory", config.max_memory,
+                 "Above this much memory in use (the allocator's bytes, as redis's maxmemory) the "
+                 "node refuses new writes with RESOURCE_EXHAUSTED, and so do the leaders of the "
+                 "shards it replicates; reads and deletes go on. Bytes or 512MiB, 2GiB; 0: no "
+                 "limit (default: 60% of the machine's or the control group's memory)");
   app.add_option("--http-listen", config.http_listen,
                  "host:port of the HTTP listener (REST API, health, /metrics), e.g. "
                  "127.0.0.1:8001; off unless given");

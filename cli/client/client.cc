@@ -58,6 +58,7 @@ int exit_code_of(ErrorKind kind) {
     case ErrorKind::kUnavailable: return 3;
     case ErrorKind::kUnknownOutcome: return 4;
     case ErrorKind::kInternal: return 3;
+    case ErrorKind::kMemoryFull: return 2;
   }
   return 3;
 }
@@ -70,6 +71,7 @@ const char* error_code_name(ErrorKind kind) {
     case ErrorKind::kUnavailable: return "unavailable";
     case ErrorKind::kUnknownOutcome: return "unknown_outcome";
     case ErrorKind::kInternal: return "internal";
+    case ErrorKind::kMemoryFull: return "memory_full";
   }
   return "internal";
 }
@@ -230,7 +232,9 @@ struct Client::Impl {
       // read, which changes nothing): sending it again is safe.
       switch (code) {
         case grpc::StatusCode::RESOURCE_EXHAUSTED:
-          // Refused before proposing (the shard is overloaded).
+          // Refused before proposing. A full queue passes: try again. A
+          // replica over its memory limit stays so until keys are deleted.
+          if (details_hold_memory_full(s.error_details())) break;
           if (wait_for_leader()) continue;
           break;
         case grpc::StatusCode::FAILED_PRECONDITION: {

@@ -28,6 +28,8 @@ enum class ErrorKind {
   kUnknownOutcome,  // exit 4: a write was sent, but whether it happened is unknown
   kInternal,        // exit 3: a read, or a write refused before it was proposed, failed in a
                     // way that is not the client's fault
+  kMemoryFull,      // exit 2: a write refused because a replica is over its --max-memory;
+                    // asking again will not help until keys are deleted
 };
 
 int exit_code_of(ErrorKind kind);

@@ -11,6 +11,12 @@ bool details_hold_not_leader(std::string_view details) {
   return hint.ParseFromArray(details.data(), static_cast<int>(details.size()));
 }
 
+bool details_hold_memory_full(std::string_view details) {
+  v1::MemoryFull full;
+  return !details.empty() && full.ParseFromArray(details.data(), static_cast<int>(details.size())) &&
+         !full.node().empty();
+}
+
 bool write_outcome_is_definite(grpc::StatusCode code, std::string_view details) {
   switch (code) {
     case grpc::StatusCode::OK:
@@ -48,6 +54,7 @@ ErrorKind error_kind_of_status(RequestKind kind, grpc::StatusCode code, std::str
     case grpc::StatusCode::NOT_FOUND:
       return ErrorKind::kNotFound;
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return details_hold_memory_full(details) ? ErrorKind::kMemoryFull : ErrorKind::kUnavailable;
     case grpc::StatusCode::ABORTED:
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:

@@ -39,6 +39,9 @@ bool write_outcome_is_definite(grpc::StatusCode code, std::string_view details);
 // it is the encoding of a NotLeader with every field at its default (shard
 // 0, no leader known yet, term 0), which a node that just started sends.
 bool details_hold_not_leader(std::string_view details);
+// Whether a RESOURCE_EXHAUSTED carries a MemoryFull (a replica over its
+// --max-memory: not retried) rather than a full queue (retried).
+bool details_hold_memory_full(std::string_view details);
 
 // The error a request ends with when its RPC answered `code` and the client
 // does not send it again. A write whose outcome is not definite is

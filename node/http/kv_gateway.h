@@ -22,6 +22,7 @@ struct GatewayStatus {
     kNoLeader,         // no leader or quorum for the shard now: 503, retry later
     kUnavailable,      // the node (or the leader it forwarded to) cannot serve: 503
     kOverloaded,       // a bounded queue is full: 503, retry later
+    kMemoryFull,       // a replica of the shard is over its --max-memory: 507
     kUnknownOutcome,   // a write was proposed and may still commit: 504
     kPermissionDenied, // refused by policy: 403
     kInternal,         // a bug or an unexpected answer: 500

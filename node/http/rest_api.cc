@@ -62,6 +62,8 @@ struct Call {
       case C::kNoLeader: return fail(503, "no_leader", s.message, retry);
       case C::kUnavailable: return fail(503, "unavailable", s.message, retry);
       case C::kOverloaded: return fail(503, "overloaded", s.message, retry);
+      // 507 Insufficient Storage: the node cannot store more until keys go.
+      case C::kMemoryFull: return fail(507, "memory_full", s.message);
       case C::kUnknownOutcome: return fail(504, "unknown_outcome", s.message);
       case C::kPermissionDenied: return fail(403, "permission_denied", s.message);
       case C::kInternal: break;

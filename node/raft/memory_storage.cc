@@ -1,5 +1,7 @@
 #include "node/raft/memory_storage.h"
 
+#include <algorithm>
+
 #include "node/raft/conf_change.h"
 #include "node/raft/invariant.h"
 
@@ -33,10 +35,14 @@ void MemoryStorage::append(const std::vector<Entry>& entries) {
   // appending below the cut is a bug in the caller.
   MQ_INVARIANT(first_new > offset_);
   MQ_INVARIANT(first_new <= last_index() + 1);
-  entries_.resize(first_new - offset_ - 1);
+  while (offset_ + entries_.size() >= first_new) {
+    entry_bytes_ -= entries_.back().data.size();
+    entries_.pop_back();
+  }
   for (const Entry& e : entries) {
     MQ_INVARIANT(e.index == offset_ + 1 + entries_.size());
     entries_.push_back(e);
+    entry_bytes_ += e.data.size();
   }
 }
 
@@ -55,6 +61,7 @@ void MemoryStorage::apply_snapshot(const Snapshot& snapshot) {
     snapshot_.data = snapshot.data;
   }
   entries_.clear();
+  entry_bytes_ = 0;
   offset_ = snapshot.meta.index;
   offset_term_ = snapshot.meta.term;
 }
@@ -77,11 +84,26 @@ bool MemoryStorage::create_snapshot(uint64_t index, std::vector<NodeId> voters,
   return true;
 }
 
+uint64_t MemoryStorage::cut_keeping_bytes(uint64_t upto, uint64_t bytes) const {
+  uint64_t kept = 0;
+  uint64_t cut = std::min(upto, last_index());
+  while (cut > offset_) {
+    const uint64_t size = entries_[cut - offset_ - 1].data.size();
+    if (kept + size > bytes) break;
+    kept += size;
+    --cut;
+  }
+  return cut;
+}
+
 bool MemoryStorage::compact(uint64_t index) {
   if (index <= offset_ || index > snapshot_.meta.index) return false;
   uint64_t t = 0;
   MQ_INVARIANT(term(index, &t) == StorageError::kOk);
-  entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(index - offset_));
+  for (uint64_t i = offset_; i < index; ++i) {
+    entry_bytes_ -= entries_.front().data.size();
+    entries_.pop_front();
+  }
   offset_ = index;
   offset_term_ = t;
   return true;

@@ -3,6 +3,7 @@
 // append exactly what a Ready carries, before advance().
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -49,6 +50,12 @@ class MemoryStorage final : public Storage {
                        std::vector<NodeId> learners, std::string data);
   // Drops entries up to `index` (<= snapshot index). Returns false when out of range.
   bool compact(uint64_t index);
+  // The highest index whose cut keeps at most `bytes` of payload in the
+  // entries after it up to and including `upto` (<= last_index()).
+  uint64_t cut_keeping_bytes(uint64_t upto, uint64_t bytes) const;
+  // The payload bytes of the entries held: what the log costs in memory
+  // beyond a fixed amount per entry.
+  uint64_t entry_bytes() const { return entry_bytes_; }
 
  private:
   HardState hard_state_;
@@ -60,7 +67,11 @@ class MemoryStorage final : public Storage {
   // separate steps so an application may keep a tail for slow followers.
   uint64_t offset_ = 0;
   uint64_t offset_term_ = 0;
-  std::vector<Entry> entries_;
+  // A deque, not a vector: entries leave from the front as the log is
+  // compacted, and a vector kept the capacity of its longest log (16 shards
+  // of 20,000 entries held 29 MB of slots).
+  std::deque<Entry> entries_;
+  uint64_t entry_bytes_ = 0;
 };
 
 // Bootstraps a new group: entries 1..n, term 1, each adding one voter, all

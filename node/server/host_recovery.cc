@@ -17,6 +17,7 @@ NodeHost::NodeHost(const NodeHostOptions& options, NodeEnv env)
           ReadLease::vote_refusal(options_.election_ticks, options_.tick_ms))
           .count();
   peer_vote_refusal_us_.assign(options_.topology.nodes.size() + 1, 0);
+  peer_memory_full_.resize(options_.topology.nodes.size() + 1);
   metrics_.peers.resize(options_.topology.nodes.size() + 1);
   next_request_id_ = env_.seed;
 }

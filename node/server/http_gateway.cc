@@ -36,7 +36,12 @@ http::GatewayStatus classify(const grpc::Status& s, bool write) {
   switch (s.error_code()) {
     case grpc::StatusCode::OK: return {};
     case grpc::StatusCode::INVALID_ARGUMENT: return refusal(Code::kInvalid, s.error_message());
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return refusal(Code::kOverloaded, s.error_message());
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: {
+      v1::MemoryFull full;
+      const bool memory = !s.error_details().empty() && full.ParseFromString(s.error_details()) &&
+                          !full.node().empty();
+      return refusal(memory ? Code::kMemoryFull : Code::kOverloaded, s.error_message());
+    }
     case grpc::StatusCode::PERMISSION_DENIED:
       return refusal(Code::kPermissionDenied, s.error_message());
     case grpc::StatusCode::FAILED_PRECONDITION: return refusal(Code::kNoLeader, s.error_message());

@@ -23,6 +23,7 @@
 #include "node/server/address.h"
 #include "node/server/http_gateway.h"
 #include "node/server/kv_service.h"
+#include "node/server/memory_gauge.h"
 #include "node/server/metrics_export.h"
 #include "node/server/raft_backend.h"
 #include "node/server/topology.h"
@@ -120,6 +121,10 @@ std::string validate_node_config(const NodeConfig& c) {
     return "--election-ticks must exceed --heartbeat-ticks (>= 1)";
   }
   if (c.snapshot_every_entries < 100) return "--snapshot-entries must be at least 100";
+  if (uint64_t bytes = 0; !c.max_memory.empty() && !parse_byte_size(c.max_memory, &bytes)) {
+    return "--max-memory must be a size in bytes such as 536870912, 512MiB or 2GiB (0: no "
+           "limit), not '" + c.max_memory + "'";
+  }
   if (c.read_lease != "on" && c.read_lease != "off") {
     return "--read-lease must be on or off, not '" + c.read_lease + "'";
   }
@@ -155,6 +160,15 @@ static NodeHostOptions host_options_for(const NodeConfig& config) {
   options.read_lease = config.read_lease == "on";
   options.value_bytes_max = config.value_bytes_max;
   options.initial_cluster_state = config.initial_cluster_state;
+  if (config.max_memory.empty()) {
+    options.max_memory_bytes = default_memory_limit_bytes();
+  } else {
+    parse_byte_size(config.max_memory, &options.max_memory_bytes);
+  }
+  log_info(options.max_memory_bytes == 0
+               ? std::string("no --max-memory: writes are never refused for memory")
+               : "--max-memory " + format_bytes(options.max_memory_bytes) +
+                     ": above it, writes are refused (reads and deletes go on)");
   return options;
 }
 

@@ -35,6 +35,9 @@ struct NodeConfig {
   // The admin RPC SetFaults (and any admin endpoint over HTTP) is refused
   // with PERMISSION_DENIED unless this is set; the local launcher sets it.
   bool enable_fault_injection = false;
+  // --max-memory: "" takes default_memory_limit_bytes(); "0" means no
+  // limit; else a size such as 536870912, 512MiB or 2GiB.
+  std::string max_memory;
 };
 
 // Validates the configuration; "" when valid, else a one-line reason.

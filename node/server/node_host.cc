@@ -39,6 +39,12 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
     // nothing: no lease may rest on its answers (1 us is as good as none).
     peer_vote_refusal_us_[from] =
         batch.vote_refusal_us() > 0 ? static_cast<int64_t>(batch.vote_refusal_us()) : 1;
+    MemoryFullInfo& full = peer_memory_full_[from];
+    if (batch.memory_full()) {
+      full = {node_name(from), batch.memory_used_bytes(), batch.memory_limit_bytes()};
+    } else {
+      full = {};
+    }
   }
   const NodeTime now = env_.now();
   const bool votes_quiet = now < votes_quiet_until_;

@@ -60,6 +60,8 @@ struct HostMutations {
 // A peer heard from within this window counts as alive (status, and the
 // hand-back of leadership to a preferred leader).
 constexpr int64_t kPeerAliveWindowMs = 1000;
+// How often (in ticks) the node counts its memory against --max-memory.
+constexpr uint64_t kMemoryCheckEveryTicks = 5;
 
 struct NodeHostOptions {
   Topology topology;
@@ -73,12 +75,23 @@ struct NodeHostOptions {
   int tick_ms = 10;
   int election_ticks = 20;  // election timeout drawn from [20, 40) ticks
   int heartbeat_ticks = 5;
-  uint64_t snapshot_every_entries = 20000;  // applied entries between snapshots
-  uint64_t log_tail_entries = 2000;         // kept after a snapshot for slow followers
+  // A snapshot is taken after this many applied entries or this many bytes
+  // of them, whichever comes first; then the log is cut, keeping a tail of
+  // at most log_tail_entries and log_tail_bytes for slow followers. The
+  // bytes bound what the in-memory log costs with large values: 16 shards
+  // of 20,000 4 KiB entries would hold 1.3 GB.
+  uint64_t snapshot_every_entries = 20000;
+  uint64_t snapshot_log_bytes = 2 << 20;
+  uint64_t log_tail_entries = 2000;
+  uint64_t log_tail_bytes = 512 << 10;
   size_t value_bytes_max = 1 << 20;         // the largest value a command may carry
   bool read_lease = true;                   // false: every linearizable read takes a round
   size_t reads_per_round_max = 50'000;      // reads waiting on one group's next round
   size_t writes_pending_max = 100'000;      // writes proposed here and not yet applied, per group
+  // Above this many bytes in use (NodeEnv::memory_in_use) the node refuses
+  // new writes, and so do the leaders of the shards it replicates; reads
+  // and deletes go on. 0: no limit.
+  uint64_t max_memory_bytes = 0;
   HostMutations mutations;
 };
 
@@ -96,6 +109,9 @@ struct NodeEnv {
   // advances the node's clock.
   std::function<void(std::chrono::milliseconds)> sleep;
   uint64_t seed = 0;  // request ids and election randomness
+  // Bytes the node holds, as --max-memory counts them (memory_gauge.h);
+  // any thread. Empty: the node never counts, and never refuses for memory.
+  std::function<uint64_t()> memory_in_use;
 };
 
 class NodeHost {
@@ -175,6 +191,10 @@ class NodeHost {
   void check_storage(const storage::Status& s);
   void count_sent(raft::NodeId to, uint32_t shard, const raft::Message& m, size_t bytes);
 
+  // memory_limit.cc
+  void check_memory();
+  std::optional<Outcome> memory_refusal(const ShardGroup& g) const;
+
   // leadership.cc
   void publish_role(ShardGroup& g, const raft::SoftState& soft);
   void fail_pending(ShardGroup& g, const Outcome& unknown, const Outcome& retry);
@@ -201,6 +221,11 @@ class NodeHost {
   std::vector<int64_t> peer_vote_refusal_us_;
   int64_t own_vote_refusal_us_ = 0;
   std::atomic<int64_t> fsync_delay_ms_{0};
+  // The memory limit (memory_limit.cc): the last count, whether this node is
+  // over it, and what each peer last said of itself (by Raft id).
+  uint64_t memory_in_use_ = 0;
+  bool memory_full_ = false;
+  std::vector<MemoryFullInfo> peer_memory_full_;  // node empty: not full
   bool campaign_on_start_ = false;  // a fresh cluster: preferred leaders stand at once
   uint64_t next_request_id_ = 0;
   uint64_t next_read_context_ = 0;

@@ -17,6 +17,14 @@ struct NotLeaderHint {
   uint64_t term = 0;
 };
 
+// Why a write was refused for memory: a replica of its shard holds more than
+// its --max-memory.
+struct MemoryFullInfo {
+  std::string node;
+  uint64_t used_bytes = 0;
+  uint64_t limit_bytes = 0;
+};
+
 struct Outcome {
   enum class Code {
     kOk,
@@ -26,11 +34,13 @@ struct Outcome {
     kOverloaded,      // refused before proposing: a bounded queue is full (RESOURCE_EXHAUSTED)
     kInvalidArgument, // refused: the request can never succeed (INVALID_ARGUMENT)
     kInternal,        // a bug: a committed entry that is not a command (INTERNAL)
+    kMemoryFull,      // refused before proposing: a replica is over --max-memory (RESOURCE_EXHAUSTED)
   };
 
   Code code = Code::kOk;
   std::string message;
-  NotLeaderHint hint;  // for kNotLeader
+  NotLeaderHint hint;     // for kNotLeader
+  MemoryFullInfo memory;  // for kMemoryFull
 
   bool ok() const { return code == Code::kOk; }
   static Outcome success() { return {}; }

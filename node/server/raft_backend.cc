@@ -14,6 +14,7 @@
 #include "node/kv/page_token.h"
 #include "node/kv/shard_hash.h"
 #include "node/server/log.h"
+#include "node/server/memory_gauge.h"
 #include "node/server/peer_transport.h"
 
 namespace mq::server {
@@ -41,6 +42,13 @@ grpc::Status to_grpc(const Outcome& o) {
     case Outcome::Code::kOverloaded: return {grpc::StatusCode::RESOURCE_EXHAUSTED, o.message};
     case Outcome::Code::kInvalidArgument: return {grpc::StatusCode::INVALID_ARGUMENT, o.message};
     case Outcome::Code::kInternal: return {grpc::StatusCode::INTERNAL, o.message};
+    case Outcome::Code::kMemoryFull: {
+      v1::MemoryFull full;
+      full.set_node(o.memory.node);
+      full.set_used_bytes(o.memory.used_bytes);
+      full.set_limit_bytes(o.memory.limit_bytes);
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, o.message, full.SerializeAsString()};
+    }
   }
   return {grpc::StatusCode::INTERNAL, o.message};
 }
@@ -150,6 +158,7 @@ std::unique_ptr<RaftBackend> RaftBackend::open(const NodeHostOptions& options, s
     std::_Exit(code);
   };
   env.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  env.memory_in_use = memory_in_use_bytes;
   std::random_device entropy;
   env.seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
   loop->host = NodeHost::open(options, std::move(env), error, exit_code);

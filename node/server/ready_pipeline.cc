@@ -11,6 +11,7 @@
 //   3. one WAL append with every group's entries and hard state, one sync;
 //   4. everything that answers a peer (votes, acknowledgements) leaves;
 //   5. entries apply, writes and reads are answered.
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -151,6 +152,11 @@ void NodeHost::send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& r
   std::map<raft::NodeId, std::pair<peer::PeerBatch, size_t>> out;
   auto flush = [&](raft::NodeId to, peer::PeerBatch& batch) {
     batch.set_vote_refusal_us(static_cast<uint64_t>(own_vote_refusal_us_));
+    if (memory_full_) {
+      batch.set_memory_full(true);
+      batch.set_memory_used_bytes(memory_in_use_);
+      batch.set_memory_limit_bytes(options_.max_memory_bytes);
+    }
     env_.peers->send(to, std::move(batch));
   };
   for (auto& [g, rd] : readies) {
@@ -207,7 +213,10 @@ void NodeHost::restore(ShardGroup& g, const raft::Snapshot& snap) {
 
 void NodeHost::maybe_snapshot(ShardGroup& g) {
   const uint64_t applied = g.sm.applied_index();
-  if (applied < g.log.snapshot_meta().index + options_.snapshot_every_entries) return;
+  if (applied < g.log.snapshot_meta().index + options_.snapshot_every_entries &&
+      g.applied_bytes_since_snapshot < options_.snapshot_log_bytes) {
+    return;
+  }
   const NodeTime began = env_.now();
   // Durable first, then the log's snapshot moves: a follower is only ever
   // sent chunks of a file that exists.
@@ -224,11 +233,14 @@ void NodeHost::maybe_snapshot(ShardGroup& g) {
   const bool created = g.log.create_snapshot(applied, std::move(snap.meta.voters),
                                              std::move(snap.meta.learners), std::move(snap.data));
   MQ_INVARIANT(created);
+  g.applied_bytes_since_snapshot = 0;
   metrics_.snapshot_save.observe(seconds_between(began, env_.now()));
-  const uint64_t first_kept = g.log.first_index();
-  if (applied > options_.log_tail_entries + first_kept) {
-    const uint64_t through = applied - options_.log_tail_entries;
-    if (g.log.compact(through)) check_storage(disk_->compact(g.shard, through));
+  // The tail kept: at most log_tail_entries, and no more of them than fit
+  // in log_tail_bytes.
+  uint64_t through = applied > options_.log_tail_entries ? applied - options_.log_tail_entries : 0;
+  through = std::max(through, g.log.cut_keeping_bytes(applied, options_.log_tail_bytes));
+  if (through >= g.log.first_index() && g.log.compact(through)) {
+    check_storage(disk_->compact(g.shard, through));
   }
 }
 

@@ -57,6 +57,9 @@ struct ShardGroup {
   ReadLease lease;
 
   raft::HardState persisted;       // the last hard state written to the WAL
+  // Payload applied since the last snapshot (or restart): a snapshot is due
+  // when it grows past NodeHostOptions::snapshot_log_bytes.
+  uint64_t applied_bytes_since_snapshot = 0;
   uint64_t leader_since_tick = 0;  // when this node last became leader
 
   std::unordered_map<uint64_t, WriteDone> writes;  // by request id, proposed here

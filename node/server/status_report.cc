@@ -30,6 +30,12 @@ void NodeHost::fill_status(v1::StatusResponse* resp) {
   const NodeTime now = env_.now();
   resp->set_uptime_ms(std::chrono::duration_cast<std::chrono::milliseconds>(now - started_).count());
   resp->set_clock_ms(ms_on_node_clock(now));
+  if (env_.memory_in_use) {
+    // Counted now, not at the last check: status is asked for rarely.
+    resp->set_memory_used_bytes(env_.memory_in_use());
+    resp->set_memory_limit_bytes(options_.max_memory_bytes);
+    resp->set_memory_full(memory_full_);
+  }
   for (const RoleChange& c : role_changes_.changes()) {
     auto* rc = resp->add_role_changes();
     rc->set_seq(c.seq);

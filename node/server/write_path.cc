@@ -51,6 +51,12 @@ void NodeHost::propose_write(uint32_t shard, const kv::CommandView& command, Wri
     done(not_leader(shard, g), {});
     return;
   }
+  if (command.op == kv::Op::kSet) {
+    if (auto refusal = memory_refusal(*g)) {
+      done(*refusal, {});
+      return;
+    }
+  }
   if (g->writes.size() >= options_.writes_pending_max) {
     done(Outcome::with(Outcome::Code::kOverloaded,
                        "shard " + std::to_string(shard) + " has " + std::to_string(g->writes.size()) +
@@ -99,6 +105,7 @@ void NodeHost::apply(ShardGroup& g, const std::vector<raft::Entry>& entries) {
     for (const raft::Entry& e : entries) {
       if (e.index <= g.sm.applied_index()) continue;  // covered by a restored snapshot
       MQ_INVARIANT(e.index == g.sm.applied_index() + 1);
+      g.applied_bytes_since_snapshot += e.data.size();
       uint64_t id = 0;
       std::string_view command;
       if (e.type != raft::EntryType::kNormal || e.data.empty() || !unwrap(e.data, &id, &command)) {

@@ -81,9 +81,20 @@ void Simulation::boot(SimNode& n, const std::string& initial_cluster_state) {
   ho.tick_ms = kTickMs;
   ho.election_ticks = n.election_ticks;
   ho.heartbeat_ticks = 5;
+  // Both triggers and both tail bounds are reached: by count with the
+  // small commands most seeds write, by bytes when values are larger.
   ho.snapshot_every_entries = 40;
+  ho.snapshot_log_bytes = 3000;
   ho.log_tail_entries = 10;
+  ho.log_tail_bytes = 700;
   ho.mutations = opt_.mutations;
+  // One seed in four caps one node's memory, counted as the bytes of the
+  // keys and values it holds, low enough that a few keys fill it: its
+  // shards' leaders must refuse writes for it (definitely: the checker sees
+  // any refused write that took effect), never lose an acknowledged one,
+  // and deletes must let writes through again.
+  const bool capped = opt_.seed % 4 == 1 && n.index == static_cast<int>(opt_.seed / 4 % opt_.nodes);
+  if (capped) ho.max_memory_bytes = 8 + opt_.seed % 13;
   n.disk = std::make_unique<SimDisk>(n.fs.get(), [this, &n] { return on_sync(n); });
   n.peers = std::make_unique<SimPeers>(this, &n);
   server::NodeEnv env;
@@ -93,6 +104,15 @@ void Simulation::boot(SimNode& n, const std::string& initial_cluster_state) {
   env.log = [this, &n](server::LogLevel, std::string_view m) { log(n.id + ": " + std::string(m)); };
   env.halt = [](int code, const std::string& why) { throw NodeStopped{code, why}; };
   env.sleep = [&n](std::chrono::milliseconds d) { n.busy_us += d.count() * 1000; };
+  if (capped) {
+    env.memory_in_use = [&n] {
+      uint64_t bytes = 0;
+      for (uint32_t shard = 0; n.host && shard < n.host->topology().shard_count; ++shard) {
+        if (const auto* g = n.host->group(shard)) bytes += g->sm.key_value_bytes();
+      }
+      return bytes;
+    };
+  }
   env.seed = (opt_.seed * 1'000'003 + static_cast<uint64_t>(n.index)) * 7919 +
              static_cast<uint64_t>(n.incarnation) * 0x9E3779B97F4A7C15ULL;
   int exit_code = 0;

@@ -54,6 +54,7 @@ struct NodeSimResult {
   uint64_t lease_reads = 0;
   uint64_t crashes = 0;
   uint64_t wipes_refused = 0;
+  uint64_t memory_refusals = 0;  // writes refused because a replica was over --max-memory
   uint64_t retimed_restarts = 0;
   uint64_t messages = 0;
   int64_t liveness_ms = 0;

@@ -180,6 +180,11 @@ void Simulation::client_reply(int client, uint64_t attempt, const Outcome& outco
       });
       return;
     }
+    case Outcome::Code::kMemoryFull:
+      // A definite refusal: the write must never show up in any read.
+      ++result_.memory_refusals;
+      finish(c, lc::Outcome::kFail);
+      return;
     case Outcome::Code::kOutcomeUnknown:
       c.leader_of_shard.erase(shard);
       finish(c, o.kind == lc::OpKind::kGet ? lc::Outcome::kFail : lc::Outcome::kUnknown);
