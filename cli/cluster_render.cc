@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "node/server/memory_gauge.h"
+
 namespace mq::cli {
 
 namespace {
@@ -14,15 +16,25 @@ std::string led_list(const playground::ClusterView& view, const std::string& id)
   return out.empty() ? "-" : out;
 }
 
+// "231 MiB/8.0 GiB", with FULL when the node refuses writes for memory;
+// "-" when it did not answer.
+std::string memory_cell(const playground::NodeView& n) {
+  if (!n.answered) return "-";
+  std::string cell = server::format_bytes(n.memory_used_bytes);
+  if (n.memory_limit_bytes > 0) cell += "/" + server::format_bytes(n.memory_limit_bytes);
+  if (n.memory_full) cell += " FULL";
+  return cell;
+}
+
 }  // namespace
 
 std::string render_nodes(const playground::ClusterView& view) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& n : view.nodes) {
     rows.push_back({n.id, n.state_word(), n.pid ? std::to_string(n.pid) : "-", n.address,
-                    n.http_address.empty() ? "-" : n.http_address, led_list(view, n.id)});
+                    n.http_address.empty() ? "-" : n.http_address, memory_cell(n), led_list(view, n.id)});
   }
-  return cli::render_table({"ID", "STATE", "PID", "ADDRESS", "HTTP", "LEADS SHARDS"}, rows);
+  return cli::render_table({"ID", "STATE", "PID", "ADDRESS", "HTTP", "MEMORY", "LEADS SHARDS"}, rows);
 }
 
 std::string render_status_table(const playground::ClusterView& view) {
@@ -56,7 +68,10 @@ std::string render_status_json(const playground::ClusterView& view) {
                           {"pid", n.pid},
                           {"address", n.address},
                           {"http_address", n.http_address},
-                          {"shards_led", n.shards_led}});
+                          {"shards_led", n.shards_led},
+                          {"memory_used_bytes", n.answered ? json(n.memory_used_bytes) : json(nullptr)},
+                          {"memory_limit_bytes", n.answered ? json(n.memory_limit_bytes) : json(nullptr)},
+                          {"memory_full", n.memory_full}});
   }
   j["shards"] = json::array();
   for (const auto& s : view.shards) {

@@ -4,6 +4,7 @@
 
 #include "node/kv/base64.h"
 #include "node/kv/shard_hash.h"
+#include "node/server/memory_gauge.h"
 
 namespace mq::cli {
 
@@ -210,6 +211,13 @@ namespace {
 // (node/server/status_report.cc): elsewhere they are unknown, not zero.
 bool replica_progress_known(const ShardStatus& sh) { return sh.role == "leader"; }
 
+std::string memory_summary(const ClusterStatus& s) {
+  std::string out = "memory " + server::format_bytes(s.memory_used_bytes);
+  if (s.memory_limit_bytes > 0) out += " of " + server::format_bytes(s.memory_limit_bytes);
+  if (s.memory_full) out += " (FULL: writes refused, reads and deletes served)";
+  return out;
+}
+
 std::string status_summary(const ClusterStatus& s) {
   size_t led = 0;
   for (const auto& sh : s.shards) led += !sh.leader.empty();
@@ -217,7 +225,7 @@ std::string status_summary(const ClusterStatus& s) {
   for (const auto& n : s.nodes) up += n.reachable;
   return "node " + s.node + ": " + std::to_string(up) + "/" + std::to_string(s.nodes.size()) +
          " nodes up, " + std::to_string(led) + "/" + std::to_string(s.shards.size()) +
-         " shards with a leader\n";
+         " shards with a leader" + (s.memory_full ? ", " + memory_summary(s) : "") + "\n";
 }
 
 json status_json(const ClusterStatus& s) {
@@ -228,6 +236,9 @@ json status_json(const ClusterStatus& s) {
   j["shard_count"] = s.shard_count;
   j["replication"] = s.replication;
   j["uptime_ms"] = s.uptime_ms;
+  j["memory"] = {{"used_bytes", s.memory_used_bytes},
+                 {"limit_bytes", s.memory_limit_bytes},
+                 {"full", s.memory_full}};
   j["nodes"] = json::array();
   for (const auto& n : s.nodes) {
     j["nodes"].push_back({{"id", n.id}, {"address", n.address}, {"reachable", n.reachable}});
@@ -268,7 +279,7 @@ std::string render_status(Format f, const ClusterStatus& s) {
   }
   std::string out = "answered by " + s.node + ", " + std::to_string(s.shard_count) +
                     " shards, replication " + std::to_string(s.replication) + ", up " +
-                    std::to_string(s.uptime_ms / 1000) + " s\n\n";
+                    std::to_string(s.uptime_ms / 1000) + " s, " + memory_summary(s) + "\n\n";
   out += render_table({"NODE", "ADDRESS", "STATE"}, node_rows);
   out += "\n";
   out += render_table({"SHARD", "LEADER", "ROLE", "TERM", "COMMIT", "APPLIED", "LAG", "KEYS"},

@@ -127,6 +127,9 @@ ClusterView build_view(const ClusterState& state, const std::vector<Liveness>& l
     if (n.answered) {
       n.clock_ms = statuses[i]->clock_ms;
       n.role_changes = statuses[i]->role_changes;
+      n.memory_used_bytes = statuses[i]->memory_used_bytes;
+      n.memory_limit_bytes = statuses[i]->memory_limit_bytes;
+      n.memory_full = statuses[i]->memory_full;
     }
     if (n.liveness == Liveness::kUp) up_ids.push_back(r.id);
     view.nodes.push_back(n);
@@ -201,6 +204,9 @@ ClusterView build_view(const ClusterState& state, const std::vector<Liveness>& l
   }
   for (const auto& n : view.nodes) {
     if (n.liveness != Liveness::kUp) troubled.push_back(n.id + " " + liveness_name(n.liveness));
+    if (n.liveness == Liveness::kUp && n.memory_full) {
+      troubled.push_back(n.id + " over --max-memory (writes to its shards refused)");
+    }
   }
   if (std::string cut = describe_partition(state, up_ids); !cut.empty()) troubled.push_back(cut);
   std::vector<std::string> reasons;

@@ -38,6 +38,10 @@ struct NodeView {
   // then, which dates them (age = clock_ms - at_ms).
   uint64_t clock_ms = 0;
   std::vector<cli::RoleChangeStatus> role_changes;
+  // From its answer: memory as --max-memory counts it, the limit (0: none),
+  // and whether it refuses writes for it.
+  uint64_t memory_used_bytes = 0, memory_limit_bytes = 0;
+  bool memory_full = false;
   // "up", "down", "paused" or "partitioned".
   std::string state_word() const;
 };

@@ -436,6 +436,9 @@ Error Client::status(ClusterStatus* out) {
   out->shard_count = resp.shard_count();
   out->replication = resp.replication();
   out->uptime_ms = resp.uptime_ms();
+  out->memory_used_bytes = resp.memory_used_bytes();
+  out->memory_limit_bytes = resp.memory_limit_bytes();
+  out->memory_full = resp.memory_full();
   for (const auto& n : resp.nodes()) out->nodes.push_back({n.id(), n.address(), n.reachable()});
   for (const auto& s : resp.shards()) {
     ShardStatus sh{s.id(), s.leader(), s.role(), s.term(), s.commit(), s.applied(), s.keys(), {}};

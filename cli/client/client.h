@@ -74,6 +74,10 @@ struct ClusterStatus {
   std::string node, cluster_id, version;
   uint32_t shard_count = 0, replication = 0;
   uint64_t uptime_ms = 0;
+  // The node's memory as --max-memory counts it, its limit (0: none), and
+  // whether it refuses writes for it.
+  uint64_t memory_used_bytes = 0, memory_limit_bytes = 0;
+  bool memory_full = false;
   std::vector<NodeStatus> nodes;
   std::vector<ShardStatus> shards;
   uint64_t clock_ms = 0;  // the node's clock when it answered

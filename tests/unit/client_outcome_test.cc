@@ -214,3 +214,21 @@ TEST_CASE("a write to an endpoint that refuses connections was never sent: exit 
   CHECK(e.kind == ErrorKind::kUnavailable);
   CHECK_THAT(e.message, Contains("cannot reach"));
 }
+
+TEST_CASE("a write refused for memory is not retried: memory_full, exit 2", "[client][outcome]") {
+  ScriptedServer node;
+  mq::v1::MemoryFull full;
+  full.set_node("n2");
+  full.set_used_bytes(300u << 20);
+  full.set_limit_bytes(256u << 20);
+  node.service.answer_with(StatusCode::RESOURCE_EXHAUSTED, full.SerializeAsString());
+  Client client(options_for(node.endpoint));
+  SetResult r;
+  const Error e = client.set("u", "k", "v", &r);
+  CHECK(e.kind == ErrorKind::kMemoryFull);
+  CHECK(exit_code_of(e.kind) == 2);
+  CHECK(node.service.calls() == 1);
+  CHECK(details_hold_memory_full(full.SerializeAsString()));
+  CHECK_FALSE(details_hold_memory_full(""));
+  CHECK_FALSE(details_hold_memory_full("\xff\xff garbage"));
+}

@@ -232,9 +232,34 @@ TEST_CASE("status renders as JSON and as tables", "[output]") {
   CHECK(followed[2]["role"] == "unknown");
 
   const std::string text = render_status(Format::kTable, s);
-  CHECK_THAT(text, StartsWith("answered by n1, 2 shards, replication 1, up 5 s\n"));
+  CHECK_THAT(text, StartsWith("answered by n1, 2 shards, replication 1, up 5 s, memory 0 B\n"));
   CHECK_THAT(text, Contains("127.0.0.1:7001") && Contains("up") && Contains("(none)"));
 
   // Plain is one summary line, as the piped REPL prints it.
   CHECK(render_status(Format::kPlain, s) == "node n1: 1/1 nodes up, 2/3 shards with a leader\n");
+}
+
+TEST_CASE("status says how much memory a node holds and when it refuses writes for it", "[output]") {
+  ClusterStatus s;
+  s.node = "n1";
+  s.memory_used_bytes = 300u << 20;
+  s.memory_limit_bytes = 256u << 20;
+  s.memory_full = true;
+  const json j = one_json_line(render_status(Format::kJson, s));
+  CHECK(j["memory"]["used_bytes"] == 300u << 20);
+  CHECK(j["memory"]["limit_bytes"] == 256u << 20);
+  CHECK(j["memory"]["full"] == true);
+  CHECK_THAT(render_status(Format::kTable, s),
+             Contains("memory 300 MiB of 256 MiB (FULL: writes refused, reads and deletes served)"));
+  CHECK_THAT(render_status(Format::kPlain, s), Contains("memory 300 MiB of 256 MiB (FULL"));
+  s.memory_full = false;
+  s.memory_used_bytes = 1536u << 20;
+  s.memory_limit_bytes = 0;
+  CHECK_THAT(render_status(Format::kTable, s), Contains("memory 1.5 GiB\n"));
+  CHECK(render_status(Format::kPlain, s).find("memory") == std::string::npos);
+}
+
+TEST_CASE("a write refused for memory is its own error kind: exit 2, not retried", "[output]") {
+  CHECK(exit_code_of(ErrorKind::kMemoryFull) == 2);
+  CHECK(std::string(error_code_name(ErrorKind::kMemoryFull)) == "memory_full");
 }
