@@ -112,7 +112,7 @@ std::string format_bytes(uint64_t bytes) {
     ++unit;
   }
   char out[32];
-  if (unit == 0 || value >= 100) {
+  if (unit == 0 || value >= 100 || value == static_cast<double>(static_cast<uint64_t>(value))) {
     std::snprintf(out, sizeof out, "%.0f %s", value, kUnits[unit]);
   } else {
     std::snprintf(out, sizeof out, "%.1f %s", value, kUnits[unit]);

@@ -9,7 +9,8 @@
 // replica it heard from within the alive window reports itself full. The
 // follower then grows only by the writes already in flight, the shard keeps
 // its leader (heartbeats and elections are untouched), and reads and
-// deletes go on everywhere. Writes resume once the replica is below again.
+// deletes go on everywhere. Writes resume once the replica is below 90% of
+// its limit.
 #include "node/server/memory_gauge.h"
 #include "node/server/node_host.h"
 
@@ -18,7 +19,10 @@ namespace mq::server {
 void NodeHost::check_memory() {
   if (options_.max_memory_bytes == 0 || !env_.memory_in_use) return;
   memory_in_use_ = env_.memory_in_use();
-  const bool full = memory_in_use_ >= options_.max_memory_bytes;
+  // Full at the limit; writes resume only below 90% of it, so that a node
+  // at its limit does not flip with every snapshot it builds and frees.
+  const bool full = memory_full_ ? memory_in_use_ >= options_.max_memory_bytes / 10 * 9
+                                 : memory_in_use_ >= options_.max_memory_bytes;
   if (full == memory_full_) return;
   memory_full_ = full;
   if (full) {
@@ -27,8 +31,9 @@ void NodeHost::check_memory() {
                              ": refusing new writes to the shards this node replicates; reads and "
                              "deletes go on");
   } else {
-    log(LogLevel::kInfo, "memory in use " + format_bytes(memory_in_use_) + " is below --max-memory " +
-                             format_bytes(options_.max_memory_bytes) + " again: accepting writes");
+    log(LogLevel::kInfo, "memory in use " + format_bytes(memory_in_use_) +
+                             " is below 90% of --max-memory " + format_bytes(options_.max_memory_bytes) +
+                             " again: accepting writes");
   }
 }
 

@@ -33,6 +33,8 @@ TEST_CASE("byte counts read as people write them", "[memory_gauge]") {
   CHECK(format_bytes(1536) == "1.5 KiB");
   CHECK(format_bytes(300ull << 20) == "300 MiB");
   CHECK(format_bytes(1536ull << 20) == "1.5 GiB");
+  CHECK(format_bytes(96ull << 20) == "96 MiB");
+  CHECK(format_bytes(2ull << 30) == "2 GiB");
 }
 
 TEST_CASE("the process's memory and the default limit are read", "[memory_gauge]") {
