@@ -51,8 +51,9 @@ int cmd_node(int argc, char** argv) {
   app.add_option("--max-memory", config.max_memory,
                  "Above this much memory in use (the allocator's bytes, as redis's maxmemory) the "
                  "node refuses new writes with RESOURCE_EXHAUSTED, and so do the leaders of the "
-                 "shards it replicates; reads and deletes go on. Bytes or 512MiB, 2GiB; 0: no "
-                 "limit (default: 60% of the machine's or the control group's memory)");
+                 "shards it replicates; reads and deletes go on; writes resume below 90% of it. Bytes, "
+                 "512MiB, 2GiB, or a share of the machine's (or control group's) memory such as "
+                 "20%; 0: no limit (default 60%)");
   app.add_option("--http-listen", config.http_listen,
                  "host:port of the HTTP listener (REST API, health, /metrics), e.g. "
                  "127.0.0.1:8001; off unless given");

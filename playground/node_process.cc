@@ -9,6 +9,7 @@
 
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -118,6 +119,13 @@ std::vector<std::string> node_command(const ClusterState& state, const NodeRecor
                                    "--enable-fault-injection"};
   if (node.http_port != 0) {
     args.insert(args.end(), {"--http-listen", node.http_address()});
+  }
+  // Nodes that share a machine share its memory: each gets an equal part of
+  // the 60% one node alone would take, unless the flags say otherwise.
+  const bool memory_given = std::any_of(state.node_flags.begin(), state.node_flags.end(),
+                                        [](const std::string& f) { return f.rfind("--max-memory", 0) == 0; });
+  if (!memory_given && !state.nodes.empty()) {
+    args.insert(args.end(), {"--max-memory", std::to_string(std::max<size_t>(1, 60 / state.nodes.size())) + "%"});
   }
   args.insert(args.end(), state.node_flags.begin(), state.node_flags.end());
   return args;

@@ -72,11 +72,24 @@ uint64_t memory_in_use_bytes() {
   return resident_bytes();
 }
 
-uint64_t default_memory_limit_bytes() {
+uint64_t memory_available_bytes() {
   uint64_t limit = machine_memory_bytes();
   const uint64_t cgroup = cgroup_memory_limit_bytes();
   if (cgroup > 0 && (limit == 0 || cgroup < limit)) limit = cgroup;
-  return limit / 10 * 6;
+  return limit;
+}
+
+uint64_t default_memory_limit_bytes() { return memory_available_bytes() / 10 * 6; }
+
+bool parse_memory_limit(std::string_view text, uint64_t* bytes) {
+  if (text.empty() || text.back() != '%') return parse_byte_size(text, bytes);
+  uint64_t percent = 0;
+  if (!parse_byte_size(text.substr(0, text.size() - 1), &percent) || percent < 1 || percent > 100 ||
+      text.size() > 4) {
+    return false;
+  }
+  *bytes = memory_available_bytes() * percent / 100;
+  return true;
 }
 
 bool parse_byte_size(std::string_view text, uint64_t* bytes) {

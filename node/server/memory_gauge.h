@@ -16,11 +16,18 @@ namespace mq::server {
 
 uint64_t memory_in_use_bytes();
 
-// A share of the memory the node may use: 60% of the smaller of the
-// machine's memory and the control group's limit (memory.max), so a node
-// alone on a host or a container stops taking writes before the kernel
-// kills it. 0 when neither can be read.
+// The memory this process may use: the smaller of the machine's memory and
+// its control group's limit (memory.max); 0 when neither can be read.
+uint64_t memory_available_bytes();
+
+// The limit a node takes without --max-memory: 60% of memory_available_bytes(),
+// so a node alone on a host or in a container stops taking writes before
+// the kernel kills it.
 uint64_t default_memory_limit_bytes();
+
+// --max-memory: a size (parse_byte_size) or a share of the available
+// memory, "1%".."100%" (mq cluster up gives each of its n nodes 60%/n).
+bool parse_memory_limit(std::string_view text, uint64_t* bytes);
 
 // A size in bytes: digits, optionally followed by a unit (B, K/KB/KiB,
 // M/MB/MiB, G/GB/GiB, T/TB/TiB; case-insensitive, all powers of 1024, as

@@ -121,9 +121,9 @@ std::string validate_node_config(const NodeConfig& c) {
     return "--election-ticks must exceed --heartbeat-ticks (>= 1)";
   }
   if (c.snapshot_every_entries < 100) return "--snapshot-entries must be at least 100";
-  if (uint64_t bytes = 0; !c.max_memory.empty() && !parse_byte_size(c.max_memory, &bytes)) {
-    return "--max-memory must be a size in bytes such as 536870912, 512MiB or 2GiB (0: no "
-           "limit), not '" + c.max_memory + "'";
+  if (uint64_t bytes = 0; !c.max_memory.empty() && !parse_memory_limit(c.max_memory, &bytes)) {
+    return "--max-memory must be a size such as 536870912, 512MiB or 2GiB, a share of the "
+           "machine's memory such as 20%, or 0 (no limit), not '" + c.max_memory + "'";
   }
   if (c.read_lease != "on" && c.read_lease != "off") {
     return "--read-lease must be on or off, not '" + c.read_lease + "'";
@@ -163,7 +163,7 @@ static NodeHostOptions host_options_for(const NodeConfig& config) {
   if (config.max_memory.empty()) {
     options.max_memory_bytes = default_memory_limit_bytes();
   } else {
-    parse_byte_size(config.max_memory, &options.max_memory_bytes);
+    parse_memory_limit(config.max_memory, &options.max_memory_bytes);
   }
   log_info(options.max_memory_bytes == 0
                ? std::string("no --max-memory: writes are never refused for memory")

@@ -36,7 +36,8 @@ struct NodeConfig {
   // with PERMISSION_DENIED unless this is set; the local launcher sets it.
   bool enable_fault_injection = false;
   // --max-memory: "" takes default_memory_limit_bytes(); "0" means no
-  // limit; else a size such as 536870912, 512MiB or 2GiB.
+  // limit; else a size such as 536870912, 512MiB or 2GiB, or a share of
+  // the machine's memory such as 20%.
   std::string max_memory;
 };
 

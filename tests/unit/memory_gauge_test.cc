@@ -27,6 +27,20 @@ TEST_CASE("--max-memory sizes parse with binary units, or not at all", "[memory_
   }
 }
 
+TEST_CASE("--max-memory also takes a share of the available memory", "[memory_gauge]") {
+  uint64_t b = 0;
+  REQUIRE(parse_memory_limit("20%", &b));
+  CHECK(b == memory_available_bytes() * 20 / 100);
+  REQUIRE(parse_memory_limit("100%", &b));
+  CHECK(b == memory_available_bytes());
+  REQUIRE(parse_memory_limit("512MiB", &b));
+  CHECK(b == 512ull << 20);
+  for (const char* bad : {"0%", "101%", "%", "1000%", "-5%", "5.5%", "20 %"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_memory_limit(bad, &b));
+  }
+}
+
 TEST_CASE("byte counts read as people write them", "[memory_gauge]") {
   CHECK(format_bytes(0) == "0 B");
   CHECK(format_bytes(1023) == "1023 B");
