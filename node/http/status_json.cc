@@ -25,6 +25,9 @@ std::string status_json(const v1::StatusResponse& s) {
   j["shard_count"] = s.shard_count();
   j["replication"] = s.replication();
   j["uptime_ms"] = s.uptime_ms();
+  j["memory"] = {{"used_bytes", s.memory_used_bytes()},
+                 {"limit_bytes", s.memory_limit_bytes()},
+                 {"full", s.memory_full()}};
   j["nodes"] = json::array();
   for (const auto& n : s.nodes()) {
     j["nodes"].push_back({{"id", n.id()}, {"address", n.address()}, {"reachable", n.reachable()}});

@@ -266,13 +266,18 @@ TEST_CASE("REST: health, readiness, liveness and the cluster status", "[process]
   CHECK(a.status == 200);
   const json status = body_json(a);
   CHECK(schema_violations(load_output_schema("status"), status).empty());
-  // The same data as `mq status -o json` (uptime aside).
+  // The same data as `mq status -o json` (uptime and memory in use aside:
+  // they move between the two calls).
   RunResult r = n.node.client({"status", "-o", "json"});
   REQUIRE(r.exit_code == 0);
   json cli = json::parse(r.out);
   json rest = status;
-  cli.erase("uptime_ms");
-  rest.erase("uptime_ms");
+  CHECK(rest["memory"]["limit_bytes"] == cli["memory"]["limit_bytes"]);
+  CHECK(rest["memory"]["used_bytes"] > 0);
+  for (auto* j : {&cli, &rest}) {
+    j->erase("uptime_ms");
+    (*j)["memory"].erase("used_bytes");
+  }
   for (auto* j : {&cli, &rest}) {
     for (auto& sh : (*j)["shards"]) sh.erase("keys");
   }

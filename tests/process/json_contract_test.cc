@@ -46,7 +46,9 @@ const std::string kNotUtf8("\xFF\xFE-key", 6);
 TEST_CASE("the schema check finds what breaks a schema", "[process][json]") {
   const json schema = load_output_schema("status");
   const json good = {{"node", "n1"},       {"cluster_id", "c"}, {"version", "v"}, {"shard_count", 1},
-                     {"replication", 1},   {"uptime_ms", 5},    {"nodes", json::array()},
+                     {"replication", 1},   {"uptime_ms", 5},
+                     {"memory", {{"used_bytes", 1}, {"limit_bytes", 0}, {"full", false}}},
+                     {"nodes", json::array()},
                      {"shards", json::array({{{"id", 0}, {"leader", ""}, {"role", "follower"},
                                               {"term", 1}, {"commit", 1}, {"applied", 1}, {"keys", 0},
                                               {"replicas", json::array({{{"node", "n1"},
