@@ -70,7 +70,7 @@ std::string NodeHost::empty_data_dir_refusal(int* exit_code) const {
          "was lost must not bootstrap again)";
 }
 
-bool NodeHost::recover_or_bootstrap(const storage::RecoveredState& recovered, std::string* error,
+bool NodeHost::recover_or_bootstrap(storage::RecoveredState& recovered, std::string* error,
                                     int* exit_code) {
   const Topology& t = topology();
   const bool fresh = recovered.empty();
@@ -103,7 +103,8 @@ bool NodeHost::recover_or_bootstrap(const storage::RecoveredState& recovered, st
     uint64_t applied = 0;
     auto it = recovered.find(shard);
     if (it != recovered.end()) {
-      if (!recover_group(*g, it->second, &applied, error)) {
+      // Moved: a snapshot image can be hundreds of megabytes.
+      if (!recover_group(*g, std::move(it->second), &applied, error)) {
         *exit_code = kNodeExitCorruptData;
         return false;
       }
@@ -164,6 +165,14 @@ bool NodeHost::recover_group(ShardGroup& g, storage::RecoveredGroup rg, uint64_t
       return false;
     }
     *applied = rg.snapshot->meta.index;
+    // The log in memory starts after the snapshot, and so will every later
+    // recovery: the WAL's entries up to it are never read again, and the
+    // segments holding only such entries can go now rather than after the
+    // group's next snapshot.
+    if (const storage::Status s = disk_->compact(g.shard, rg.snapshot->meta.index); !s.is_ok()) {
+      *error = "shard " + std::to_string(g.shard) + ": " + s.to_string();
+      return false;
+    }
   }
   // The commit index is written lazily (see persist()), so it may trail the
   // snapshot; a snapshot only ever covers committed entries.

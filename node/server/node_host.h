@@ -163,7 +163,7 @@ class NodeHost {
   NodeHost(const NodeHostOptions& options, NodeEnv env);
 
   // host_recovery.cc
-  bool recover_or_bootstrap(const storage::RecoveredState& recovered, std::string* error,
+  bool recover_or_bootstrap(storage::RecoveredState& recovered, std::string* error,
                             int* exit_code);
   std::string empty_data_dir_refusal(int* exit_code) const;
   bool recover_group(ShardGroup& g, storage::RecoveredGroup rg, uint64_t* applied,

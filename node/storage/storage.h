@@ -57,7 +57,10 @@ struct StorageOptions {
   std::string node_id;     // stored in IDENTITY on first open, checked after
   std::string cluster_id;
   FsyncMode fsync_mode = FsyncMode::kBatch;
-  uint64_t segment_size_bytes_max = 64u << 20;
+  // 16 MiB: segments are shared by every group and go only once all of them
+  // are covered, so the size is the granularity of what the WAL keeps
+  // beyond what it needs.
+  uint64_t segment_size_bytes_max = 16u << 20;
   FileSystem* fs = nullptr;  // nullptr: the real disk
   LogFn log;                 // nullptr: lines go to stderr
 };

@@ -137,7 +137,7 @@ class WalReplayHandler {
 
 struct WalOptions {
   FsyncMode fsync_mode = FsyncMode::kBatch;
-  uint64_t segment_size_bytes_max = 64u << 20;
+  uint64_t segment_size_bytes_max = 16u << 20;
   std::string head_path;  // empty: <dir>/HEAD
 };
 
