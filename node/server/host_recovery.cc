@@ -33,6 +33,7 @@ std::unique_ptr<NodeHost> NodeHost::open(const NodeHostOptions& options, NodeEnv
   so.node_id = t.self_info().id;
   so.cluster_id = t.cluster_id;
   so.fsync_mode = options.fsync_mode;
+  so.segment_size_bytes_max = options.wal_segment_bytes;
   so.fs = host->env_.fs;
   NodeHost* raw = host.get();
   so.log = [raw](const std::string& line) { raw->log(LogLevel::kInfo, line); };

@@ -87,6 +87,7 @@ void NodeHost::fail_group(ShardGroup& g, const std::string& why) {
 void NodeHost::tick() {
   ++ticks_;
   if (ticks_ % kMemoryCheckEveryTicks == 0) check_memory();
+  if (ticks_ % kWalCheckEveryTicks == 0) release_wal();
   for (auto& g : groups_) {
     if (g) g->node->tick();
   }

@@ -62,11 +62,15 @@ struct HostMutations {
 constexpr int64_t kPeerAliveWindowMs = 1000;
 // How often (in ticks) the node counts its memory against --max-memory.
 constexpr uint64_t kMemoryCheckEveryTicks = 5;
+// How often (in ticks) the node checks that its WAL keeps no more than its
+// budget (wal_retention.cc).
+constexpr uint64_t kWalCheckEveryTicks = 20;
 
 struct NodeHostOptions {
   Topology topology;
   std::string data_dir;
   storage::FsyncMode fsync_mode = storage::FsyncMode::kBatch;
+  uint64_t wal_segment_bytes = 16 << 20;  // see storage::StorageOptions
   // "new": an empty data dir bootstraps the cluster; "existing": the node
   // belongs to a running cluster, so an empty data dir means its state was
   // lost and it refuses to start; "": an empty data dir of a node with peers
@@ -187,9 +191,13 @@ class NodeHost {
   void persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies);
   void send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies, bool early);
   void maybe_snapshot(ShardGroup& g);
+  bool take_snapshot(ShardGroup& g);  // at the applied index; false when nothing is new
   void restore(ShardGroup& g, const raft::Snapshot& snap);
   void check_storage(const storage::Status& s);
   void count_sent(raft::NodeId to, uint32_t shard, const raft::Message& m, size_t bytes);
+
+  // wal_retention.cc
+  void release_wal();
 
   // memory_limit.cc
   void check_memory();

@@ -217,6 +217,18 @@ void NodeHost::maybe_snapshot(ShardGroup& g) {
       g.applied_bytes_since_snapshot < options_.snapshot_log_bytes) {
     return;
   }
+  if (!take_snapshot(g)) return;
+  // The tail kept: at most log_tail_entries, and no more of them than fit
+  // in log_tail_bytes.
+  uint64_t through = applied > options_.log_tail_entries ? applied - options_.log_tail_entries : 0;
+  through = std::max(through, g.log.cut_keeping_bytes(applied, options_.log_tail_bytes));
+  if (through >= g.log.first_index() && g.log.compact(through)) {
+    check_storage(disk_->compact(g.shard, through));
+  }
+}
+
+bool NodeHost::take_snapshot(ShardGroup& g) {
+  const uint64_t applied = g.sm.applied_index();
   const NodeTime began = env_.now();
   // Durable first, then the log's snapshot moves: a follower is only ever
   // sent chunks of a file that exists.
@@ -224,7 +236,7 @@ void NodeHost::maybe_snapshot(ShardGroup& g) {
   snap.meta.index = applied;
   if (applied <= g.log.snapshot_meta().index ||
       g.log.term(applied, &snap.meta.term) != raft::StorageError::kOk) {
-    return;
+    return false;
   }
   snap.meta.voters = g.node->voters();
   snap.meta.learners = g.node->learners();
@@ -235,13 +247,7 @@ void NodeHost::maybe_snapshot(ShardGroup& g) {
   MQ_INVARIANT(created);
   g.applied_bytes_since_snapshot = 0;
   metrics_.snapshot_save.observe(seconds_between(began, env_.now()));
-  // The tail kept: at most log_tail_entries, and no more of them than fit
-  // in log_tail_bytes.
-  uint64_t through = applied > options_.log_tail_entries ? applied - options_.log_tail_entries : 0;
-  through = std::max(through, g.log.cut_keeping_bytes(applied, options_.log_tail_bytes));
-  if (through >= g.log.first_index() && g.log.compact(through)) {
-    check_storage(disk_->compact(g.shard, through));
-  }
+  return true;
 }
 
 }  // namespace mq::server

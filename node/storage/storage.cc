@@ -115,6 +115,7 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
   if (Status s = load_snapshots(fs, snap_dir, log, &snapshots); !s.is_ok()) return s;
   for (auto& [group, snap] : snapshots) {
     st->snapshot_index_[group] = snap.meta.index;
+    st->snapshot_bytes_[group] = snap.data.size();
     (*recovered)[group].snapshot = std::move(snap);
   }
 
@@ -155,6 +156,7 @@ Status Storage::save_snapshot(GroupId group, const raft::Snapshot& snapshot) {
     return s;
   }
   snapshot_index_[group] = snapshot.meta.index;
+  snapshot_bytes_[group] = snapshot.data.size();
   return Status::ok();
 }
 
@@ -162,6 +164,25 @@ Status Storage::read_snapshot_data(GroupId group, uint64_t index, uint64_t offse
                                    uint64_t max_bytes, std::string* out) {
   return storage::read_snapshot_data(fs_, join_path(options_.data_dir, kSnapDir), group, index,
                                      offset, max_bytes, out);
+}
+
+bool Storage::wal_over_budget() const {
+  const size_t older = wal_->segment_count() > 0 ? wal_->segment_count() - 1 : 0;
+  if (older <= 2) return false;
+  uint64_t snapshots = 0;
+  for (const auto& [group, bytes] : snapshot_bytes_) snapshots += bytes;
+  return older * wal_->segment_size_bytes_max() > snapshots;
+}
+
+std::map<GroupId, uint64_t> Storage::oldest_segment_pins() const {
+  std::map<GroupId, uint64_t> pins;
+  const auto* oldest = wal_->oldest_segment_max_index();
+  if (oldest == nullptr) return pins;
+  for (const auto& [group, max_index] : *oldest) {
+    auto it = compacted_through_.find(group);
+    if (it == compacted_through_.end() || it->second < max_index) pins[group] = max_index;
+  }
+  return pins;
 }
 
 Status Storage::compact(GroupId group, uint64_t index) {

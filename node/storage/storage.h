@@ -99,6 +99,15 @@ class Storage {
   const Status& failure() const { return wal_->failure(); }
   FsyncMode fsync_mode() const { return options_.fsync_mode; }
   size_t wal_segment_count() const { return wal_->segment_count(); }
+
+  // Disk follows the data: the WAL segments before the one being written
+  // may hold as many bytes as the groups' snapshots (and two segments in
+  // any case). Beyond that the WAL is over budget, and oldest_segment_pins()
+  // names what keeps its oldest segment: each group whose entries in it are
+  // not yet compacted, with the index it must compact through to let it go
+  // (the caller snapshots such a group early).
+  bool wal_over_budget() const;
+  std::map<GroupId, uint64_t> oldest_segment_pins() const;
   uint64_t wal_bytes_written() const { return wal_->bytes_written(); }
 
   ~Storage();
@@ -111,6 +120,7 @@ class Storage {
   FileSystem* fs_ = nullptr;
   std::unique_ptr<Wal> wal_;
   std::map<GroupId, uint64_t> snapshot_index_;
+  std::map<GroupId, uint64_t> snapshot_bytes_;  // the image size of each group's snapshot
   std::map<GroupId, uint64_t> compacted_through_;
 };
 

@@ -159,6 +159,12 @@ class Wal {
   Status release(const std::map<GroupId, uint64_t>& compacted_through);
 
   size_t segment_count() const { return segments_.size(); }
+  uint64_t segment_size_bytes_max() const { return options_.segment_size_bytes_max; }
+  // The highest entry index of each group in the oldest segment, when it is
+  // not the one being written (nullptr then): what keeps it on disk.
+  const std::map<GroupId, uint64_t>* oldest_segment_max_index() const {
+    return segments_.size() > 1 ? &segments_.front().max_index : nullptr;
+  }
   std::vector<std::string> segment_names() const;
   // Bytes appended to segments since this Wal was opened: batches, and each
   // new segment's header with its hard-state checkpoint; not the

@@ -87,6 +87,10 @@ void Simulation::boot(SimNode& n, const std::string& initial_cluster_state) {
   ho.snapshot_log_bytes = 3000;
   ho.log_tail_entries = 10;
   ho.log_tail_bytes = 700;
+  // Small segments: many roll, and the WAL's budget (a few segments beyond
+  // the snapshots' size) is passed often, so groups are snapshotted early
+  // to release them, under crashes and the checker's eye.
+  ho.wal_segment_bytes = 4096;
   ho.mutations = opt_.mutations;
   // One seed in four caps one node's memory, counted as the bytes of the
   // keys and values it holds, low enough that a few keys fill it: its
