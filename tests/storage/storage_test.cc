@@ -501,6 +501,45 @@ TEST_CASE("snapshots: saved, verified, newest wins, old removed, WAL after it re
   CHECK(rec[1].hard_state.commit == 100);
 }
 
+TEST_CASE("an idle group pins old segments; the WAL says which and when it is over budget",
+          "[storage][wal][snapshot]") {
+  MemoryFileSystem fs;
+  RecoveredState rec;
+  auto o = memory_options(&fs);
+  o.segment_size_bytes_max = 4096;
+  auto st = open_ok(o, &rec);
+  // Group 2 writes a little and goes quiet; group 1 keeps writing.
+  REQUIRE(append_entries(*st, 2, make_entries(2, 1, 5, 1), raft::HardState{1, 1, 5}).is_ok());
+  for (uint64_t i = 1; i <= 300; i += 10) {
+    REQUIRE(append_entries(*st, 1, make_entries(1, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
+  }
+  REQUIRE(st->wal_segment_count() > 4);
+  REQUIRE(st->save_snapshot(1, raft::Snapshot{{300, 1, {1}, {}}, "small"}).is_ok());
+  REQUIRE(st->compact(1, 300).is_ok());
+  // Group 1 is covered everywhere, yet nothing goes: group 2's five entries
+  // sit in the oldest segment.
+  CHECK(st->wal_segment_count() > 4);
+  CHECK(st->oldest_segment_pins() == std::map<GroupId, uint64_t>{{2, 5}});
+  // The segments before the active one hold far more than the snapshots.
+  CHECK(st->wal_over_budget());
+
+  REQUIRE(st->save_snapshot(2, raft::Snapshot{{5, 1, {1}, {}}, "tiny"}).is_ok());
+  REQUIRE(st->compact(2, 5).is_ok());
+  CHECK(st->wal_segment_count() == 1);
+  CHECK(st->oldest_segment_pins().empty());
+  CHECK_FALSE(st->wal_over_budget());
+
+  SECTION("snapshots as large as the segments keep the WAL within budget") {
+    for (uint64_t i = 301; i <= 600; i += 10) {
+      REQUIRE(append_entries(*st, 1, make_entries(1, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
+    }
+    REQUIRE(st->wal_segment_count() > 4);
+    REQUIRE(st->wal_over_budget());
+    REQUIRE(st->save_snapshot(1, raft::Snapshot{{300, 1, {1}, {}}, std::string(64 * 4096, 's')}).is_ok());
+    CHECK_FALSE(st->wal_over_budget());
+  }
+}
+
 TEST_CASE("a damaged newest snapshot falls back, or fails when the WAL no longer covers it", "[storage][snapshot]") {
   MemoryFileSystem fs;
   RecoveredState rec;
