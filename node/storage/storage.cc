@@ -113,6 +113,11 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
   recovered->clear();
   std::map<GroupId, raft::Snapshot> snapshots;
   if (Status s = load_snapshots(fs, snap_dir, log, &snapshots); !s.is_ok()) return s;
+  // A snapshot renamed into place just before a crash may not be durable
+  // yet (its directory was not synced). It is what recovery now stands on,
+  // and the node may release WAL segments because of it: made durable here,
+  // before anything relies on it.
+  if (Status s = fs->sync_dir(snap_dir); !s.is_ok()) return s;
   for (auto& [group, snap] : snapshots) {
     st->snapshot_index_[group] = snap.meta.index;
     st->snapshot_bytes_[group] = snap.data.size();

@@ -540,6 +540,71 @@ TEST_CASE("an idle group pins old segments; the WAL says which and when it is ov
   }
 }
 
+// The memory file system, except that syncing a directory fails on demand:
+// a snapshot renamed into place whose name is not durable yet.
+class DirSyncFails final : public FileSystem {
+ public:
+  explicit DirSyncFails(MemoryFileSystem* fs) : fs_(fs) {}
+  bool fail = false;
+  Result<std::unique_ptr<WritableFile>> open_append(const std::string& p) override { return fs_->open_append(p); }
+  Status read_file(const std::string& p, std::string* c) override { return fs_->read_file(p, c); }
+  Status read_range(const std::string& p, uint64_t o, uint64_t n, std::string* c) override {
+    return fs_->read_range(p, o, n, c);
+  }
+  Status read_file_without_zero_tail(const std::string& p, std::string* c, uint64_t* z) override {
+    return fs_->read_file_without_zero_tail(p, c, z);
+  }
+  Result<std::vector<std::string>> list_dir(const std::string& d) override { return fs_->list_dir(d); }
+  Status create_dir(const std::string& d) override { return fs_->create_dir(d); }
+  bool exists(const std::string& p) override { return fs_->exists(p); }
+  Status rename(const std::string& f, const std::string& t) override { return fs_->rename(f, t); }
+  Status remove(const std::string& p) override { return fs_->remove(p); }
+  Status truncate(const std::string& p, uint64_t n) override { return fs_->truncate(p, n); }
+  Status sync_dir(const std::string& d) override {
+    if (fail) return {StatusCode::kIoError, "simulated directory sync failure"};
+    return fs_->sync_dir(d);
+  }
+
+ private:
+  MemoryFileSystem* fs_;
+};
+
+TEST_CASE("a snapshot recovered before its name was durable is made durable before it is relied on",
+          "[storage][snapshot][faults]") {
+  MemoryFileSystem memory;
+  DirSyncFails fs(&memory);
+  RecoveredState rec;
+  auto o = memory_options(&fs);
+  o.segment_size_bytes_max = 4096;
+  {
+    auto st = open_ok(o, &rec);
+    for (uint64_t i = 1; i <= 100; i += 10) {
+      REQUIRE(append_entries(*st, 1, make_entries(1, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
+    }
+    REQUIRE(st->save_snapshot(1, raft::Snapshot{{40, 1, {1}, {}}, "at 40"}).is_ok());
+    REQUIRE(st->compact(1, 40).is_ok());
+    // The next snapshot is renamed into place, then its directory's sync fails.
+    fs.fail = true;
+    REQUIRE_FALSE(st->save_snapshot(1, raft::Snapshot{{80, 1, {1}, {}}, "at 80"}).is_ok());
+    fs.fail = false;
+  }
+  {
+    // Restarted without losing power: the snapshot at 80 is there, and the
+    // WAL up to it may go.
+    auto st = open_ok(o, &rec);
+    REQUIRE(rec[1].snapshot);
+    REQUIRE(rec[1].snapshot->meta.index == 80);
+    REQUIRE(st->compact(1, 80).is_ok());
+  }
+  // Power lost now must not take the snapshot at 80 away from under the
+  // released segments.
+  memory.crash();
+  auto st = open_ok(o, &rec);
+  REQUIRE(rec[1].snapshot);
+  CHECK(rec[1].snapshot->meta.index == 80);
+  check_entries(rec[1], 81, 100, 1, 1);
+}
+
 TEST_CASE("a damaged newest snapshot falls back, or fails when the WAL no longer covers it", "[storage][snapshot]") {
   MemoryFileSystem fs;
   RecoveredState rec;
