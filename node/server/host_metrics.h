@@ -133,6 +133,12 @@ struct HostMetricsReport {
   std::vector<Shard> shards;  // the shards this node hosts, by shard id
   std::vector<Peer> peers;    // every other node of the cluster
   uint64_t wal_bytes_written = 0;
+  uint64_t wal_segments = 0;
+  // --max-memory (memory_limit.cc): the last count, the limit (0: none),
+  // and whether writes are refused for it.
+  uint64_t memory_in_use_bytes = 0;
+  uint64_t memory_limit_bytes = 0;
+  bool memory_full = false;
   DurationHistogram wal_fsync{kLatencyBoundsSeconds};
   DurationHistogram snapshot_save{kSnapshotBoundsSeconds};
   DurationHistogram snapshot_install{kSnapshotBoundsSeconds};

@@ -17,8 +17,9 @@
 namespace mq::server {
 
 void NodeHost::check_memory() {
-  if (options_.max_memory_bytes == 0 || !env_.memory_in_use) return;
-  memory_in_use_ = env_.memory_in_use();
+  if (!env_.memory_in_use) return;
+  memory_in_use_ = env_.memory_in_use();  // for /metrics, limit or not
+  if (options_.max_memory_bytes == 0) return;
   // Full at the limit; writes resume only below 90% of it, so that a node
   // at its limit does not flip with every snapshot it builds and frees.
   const bool full = memory_full_ ? memory_in_use_ >= options_.max_memory_bytes / 10 * 9

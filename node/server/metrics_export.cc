@@ -162,6 +162,21 @@ void add_host_families(std::vector<MetricFamily>* out, const HostMetricsReport& 
              MetricType::Counter);
   wal_bytes.metric.emplace_back().counter.value = static_cast<double>(host.wal_bytes_written);
   out->push_back(std::move(wal_bytes));
+  auto node_gauge = [out](std::string name, std::string help, double value) {
+    MetricFamily f = family(std::move(name), std::move(help), MetricType::Gauge);
+    f.metric.emplace_back().gauge.value = value;
+    out->push_back(std::move(f));
+  };
+  node_gauge("mq_disk_wal_segments", "WAL segment files on disk, the one being written included.",
+             static_cast<double>(host.wal_segments));
+  node_gauge("mq_memory_in_use_bytes",
+             "Memory in use as --max-memory counts it (the allocator's bytes), at the last check.",
+             static_cast<double>(host.memory_in_use_bytes));
+  node_gauge("mq_memory_limit_bytes", "This node's --max-memory; 0: no limit.",
+             static_cast<double>(host.memory_limit_bytes));
+  node_gauge("mq_memory_full",
+             "Whether this node refuses writes for memory (1), having reached --max-memory.",
+             host.memory_full ? 1 : 0);
   out->push_back(histogram("mq_snapshot_save_duration_seconds",
                            "Time to take a snapshot of a shard's map and write it to disk; the "
                            "count is the number of snapshots this node saved.",

@@ -37,6 +37,10 @@ void NodeHost::report_metrics(HostMetricsReport* report) const {
     r.round_trip = c.round_trip;
   }
   report->wal_bytes_written = disk_->wal_bytes_written();
+  report->wal_segments = disk_->wal_segment_count();
+  report->memory_in_use_bytes = memory_in_use_;
+  report->memory_limit_bytes = options_.max_memory_bytes;
+  report->memory_full = memory_full_;
   report->wal_fsync = metrics_.wal_fsync;
   report->snapshot_save = metrics_.snapshot_save;
   report->snapshot_install = metrics_.snapshot_install;

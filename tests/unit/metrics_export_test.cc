@@ -229,6 +229,12 @@ TEST_CASE("a node's metrics page counts what it did", "[metrics_export]") {
             value_of(before, "mq_disk_wal_write_bytes_total") >
         static_cast<double>(key_value_bytes));
 
+  CHECK(value_of(after, "mq_disk_wal_segments") >= 1);
+  // No --max-memory here: the memory in use is counted all the same.
+  CHECK(value_of(after, "mq_memory_limit_bytes") == 0);
+  CHECK(value_of(after, "mq_memory_full") == 0);
+  CHECK(value_of(after, "mq_memory_in_use_bytes") > 1e6);
+
   CHECK(value_of(after, "mq_requests_total{api=\"grpc\",method=\"set\",outcome=\"ok\"}") == kWrites);
   CHECK(value_of(after, "mq_requests_total{api=\"grpc\",method=\"set\",outcome=\"invalid_argument\"}") == 1);
   CHECK(value_of(after, "mq_requests_total{api=\"grpc\",method=\"get\",outcome=\"ok\"}") == 4);
