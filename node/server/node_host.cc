@@ -31,6 +31,7 @@ void NodeHost::run_iteration() {
     tick();
   }
   process_ready();
+  take_one_due_snapshot();
 }
 
 void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {

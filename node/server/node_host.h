@@ -11,7 +11,9 @@
 //   3. the Ready pipeline (ready_pipeline.cc): role and term changes are
 //      published (the lease voided on a step-down) before anything is sent;
 //      a leader's appends leave before its own fsync, the rest after; one
-//      WAL append and one sync for every group; apply; answer.
+//      WAL append and one sync for every group; apply; answer;
+//   4. at most one snapshot per iteration: a shard that came due waits for
+//      an iteration that took none (maybe_snapshot).
 // Recovery and bootstrap are in host_recovery.cc, status in status_report.cc,
 // the counters behind /metrics in host_metrics.h and metrics_report.cc.
 //
@@ -191,6 +193,8 @@ class NodeHost {
   void persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies);
   void send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies, bool early);
   void maybe_snapshot(ShardGroup& g);
+  void snapshot_and_compact(ShardGroup& g);
+  void take_one_due_snapshot();  // ends each iteration: one due snapshot, if it took none
   bool take_snapshot(ShardGroup& g);  // at the applied index; false when nothing is new
   void restore(ShardGroup& g, const raft::Snapshot& snap);
   void check_storage(const storage::Status& s);
@@ -234,7 +238,8 @@ class NodeHost {
   uint64_t memory_in_use_ = 0;
   bool memory_full_ = false;
   std::vector<MemoryFullInfo> peer_memory_full_;  // node empty: not full
-  bool campaign_on_start_ = false;  // a fresh cluster: preferred leaders stand at once
+  bool campaign_on_start_ = false;
+  bool snapshot_taken_this_iteration_ = false;  // see maybe_snapshot  // a fresh cluster: preferred leaders stand at once
   uint64_t next_request_id_ = 0;
   uint64_t next_read_context_ = 0;
   uint64_t ticks_ = 0;

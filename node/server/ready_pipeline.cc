@@ -217,6 +217,32 @@ void NodeHost::maybe_snapshot(ShardGroup& g) {
       g.applied_bytes_since_snapshot < options_.snapshot_log_bytes) {
     return;
   }
+  // One snapshot per loop iteration: shards under the same load come due
+  // together, and sixteen snapshots of large shards in one iteration held
+  // the loop (heartbeats included) for seconds. The others wait their turn.
+  if (snapshot_taken_this_iteration_) {
+    g.snapshot_due = true;
+    return;
+  }
+  snapshot_and_compact(g);
+}
+
+void NodeHost::take_one_due_snapshot() {
+  const bool taken = snapshot_taken_this_iteration_;
+  snapshot_taken_this_iteration_ = false;
+  if (taken) return;
+  for (auto& gp : groups_) {
+    if (gp && gp->snapshot_due) {
+      snapshot_and_compact(*gp);
+      snapshot_taken_this_iteration_ = false;
+      return;
+    }
+  }
+}
+
+void NodeHost::snapshot_and_compact(ShardGroup& g) {
+  g.snapshot_due = false;
+  const uint64_t applied = g.sm.applied_index();
   if (!take_snapshot(g)) return;
   // The tail kept: at most log_tail_entries, and no more of them than fit
   // in log_tail_bytes.
@@ -246,6 +272,7 @@ bool NodeHost::take_snapshot(ShardGroup& g) {
                                              std::move(snap.meta.learners), std::move(snap.data));
   MQ_INVARIANT(created);
   g.applied_bytes_since_snapshot = 0;
+  snapshot_taken_this_iteration_ = true;
   metrics_.snapshot_save.observe(seconds_between(began, env_.now()));
   return true;
 }

@@ -60,6 +60,7 @@ struct ShardGroup {
   // Payload applied since the last snapshot (or restart): a snapshot is due
   // when it grows past NodeHostOptions::snapshot_log_bytes.
   uint64_t applied_bytes_since_snapshot = 0;
+  bool snapshot_due = false;  // over a trigger, waiting for an iteration without a snapshot
   uint64_t leader_since_tick = 0;  // when this node last became leader
 
   std::unordered_map<uint64_t, WriteDone> writes;  // by request id, proposed here
