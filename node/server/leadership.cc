@@ -88,6 +88,7 @@ void NodeHost::tick() {
   ++ticks_;
   if (ticks_ % kMemoryCheckEveryTicks == 0) check_memory();
   if (ticks_ % kWalCheckEveryTicks == 0) release_wal();
+  if (ticks_ % kSnapshotSyncEveryTicks == 0) sync_snapshots();
   for (auto& g : groups_) {
     if (g) g->node->tick();
   }

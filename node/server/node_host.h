@@ -67,6 +67,8 @@ constexpr uint64_t kMemoryCheckEveryTicks = 5;
 // How often (in ticks) the node checks that its WAL keeps no more than its
 // budget (wal_retention.cc).
 constexpr uint64_t kWalCheckEveryTicks = 20;
+// How often (in ticks) the node's own snapshots written since are synced.
+constexpr uint64_t kSnapshotSyncEveryTicks = 100;
 
 struct NodeHostOptions {
   Topology topology;
@@ -194,7 +196,9 @@ class NodeHost {
   void send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies, bool early);
   void maybe_snapshot(ShardGroup& g);
   void snapshot_and_compact(ShardGroup& g);
-  void take_one_due_snapshot();  // ends each iteration: one due snapshot, if it took none
+  void take_one_due_snapshot();
+  void compact_disk_later(ShardGroup& g, uint64_t through);  // once its snapshot is synced
+  void sync_snapshots();  // ends each iteration: one due snapshot, if it took none
   bool take_snapshot(ShardGroup& g);  // at the applied index; false when nothing is new
   void restore(ShardGroup& g, const raft::Snapshot& snap);
   void check_storage(const storage::Status& s);

@@ -248,16 +248,33 @@ void NodeHost::snapshot_and_compact(ShardGroup& g) {
   // in log_tail_bytes.
   uint64_t through = applied > options_.log_tail_entries ? applied - options_.log_tail_entries : 0;
   through = std::max(through, g.log.cut_keeping_bytes(applied, options_.log_tail_bytes));
-  if (through >= g.log.first_index() && g.log.compact(through)) {
-    check_storage(disk_->compact(g.shard, through));
+  if (through >= g.log.first_index() && g.log.compact(through)) compact_disk_later(g, through);
+}
+
+void NodeHost::compact_disk_later(ShardGroup& g, uint64_t through) {
+  g.disk_compact_through = std::max(g.disk_compact_through, through);
+}
+
+// A second after they were written, the node's own snapshots are synced
+// (their writeback started when they were written, so the sync is short),
+// and only then may the WAL let go of what they cover.
+void NodeHost::sync_snapshots() {
+  if (!disk_->has_deferred_snapshots()) return;
+  check_storage(disk_->sync_snapshots());
+  for (auto& gp : groups_) {
+    if (!gp || gp->disk_compact_through == 0) continue;
+    const uint64_t through = std::min(gp->disk_compact_through, disk_->snapshot_index(gp->shard));
+    if (through > 0) check_storage(disk_->compact(gp->shard, through));
+    gp->disk_compact_through = 0;
   }
 }
 
 bool NodeHost::take_snapshot(ShardGroup& g) {
   const uint64_t applied = g.sm.applied_index();
   const NodeTime began = env_.now();
-  // Durable first, then the log's snapshot moves: a follower is only ever
-  // sent chunks of a file that exists.
+  // Written first, then the log's snapshot moves: a follower is only ever
+  // sent chunks of a file that exists. Durable a little later
+  // (sync_snapshots); the WAL keeps what it covers until then.
   raft::Snapshot snap;
   snap.meta.index = applied;
   if (applied <= g.log.snapshot_meta().index ||
@@ -267,7 +284,7 @@ bool NodeHost::take_snapshot(ShardGroup& g) {
   snap.meta.voters = g.node->voters();
   snap.meta.learners = g.node->learners();
   snap.data = g.sm.snapshot();
-  check_storage(disk_->save_snapshot(g.shard, snap));
+  check_storage(disk_->save_snapshot_deferred(g.shard, snap));
   const bool created = g.log.create_snapshot(applied, std::move(snap.meta.voters),
                                              std::move(snap.meta.learners), std::move(snap.data));
   MQ_INVARIANT(created);

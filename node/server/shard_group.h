@@ -60,7 +60,10 @@ struct ShardGroup {
   // Payload applied since the last snapshot (or restart): a snapshot is due
   // when it grows past NodeHostOptions::snapshot_log_bytes.
   uint64_t applied_bytes_since_snapshot = 0;
-  bool snapshot_due = false;  // over a trigger, waiting for an iteration without a snapshot
+  bool snapshot_due = false;
+  // The WAL may drop entries up to here once the snapshot covering them is
+  // synced (NodeHost::sync_snapshots); 0: nothing waiting.
+  uint64_t disk_compact_through = 0;  // over a trigger, waiting for an iteration without a snapshot
   uint64_t leader_since_tick = 0;  // when this node last became leader
 
   std::unordered_map<uint64_t, WriteDone> writes;  // by request id, proposed here

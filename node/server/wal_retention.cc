@@ -19,7 +19,7 @@ void NodeHost::release_wal() {
     if (g == nullptr || g->sm.applied_index() < index) continue;
     if (g->log.snapshot_meta().index < index && !take_snapshot(*g)) continue;
     if (g->log.first_index() <= index && !g->log.compact(index)) continue;
-    check_storage(disk_->compact(shard, index));
+    compact_disk_later(*g, index);
   }
 }
 

@@ -38,6 +38,8 @@ class PosixWritableFile final : public WritableFile {
     return Status::ok();
   }
 
+  void start_writeback() override { (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE); }
+
   Status sync() override {
     if (::fdatasync(fd_) != 0) return errno_status("fdatasync", path_, errno);
     return Status::ok();

@@ -37,7 +37,8 @@ std::string snapshot_file_name(GroupId group, uint64_t index) {
   return name;
 }
 
-Status write_snapshot(FileSystem* fs, const std::string& dir, GroupId group, const raft::Snapshot& snapshot) {
+Status write_snapshot(FileSystem* fs, const std::string& dir, GroupId group, const raft::Snapshot& snapshot,
+                      Durability durability) {
   std::string header;
   put_u32(&header, group);
   put_u64(&header, snapshot.meta.index);
@@ -69,17 +70,35 @@ Status write_snapshot(FileSystem* fs, const std::string& dir, GroupId group, con
     for (std::string_view part : {std::string_view(prefix), std::string_view(snapshot.data), std::string_view(trailer)}) {
       if (Status s = f.append(part); !s.is_ok()) return s;
     }
-    if (Status s = f.sync(); !s.is_ok()) return s;
+    if (durability == Durability::kLater) {
+      f.start_writeback();
+    } else if (Status s = f.sync(); !s.is_ok()) {
+      return s;
+    }
   }
   if (Status s = fs->rename(tmp, path); !s.is_ok()) return s;
+  if (durability == Durability::kLater) return Status::ok();
   if (Status s = fs->sync_dir(dir); !s.is_ok()) return s;
+  return remove_older_snapshots(fs, dir, group, snapshot.meta.index);
+}
 
+Status sync_snapshot(FileSystem* fs, const std::string& dir, GroupId group, uint64_t index) {
+  {
+    auto file = fs->open_append(join_path(dir, snapshot_file_name(group, index)));
+    if (!file.is_ok()) return file.status();
+    if (Status s = file.value()->sync(); !s.is_ok()) return s;
+  }
+  if (Status s = fs->sync_dir(dir); !s.is_ok()) return s;
+  return remove_older_snapshots(fs, dir, group, index);
+}
+
+Status remove_older_snapshots(FileSystem* fs, const std::string& dir, GroupId group, uint64_t newest) {
   auto names = fs->list_dir(dir);
   if (!names.is_ok()) return names.status();
   for (const std::string& other : names.value()) {
     GroupId g;
     uint64_t index;
-    if (parse_snapshot_name(other, &g, &index) && g == group && index < snapshot.meta.index) {
+    if (parse_snapshot_name(other, &g, &index) && g == group && index < newest) {
       if (Status s = fs->remove(join_path(dir, other)); !s.is_ok()) return s;
     }
   }

@@ -30,8 +30,18 @@ namespace mq::storage {
 
 std::string snapshot_file_name(GroupId group, uint64_t index);
 
-// Writes snapshot durably, then removes the group's older snapshot files.
-Status write_snapshot(FileSystem* fs, const std::string& dir, GroupId group, const raft::Snapshot& snapshot);
+// kNow: the file is durable when write_snapshot returns, and the group's
+// older snapshot files are gone. kLater: the file is written and in place
+// (readable), its writeback started but not waited for; sync_snapshot makes
+// it durable later, and only then are the older files removed, so a crash
+// before that finds an older snapshot whole (the newer one, if damaged, is
+// skipped by its checksum).
+enum class Durability { kNow, kLater };
+
+Status write_snapshot(FileSystem* fs, const std::string& dir, GroupId group, const raft::Snapshot& snapshot,
+                      Durability durability = Durability::kNow);
+Status sync_snapshot(FileSystem* fs, const std::string& dir, GroupId group, uint64_t index);
+Status remove_older_snapshots(FileSystem* fs, const std::string& dir, GroupId group, uint64_t newest);
 
 // The newest valid snapshot of every group that has one; removes stale .tmp
 // files. Damaged files are reported through log and skipped.

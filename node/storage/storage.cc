@@ -113,11 +113,13 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
   recovered->clear();
   std::map<GroupId, raft::Snapshot> snapshots;
   if (Status s = load_snapshots(fs, snap_dir, log, &snapshots); !s.is_ok()) return s;
-  // A snapshot renamed into place just before a crash may not be durable
-  // yet (its directory was not synced). It is what recovery now stands on,
+  // A snapshot written just before a crash may not be durable yet (its data
+  // or its name: see Durability::kLater). It is what recovery now stands on,
   // and the node may release WAL segments because of it: made durable here,
-  // before anything relies on it.
-  if (Status s = fs->sync_dir(snap_dir); !s.is_ok()) return s;
+  // before anything relies on it, and the group's older files go.
+  for (const auto& [group, snap] : snapshots) {
+    if (Status s = sync_snapshot(fs, snap_dir, group, snap.meta.index); !s.is_ok()) return s;
+  }
   for (auto& [group, snap] : snapshots) {
     st->snapshot_index_[group] = snap.meta.index;
     st->snapshot_bytes_[group] = snap.data.size();
@@ -162,6 +164,35 @@ Status Storage::save_snapshot(GroupId group, const raft::Snapshot& snapshot) {
   }
   snapshot_index_[group] = snapshot.meta.index;
   snapshot_bytes_[group] = snapshot.data.size();
+  return Status::ok();
+}
+
+Status Storage::save_snapshot_deferred(GroupId group, const raft::Snapshot& snapshot) {
+  if (!wal_->failure().is_ok()) return {StatusCode::kStopped, wal_->failure().to_string()};
+  if (Status s = write_snapshot(fs_, join_path(options_.data_dir, kSnapDir), group, snapshot,
+                                Durability::kLater);
+      !s.is_ok()) {
+    return s;
+  }
+  deferred_.push_back({group, snapshot.meta.index, snapshot.data.size()});
+  return Status::ok();
+}
+
+Status Storage::sync_snapshots() {
+  const std::string dir = join_path(options_.data_dir, kSnapDir);
+  std::vector<Deferred> pending;
+  pending.swap(deferred_);
+  for (const Deferred& d : pending) {
+    auto it = snapshot_index_.find(d.group);
+    // Superseded by a newer snapshot saved since (its save removed this one).
+    if (it != snapshot_index_.end() && it->second >= d.index) continue;
+    bool newest = true;
+    for (const Deferred& other : pending) newest = newest && !(other.group == d.group && other.index > d.index);
+    if (!newest) continue;  // a newer one of the group is synced instead
+    if (Status s = sync_snapshot(fs_, dir, d.group, d.index); !s.is_ok()) return s;
+    snapshot_index_[d.group] = d.index;
+    snapshot_bytes_[d.group] = d.bytes;
+  }
   return Status::ok();
 }
 

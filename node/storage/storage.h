@@ -86,6 +86,21 @@ class Storage {
   // caller's buffer.
   Status save_snapshot(GroupId group, const raft::Snapshot& snapshot);
 
+  // As save_snapshot, but the fsync is left for sync_snapshots(): the file
+  // is readable at once (a leader may stream it), and counts for compact()
+  // only once synced. A node's own snapshots go this way, so their fsync,
+  // which took 100 ms for a 12 MB shard, does not hold the loop: the
+  // writeback starts now and the sync, a second later, finds it done.
+  Status save_snapshot_deferred(GroupId group, const raft::Snapshot& snapshot);
+  Status sync_snapshots();
+  bool has_deferred_snapshots() const { return !deferred_.empty(); }
+  // The group's newest durable snapshot index (0: none): compact() goes no
+  // further.
+  uint64_t snapshot_index(GroupId group) const {
+    auto it = snapshot_index_.find(group);
+    return it == snapshot_index_.end() ? 0 : it->second;
+  }
+
   // Up to max_bytes of the image of the group's snapshot at index, from
   // offset, read from its file (see read_snapshot_data).
   Status read_snapshot_data(GroupId group, uint64_t index, uint64_t offset, uint64_t max_bytes,
@@ -121,6 +136,12 @@ class Storage {
   std::unique_ptr<Wal> wal_;
   std::map<GroupId, uint64_t> snapshot_index_;
   std::map<GroupId, uint64_t> snapshot_bytes_;  // the image size of each group's snapshot
+  struct Deferred {
+    GroupId group;
+    uint64_t index;
+    uint64_t bytes;
+  };
+  std::vector<Deferred> deferred_;  // written, not yet synced
   std::map<GroupId, uint64_t> compacted_through_;
 };
 

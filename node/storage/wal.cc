@@ -105,6 +105,16 @@ Result<std::unique_ptr<Wal>> Wal::open(FileSystem* fs, const std::string& dir, c
   if (resolved.head_path.empty()) resolved.head_path = join_path(dir, "HEAD");
   std::unique_ptr<Wal> wal(new Wal(fs, dir, resolved));
   if (Status s = wal->replay(handler, log); !s.is_ok()) return s;
+  // What was replayed is what the node now stands on, but a sync that
+  // failed before a restart (no power lost) leaves the last segment's tail
+  // readable and not durable, and no later sync would reach it: writes go
+  // to a new segment. A power loss then would damage a segment that is no
+  // longer the last. Synced here, before anything is built on it.
+  if (!wal->segments_.empty()) {
+    auto last = fs->open_append(join_path(dir, segment_file_name(wal->segments_.back().seq)));
+    if (!last.is_ok()) return last.status();
+    if (Status s = last.value()->sync(); !s.is_ok()) return s;
+  }
   if (Status s = wal->roll(); !s.is_ok()) return s;
   return wal;
 }

@@ -605,6 +605,34 @@ TEST_CASE("a snapshot recovered before its name was durable is made durable befo
   check_entries(rec[1], 81, 100, 1, 1);
 }
 
+TEST_CASE("a WAL tail whose sync failed is synced when the log is opened again", "[storage][wal][faults]") {
+  MemoryFileSystem fs;
+  // No preallocated zeros to cut at replay: that cut would sync the tail
+  // by itself, as would a segment filled to its end.
+  fs.set_preallocate_unsupported(true);
+  RecoveredState rec;
+  auto o = memory_options(&fs);
+  {
+    auto st = open_ok(o, &rec);
+    REQUIRE(append_entries(*st, 1, make_entries(1, 1, 5, 1), raft::HardState{1, 1, 5}).is_ok());
+    fs.set_sync_fails(true);
+    REQUIRE_FALSE(append_entries(*st, 1, make_entries(1, 6, 5, 1), raft::HardState{1, 1, 10}).is_ok());
+    fs.set_sync_fails(false);
+  }
+  {
+    // Restarted without losing power: the unsynced batch reads back, and
+    // the node builds on it (later writes go to a new segment).
+    auto st = open_ok(o, &rec);
+    check_entries(rec[1], 1, 10, 1, 1);
+    REQUIRE(append_entries(*st, 1, make_entries(1, 11, 5, 1), raft::HardState{1, 1, 15}).is_ok());
+  }
+  fs.crash();
+  auto st = Storage::open(o, &rec);
+  INFO(st.status().to_string());
+  REQUIRE(st.is_ok());
+  check_entries(rec[1], 1, 15, 1, 1);
+}
+
 TEST_CASE("a damaged newest snapshot falls back, or fails when the WAL no longer covers it", "[storage][snapshot]") {
   MemoryFileSystem fs;
   RecoveredState rec;
