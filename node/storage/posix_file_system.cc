@@ -96,6 +96,25 @@ class PosixWritableFile final : public WritableFile {
   uint64_t zeroed_end_ = 0;        // zeros are written up to here
 };
 
+// Reads up to bytes from offset into *contents (fewer where the file ends),
+// in as many preads as it takes.
+Status pread_all(int fd, const std::string& path, uint64_t offset, uint64_t bytes, std::string* contents) {
+  contents->resize(static_cast<size_t>(bytes));
+  size_t done = 0;
+  while (done < contents->size()) {
+    const ssize_t n = ::pread(fd, contents->data() + done, contents->size() - done,
+                              static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_status("read", path, errno);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  contents->resize(done);
+  return Status::ok();
+}
+
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> open_append(const std::string& path) override {
@@ -127,23 +146,9 @@ class PosixFileSystem final : public FileSystem {
       if (errno == ENOENT) return {StatusCode::kNotFound, path + " does not exist"};
       return errno_status("open", path, errno);
     }
-    contents->resize(static_cast<size_t>(bytes));
-    size_t done = 0;
-    while (done < contents->size()) {
-      const ssize_t n = ::pread(fd, contents->data() + done, contents->size() - done,
-                                static_cast<off_t>(offset + done));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        ::close(fd);
-        return errno_status("read", path, err);
-      }
-      if (n == 0) break;
-      done += static_cast<size_t>(n);
-    }
-    contents->resize(done);
+    const Status s = pread_all(fd, path, offset, bytes, contents);
     ::close(fd);
-    return Status::ok();
+    return s;
   }
 
   Result<std::vector<std::string>> list_dir(const std::string& dir) override {
@@ -235,21 +240,10 @@ class PosixFileSystem final : public FileSystem {
       }
     }
     // One allocation and large reads: snapshots can be hundreds of MB.
-    contents->resize(static_cast<size_t>(read_bytes));
-    size_t done = 0;
-    while (done < contents->size()) {
-      const ssize_t n = ::pread(fd, contents->data() + done, contents->size() - done, static_cast<off_t>(done));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        ::close(fd);
-        return errno_status("read", path, err);
-      }
-      if (n == 0) break;
-      done += static_cast<size_t>(n);
-    }
-    contents->resize(done);
+    const Status read = pread_all(fd, path, 0, read_bytes, contents);
     ::close(fd);
+    if (!read.is_ok()) return read;
+    const uint64_t done = contents->size();
     // A file cut short while being read has no zero tail to speak of.
     if (zero_tail_bytes != nullptr) *zero_tail_bytes = done == read_bytes ? file_bytes - read_bytes : 0;
     return Status::ok();

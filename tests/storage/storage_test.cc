@@ -31,6 +31,13 @@ Status append_entries(Storage& st, GroupId group, const std::vector<raft::Entry>
   return st.append(batch);
 }
 
+// Group 1's entries 1..100 of term 1, in ten committed batches.
+void append_1_to_100(Storage& st) {
+  for (uint64_t i = 1; i <= 100; i += 10) {
+    REQUIRE(append_entries(st, 1, make_entries(1, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
+  }
+}
+
 void check_entries(const RecoveredGroup& g, uint64_t first, uint64_t last, uint64_t term, GroupId group) {
   REQUIRE(g.entries.size() == last - first + 1);
   for (uint64_t i = first; i <= last; ++i) {
@@ -287,9 +294,7 @@ TEST_CASE("a missing segment is a corruption error", "[storage][wal]") {
   o.segment_size_bytes_max = 4096;
   {
     auto st = open_ok(o, &rec);
-    for (uint64_t i = 1; i <= 100; i += 10) {
-      REQUIRE(append_entries(*st, 1, make_entries(1, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
-    }
+    append_1_to_100(*st);
   }
   auto names = fs.list_dir("/data/wal");
   std::sort(names.value().begin(), names.value().end());
@@ -472,9 +477,7 @@ TEST_CASE("snapshots: saved, verified, newest wins, old removed, WAL after it re
   snap.data = std::string(100000, 'x') + "end";
   {
     auto st = open_ok(o, &rec);
-    for (uint64_t i = 1; i <= 100; i += 10) {
-      REQUIRE(append_entries(*st, 1, make_entries(1, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
-    }
+    append_1_to_100(*st);
     raft::Snapshot older = snap;
     older.meta.index = 30;
     REQUIRE(st->save_snapshot(1, older).is_ok());
@@ -578,9 +581,7 @@ TEST_CASE("a snapshot recovered before its name was durable is made durable befo
   o.segment_size_bytes_max = 4096;
   {
     auto st = open_ok(o, &rec);
-    for (uint64_t i = 1; i <= 100; i += 10) {
-      REQUIRE(append_entries(*st, 1, make_entries(1, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
-    }
+    append_1_to_100(*st);
     REQUIRE(st->save_snapshot(1, raft::Snapshot{{40, 1, {1}, {}}, "at 40"}).is_ok());
     REQUIRE(st->compact(1, 40).is_ok());
     // The next snapshot is renamed into place, then its directory's sync fails.
@@ -640,9 +641,7 @@ TEST_CASE("a damaged newest snapshot falls back, or fails when the WAL no longer
   o.segment_size_bytes_max = 4096;
   {
     auto st = open_ok(o, &rec);
-    for (uint64_t i = 1; i <= 100; i += 10) {
-      REQUIRE(append_entries(*st, 1, make_entries(1, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
-    }
+    append_1_to_100(*st);
     REQUIRE(st->save_snapshot(1, raft::Snapshot{{80, 1, {1}, {}}, "state at 80"}).is_ok());
   }
   const std::string path = "/data/snap/" + snapshot_file_name(1, 80);
