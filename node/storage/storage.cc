@@ -97,18 +97,29 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
       return Status(s.code(), s.message() + "; the data dir cannot be used");
     }
   }
-  const bool has_data = fs->exists(wal_dir) || fs->exists(snap_dir);
-  const bool had_identity = fs->exists(join_path(dir, kIdentityFileName));
-  if (Status s = check_or_create_identity(fs, dir, options.node_id, options.cluster_id, has_data); !s.is_ok()) {
-    return s;
+  // Data is a file in wal/ or snap/: the directories alone are what a first
+  // start killed before writing its identity leaves.
+  bool has_data = false;
+  for (const std::string& sub : {wal_dir, snap_dir}) {
+    if (!fs->exists(sub)) continue;
+    auto names = fs->list_dir(sub);
+    if (!names.is_ok()) return names.status();
+    has_data = has_data || !names.value().empty();
   }
+  const bool had_identity = fs->exists(join_path(dir, kIdentityFileName));
   if (had_identity && !fs->exists(wal_dir)) {
     return Status(StatusCode::kCorrupt, wal_dir + " is missing from an initialised data dir");
   }
+  // The directories are durable before the identity is written, so an
+  // identity always stands beside its wal/: a first start killed between
+  // the two must not leave a data dir that reads as corrupt.
   for (const std::string& sub : {wal_dir, snap_dir}) {
     if (Status s = fs->create_dir(sub); !s.is_ok()) return s;
   }
   if (Status s = fs->sync_dir(dir); !s.is_ok()) return s;
+  if (Status s = check_or_create_identity(fs, dir, options.node_id, options.cluster_id, has_data); !s.is_ok()) {
+    return s;
+  }
 
   recovered->clear();
   std::map<GroupId, raft::Snapshot> snapshots;

@@ -1,6 +1,7 @@
 #include "node/storage/storage.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
@@ -543,13 +544,18 @@ TEST_CASE("an idle group pins old segments; the WAL says which and when it is ov
   }
 }
 
-// The memory file system, except that syncing a directory fails on demand:
-// a snapshot renamed into place whose name is not durable yet.
+// The memory file system, except that syncing a directory fails on demand
+// (a snapshot renamed into place whose name is not durable yet), and that
+// it records the names it creates and the directories it syncs, in order.
 class DirSyncFails final : public FileSystem {
  public:
   explicit DirSyncFails(MemoryFileSystem* fs) : fs_(fs) {}
   bool fail = false;
-  Result<std::unique_ptr<WritableFile>> open_append(const std::string& p) override { return fs_->open_append(p); }
+  std::vector<std::string> calls;
+  Result<std::unique_ptr<WritableFile>> open_append(const std::string& p) override {
+    calls.push_back("open " + p);
+    return fs_->open_append(p);
+  }
   Status read_file(const std::string& p, std::string* c) override { return fs_->read_file(p, c); }
   Status read_range(const std::string& p, uint64_t o, uint64_t n, std::string* c) override {
     return fs_->read_range(p, o, n, c);
@@ -558,12 +564,19 @@ class DirSyncFails final : public FileSystem {
     return fs_->read_file_without_zero_tail(p, c, z);
   }
   Result<std::vector<std::string>> list_dir(const std::string& d) override { return fs_->list_dir(d); }
-  Status create_dir(const std::string& d) override { return fs_->create_dir(d); }
+  Status create_dir(const std::string& d) override {
+    calls.push_back("mkdir " + d);
+    return fs_->create_dir(d);
+  }
   bool exists(const std::string& p) override { return fs_->exists(p); }
-  Status rename(const std::string& f, const std::string& t) override { return fs_->rename(f, t); }
+  Status rename(const std::string& f, const std::string& t) override {
+    calls.push_back("rename " + t);
+    return fs_->rename(f, t);
+  }
   Status remove(const std::string& p) override { return fs_->remove(p); }
   Status truncate(const std::string& p, uint64_t n) override { return fs_->truncate(p, n); }
   Status sync_dir(const std::string& d) override {
+    calls.push_back("sync " + d);
     if (fail) return {StatusCode::kIoError, "simulated directory sync failure"};
     return fs_->sync_dir(d);
   }
@@ -571,6 +584,31 @@ class DirSyncFails final : public FileSystem {
  private:
   MemoryFileSystem* fs_;
 };
+
+TEST_CASE("a first start makes wal/ durable before it names the data dir's owner", "[storage][identity]") {
+  MemoryFileSystem memory;
+  DirSyncFails fs(&memory);
+  RecoveredState rec;
+  auto o = memory_options(&fs);
+  open_ok(o, &rec);
+  auto at = [&](const std::string& call) {
+    return std::find(fs.calls.begin(), fs.calls.end(), call) - fs.calls.begin();
+  };
+  REQUIRE(at("mkdir /data/wal") < static_cast<long>(fs.calls.size()));
+  REQUIRE(at("rename /data/IDENTITY") < static_cast<long>(fs.calls.size()));
+  CHECK(at("mkdir /data/wal") < at("sync /data"));
+  CHECK(at("sync /data") < at("rename /data/IDENTITY"));
+
+  SECTION("killed after the directories, before the identity: the next start goes on") {
+    MemoryFileSystem fresh;
+    REQUIRE(fresh.create_dir("/data").is_ok());
+    REQUIRE(fresh.create_dir("/data/wal").is_ok());
+    REQUIRE(fresh.create_dir("/data/snap").is_ok());
+    REQUIRE(fresh.sync_dir("/data").is_ok());
+    auto o2 = memory_options(&fresh);
+    open_ok(o2, &rec);
+  }
+}
 
 TEST_CASE("a snapshot recovered before its name was durable is made durable before it is relied on",
           "[storage][snapshot][faults]") {
