@@ -43,6 +43,7 @@ std::optional<CommandView> decode_command_view(std::string_view bytes);
 
 // Varint helpers shared by the command and snapshot encodings.
 void put_varint(std::string& out, uint64_t v);
+size_t varint_length(uint64_t v);  // the bytes put_varint writes for v
 bool get_varint(std::string_view& in, uint64_t* v);
 void put_bytes(std::string& out, std::string_view b);
 bool get_bytes(std::string_view& in, std::string* b);

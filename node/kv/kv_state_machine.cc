@@ -72,10 +72,9 @@ KvStateMachine::ListPage KvStateMachine::list(const std::string& user, const Glo
 std::string KvStateMachine::snapshot() const {
   // Sized exactly first: a 100 MB image grown by doubling would hold up to
   // twice that while it is built.
-  size_t bytes = sizeof kSnapshotMagic + 1 + 2 * 10;
-  for (const KeyRecord& r : records_) {
-    bytes += 3 * 10 + r.user().size() + r.key().size() + r.value().size();
-  }
+  auto field = [](std::string_view b) { return varint_length(b.size()) + b.size(); };
+  size_t bytes = sizeof kSnapshotMagic + 1 + varint_length(applied_index_) + varint_length(key_count_);
+  for (const KeyRecord& r : records_) bytes += field(r.user()) + field(r.key()) + field(r.value());
   std::string out;
   out.reserve(bytes);
   out.append(kSnapshotMagic, sizeof kSnapshotMagic);

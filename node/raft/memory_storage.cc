@@ -35,14 +35,10 @@ void MemoryStorage::append(const std::vector<Entry>& entries) {
   // appending below the cut is a bug in the caller.
   MQ_INVARIANT(first_new > offset_);
   MQ_INVARIANT(first_new <= last_index() + 1);
-  while (offset_ + entries_.size() >= first_new) {
-    entry_bytes_ -= entries_.back().data.size();
-    entries_.pop_back();
-  }
+  entries_.resize(first_new - offset_ - 1);
   for (const Entry& e : entries) {
     MQ_INVARIANT(e.index == offset_ + 1 + entries_.size());
     entries_.push_back(e);
-    entry_bytes_ += e.data.size();
   }
 }
 
@@ -61,7 +57,6 @@ void MemoryStorage::apply_snapshot(const Snapshot& snapshot) {
     snapshot_.data = snapshot.data;
   }
   entries_.clear();
-  entry_bytes_ = 0;
   offset_ = snapshot.meta.index;
   offset_term_ = snapshot.meta.term;
 }
@@ -100,10 +95,7 @@ bool MemoryStorage::compact(uint64_t index) {
   if (index <= offset_ || index > snapshot_.meta.index) return false;
   uint64_t t = 0;
   MQ_INVARIANT(term(index, &t) == StorageError::kOk);
-  for (uint64_t i = offset_; i < index; ++i) {
-    entry_bytes_ -= entries_.front().data.size();
-    entries_.pop_front();
-  }
+  entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(index - offset_));
   offset_ = index;
   offset_term_ = t;
   return true;

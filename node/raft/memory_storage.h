@@ -53,9 +53,6 @@ class MemoryStorage final : public Storage {
   // The highest index whose cut keeps at most `bytes` of payload in the
   // entries after it up to and including `upto` (<= last_index()).
   uint64_t cut_keeping_bytes(uint64_t upto, uint64_t bytes) const;
-  // The payload bytes of the entries held: what the log costs in memory
-  // beyond a fixed amount per entry.
-  uint64_t entry_bytes() const { return entry_bytes_; }
 
  private:
   HardState hard_state_;
@@ -71,7 +68,6 @@ class MemoryStorage final : public Storage {
   // compacted, and a vector kept the capacity of its longest log (16 shards
   // of 20,000 entries held 29 MB of slots).
   std::deque<Entry> entries_;
-  uint64_t entry_bytes_ = 0;
 };
 
 // Bootstraps a new group: entries 1..n, term 1, each adding one voter, all

@@ -20,6 +20,7 @@ void NodeHost::start() {
 }
 
 void NodeHost::run_iteration() {
+  snapshot_taken_this_iteration_ = false;
   issue_writes();
   issue_reads();
   const NodeTime now = env_.now();

@@ -196,9 +196,9 @@ class NodeHost {
   void send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies, bool early);
   void maybe_snapshot(ShardGroup& g);
   void snapshot_and_compact(ShardGroup& g);
-  void take_one_due_snapshot();
+  void take_one_due_snapshot();  // ends each iteration: one due snapshot, if it took none
   void compact_disk_later(ShardGroup& g, uint64_t through);  // once its snapshot is synced
-  void sync_snapshots();  // ends each iteration: one due snapshot, if it took none
+  void sync_snapshots();
   bool take_snapshot(ShardGroup& g);  // at the applied index; false when nothing is new
   void restore(ShardGroup& g, const raft::Snapshot& snap);
   void check_storage(const storage::Status& s);
@@ -242,8 +242,8 @@ class NodeHost {
   uint64_t memory_in_use_ = 0;
   bool memory_full_ = false;
   std::vector<MemoryFullInfo> peer_memory_full_;  // node empty: not full
-  bool campaign_on_start_ = false;
-  bool snapshot_taken_this_iteration_ = false;  // see maybe_snapshot  // a fresh cluster: preferred leaders stand at once
+  bool campaign_on_start_ = false;  // a fresh cluster: preferred leaders stand at once
+  bool snapshot_taken_this_iteration_ = false;  // see maybe_snapshot
   uint64_t next_request_id_ = 0;
   uint64_t next_read_context_ = 0;
   uint64_t ticks_ = 0;

@@ -228,13 +228,10 @@ void NodeHost::maybe_snapshot(ShardGroup& g) {
 }
 
 void NodeHost::take_one_due_snapshot() {
-  const bool taken = snapshot_taken_this_iteration_;
-  snapshot_taken_this_iteration_ = false;
-  if (taken) return;
+  if (snapshot_taken_this_iteration_) return;
   for (auto& gp : groups_) {
     if (gp && gp->snapshot_due) {
       snapshot_and_compact(*gp);
-      snapshot_taken_this_iteration_ = false;
       return;
     }
   }

@@ -13,6 +13,7 @@ namespace {
 
 constexpr char kMagic[8] = {'M', 'Q', 'S', 'N', 'A', 'P', '0', '1'};
 constexpr std::string_view kTmpSuffix = ".tmp";
+constexpr uint64_t kHeaderBytesMax = 1 << 20;
 
 bool parse_snapshot_name(const std::string& name, GroupId* group, uint64_t* index) {
   unsigned int g = 0;
@@ -105,16 +106,30 @@ Status remove_older_snapshots(FileSystem* fs, const std::string& dir, GroupId gr
   return Status::ok();
 }
 
-Status decode_snapshot(const std::string& name, std::string&& image, GroupId* group, raft::Snapshot* out) {
+namespace {
+
+// The framing before the data: magic, header length, header, checksum.
+// *header_end is where the header's checksum starts; the data follows it.
+Status check_header(const std::string& name, std::string_view bytes, size_t* header_end) {
   auto corrupt = [&](const std::string& why) { return Status(StatusCode::kCorrupt, name + ": " + why); };
-  if (image.size() < sizeof(kMagic) + 4 || std::memcmp(image.data(), kMagic, sizeof(kMagic)) != 0) {
+  if (bytes.size() < sizeof(kMagic) + 4 || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
     return corrupt("not a snapshot file (bad magic)");
   }
-  const uint32_t header_len = load_u32(image.data() + sizeof(kMagic));
-  const size_t header_end = sizeof(kMagic) + 4 + static_cast<size_t>(header_len);
-  if (header_end + 4 > image.size()) return corrupt("header runs past the end of the file");
-  const std::string_view checked(image.data() + sizeof(kMagic), 4 + header_len);
-  if (crc32c(checked) != load_u32(image.data() + header_end)) return corrupt("header checksum mismatch");
+  const uint32_t header_len = load_u32(bytes.data() + sizeof(kMagic));
+  *header_end = sizeof(kMagic) + 4 + static_cast<size_t>(header_len);
+  if (*header_end + 4 > bytes.size()) return corrupt("header runs past the end of the file");
+  const std::string_view checked(bytes.data() + sizeof(kMagic), 4 + header_len);
+  if (crc32c(checked) != load_u32(bytes.data() + *header_end)) return corrupt("header checksum mismatch");
+  return Status::ok();
+}
+
+}  // namespace
+
+Status decode_snapshot(const std::string& name, std::string&& image, GroupId* group, raft::Snapshot* out) {
+  auto corrupt = [&](const std::string& why) { return Status(StatusCode::kCorrupt, name + ": " + why); };
+  size_t header_end = 0;
+  if (Status s = check_header(name, image, &header_end); !s.is_ok()) return s;
+  const size_t header_len = header_end - sizeof(kMagic) - 4;
 
   Decoder d(std::string_view(image.data() + sizeof(kMagic) + 4, header_len));
   raft::Snapshot snap;
@@ -166,18 +181,17 @@ Status read_snapshot_data(FileSystem* fs, const std::string& dir, GroupId group,
     *out = std::move(snap.data);
     return Status::ok();
   }
+  // The header's length first, then the header itself, checked.
   std::string prefix;
   if (Status s = fs->read_range(path, 0, sizeof(kMagic) + 4, &prefix); !s.is_ok()) return s;
-  if (prefix.size() < sizeof(kMagic) + 4 || std::memcmp(prefix.data(), kMagic, sizeof(kMagic)) != 0) {
-    return corrupt("not a snapshot file (bad magic)");
-  }
-  const uint64_t header_len = load_u32(prefix.data() + sizeof(kMagic));
+  const bool framed = prefix.size() == sizeof(kMagic) + 4 && std::memcmp(prefix.data(), kMagic, sizeof(kMagic)) == 0;
+  const uint64_t header_len = framed ? load_u32(prefix.data() + sizeof(kMagic)) : 0;
+  // A header names a few node ids; a damaged length must not size a read.
+  if (header_len > kHeaderBytesMax) return corrupt("malformed header");
+  if (Status s = fs->read_range(path, 0, sizeof(kMagic) + 4 + header_len + 4, &prefix); !s.is_ok()) return s;
+  size_t header_end = 0;
+  if (Status s = check_header(path, prefix, &header_end); !s.is_ok()) return s;
   if (header_len < 8) return corrupt("malformed header");
-  const uint64_t header_end = sizeof(kMagic) + 4 + header_len;
-  if (Status s = fs->read_range(path, 0, header_end + 4, &prefix); !s.is_ok()) return s;
-  if (prefix.size() != header_end + 4) return corrupt("header runs past the end of the file");
-  const std::string_view checked(prefix.data() + sizeof(kMagic), 4 + header_len);
-  if (crc32c(checked) != load_u32(prefix.data() + header_end)) return corrupt("header checksum mismatch");
   // The data length closes the header.
   const uint64_t data_len = load_u64(prefix.data() + header_end - 8);
   if (offset > data_len) return corrupt("no data at offset " + std::to_string(offset));

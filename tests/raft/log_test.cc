@@ -154,7 +154,7 @@ TEST_CASE("memory storage finds the cut that keeps a tail within a byte budget",
   std::vector<Entry> entries = terms(1, {1, 1, 1, 1, 1});
   for (Entry& e : entries) e.data = std::string(10 * e.index, 'x');  // 10, 20, 30, 40, 50 bytes
   s.append(entries);
-  CHECK(s.entry_bytes() == 150);
+  CHECK(s.cut_keeping_bytes(5, 150) == 0);  // all 150 bytes fit
   CHECK(s.cut_keeping_bytes(5, 0) == 5);
   CHECK(s.cut_keeping_bytes(5, 49) == 5);
   CHECK(s.cut_keeping_bytes(5, 50) == 4);
@@ -163,8 +163,9 @@ TEST_CASE("memory storage finds the cut that keeps a tail within a byte budget",
   CHECK(s.cut_keeping_bytes(5, 1000) == 0);
   REQUIRE(s.create_snapshot(3, {1}, {}, "img"));
   REQUIRE(s.compact(2));
-  CHECK(s.entry_bytes() == 120);
+  CHECK(s.cut_keeping_bytes(5, 120) == 2);  // what is held: 30 + 40 + 50
   CHECK(s.cut_keeping_bytes(5, 1000) == 2);  // never below what is held
   s.append(terms(4, {2}));                    // replaces 4 and 5
-  CHECK(s.entry_bytes() == 30 + 2);
+  CHECK(s.cut_keeping_bytes(4, 32) == 2);   // 30 + the new entry's 2
+  CHECK(s.cut_keeping_bytes(4, 31) == 3);
 }

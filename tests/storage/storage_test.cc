@@ -828,6 +828,11 @@ TEST_CASE("a snapshot is read back from its file in chunks", "[storage][snapshot
     std::string chunk;
     CHECK(st->read_snapshot_data(3, 20, 1024, 1024, &chunk).code() == StatusCode::kCorrupt);
   }
+  SECTION("a damaged header length is refused, not used to size a read") {
+    for (int i = 8; i < 12; ++i) (*fs.mutable_contents(path))[i] = '\xFF';
+    std::string chunk;
+    CHECK(st->read_snapshot_data(3, 20, 1024, 1024, &chunk).code() == StatusCode::kCorrupt);
+  }
   SECTION("a file cut short is refused where the data ends early") {
     fs.mutable_contents(path)->resize(fs.mutable_contents(path)->size() - 100);
     std::string chunk;
