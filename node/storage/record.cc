@@ -51,6 +51,10 @@ void append_entry(std::string* out, uint32_t group, const raft::Entry& entry) {
   });
 }
 
+void append_group_removed(std::string* out, uint32_t group) {
+  frame(out, RecordType::kGroupRemoved, [&] { put_u32(out, group); });
+}
+
 size_t entry_record_bytes(const raft::Entry& entry) { return kRecordHeaderBytes + 4 + 8 + 8 + 1 + entry.data.size(); }
 
 bool decode_segment_header(std::string_view payload, SegmentHeader* out) {
@@ -81,6 +85,12 @@ bool decode_entry(std::string_view payload, uint32_t* group, raft::Entry* out) {
   out->type = static_cast<raft::EntryType>(type);
   out->data.assign(d.rest());
   return true;
+}
+
+bool decode_group_removed(std::string_view payload, uint32_t* group) {
+  Decoder d(payload);
+  d.u32(group);
+  return d.ok() && d.rest().empty();
 }
 
 RecordReader::Next RecordReader::next() {

@@ -10,6 +10,7 @@
 //   kSegmentHeader  u64 magic (bytes "MQWALSEG"), u32 format version, u64 segment sequence
 //   kHardState      u32 group, u64 term, u64 vote, u64 commit
 //   kEntry          u32 group, u64 term, u64 index, u8 entry type, data (rest)
+//   kGroupRemoved   u32 group: every earlier record of the group is void
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,7 @@ enum class RecordType : uint8_t {
   kSegmentHeader = 1,
   kHardState = 2,
   kEntry = 3,
+  kGroupRemoved = 4,
 };
 
 constexpr size_t kRecordHeaderBytes = 9;
@@ -36,6 +38,7 @@ constexpr uint32_t kSegmentFormatVersion = 2;
 void append_segment_header(std::string* out, uint64_t segment_seq);
 void append_hard_state(std::string* out, uint32_t group, const raft::HardState& hs);
 void append_entry(std::string* out, uint32_t group, const raft::Entry& entry);
+void append_group_removed(std::string* out, uint32_t group);
 size_t entry_record_bytes(const raft::Entry& entry);
 
 struct SegmentHeader {
@@ -47,6 +50,7 @@ struct SegmentHeader {
 bool decode_segment_header(std::string_view payload, SegmentHeader* out);
 bool decode_hard_state(std::string_view payload, uint32_t* group, raft::HardState* out);
 bool decode_entry(std::string_view payload, uint32_t* group, raft::Entry* out);
+bool decode_group_removed(std::string_view payload, uint32_t* group);
 
 // Reads consecutive records of one segment image.
 class RecordReader {

@@ -1,6 +1,7 @@
 #include "node/storage/storage.h"
 
 #include <iostream>
+#include <set>
 
 #include "node/storage/identity.h"
 #include "node/storage/snapshot_file.h"
@@ -16,14 +17,24 @@ constexpr const char* kWalHeadFile = "WAL_HEAD";
 // storage.h).
 class Rebuilder final : public WalReplayHandler {
  public:
-  explicit Rebuilder(RecoveredState* state) : state_(state) {}
+  Rebuilder(RecoveredState* state, std::set<GroupId>* removed) : state_(state), removed_(removed) {}
 
-  Status on_hard_state(GroupId group, const raft::HardState& hs, const std::string&) override {
+  // The group's snapshot goes too: the files of a removed group are
+  // deleted once its removal is durable, so any left are from before it.
+  Status on_group_removed(GroupId group, const std::string&) override {
+    state_->erase(group);
+    removed_->insert(group);
+    return Status::ok();
+  }
+
+  Status on_hard_state(GroupId group, const raft::HardState& hs, const std::string& where) override {
+    if (removed_->count(group)) return written_after_removal(group, where);
     (*state_)[group].hard_state = hs;
     return Status::ok();
   }
 
   Status on_entry(GroupId group, raft::Entry&& entry, const std::string& where) override {
+    if (removed_->count(group)) return written_after_removal(group, where);
     RecoveredGroup& g = (*state_)[group];
     const uint64_t base = g.snapshot ? g.snapshot->meta.index : 0;
     if (entry.index == 0) return {StatusCode::kCorrupt, where + ": entry with index 0"};
@@ -45,7 +56,13 @@ class Rebuilder final : public WalReplayHandler {
   }
 
  private:
+  static Status written_after_removal(GroupId group, const std::string& where) {
+    return {StatusCode::kCorrupt, where + ": group " + std::to_string(group) +
+                                      " is written after its removal (group ids are never reused)"};
+  }
+
   RecoveredState* state_;
+  std::set<GroupId>* removed_;
 };
 
 Status validate_batch(const WriteBatch& batch) {
@@ -137,7 +154,7 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
     (*recovered)[group].snapshot = std::move(snap);
   }
 
-  Rebuilder rebuilder(recovered);
+  Rebuilder rebuilder(recovered, &st->removed_groups_);
   WalOptions wal_options;
   wal_options.fsync_mode = options.fsync_mode;
   wal_options.segment_size_bytes_max = options.segment_size_bytes_max;
@@ -146,6 +163,11 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
   if (!wal.is_ok()) return wal.status();
   st->wal_ = std::move(wal.value());
 
+  // A crash between a group's removal and the deletion of its snapshot
+  // files leaves them behind: they go now.
+  for (GroupId group : st->removed_groups_) {
+    if (Status s = st->forget_snapshots(group); !s.is_ok()) return s;
+  }
   for (const auto& [group, g] : *recovered) {
     const uint64_t last = g.entries.empty() ? (g.snapshot ? g.snapshot->meta.index : 0) : g.entries.back().index;
     if (g.hard_state.commit > last) {
@@ -160,6 +182,26 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
 Status Storage::append(const WriteBatch& batch) {
   if (Status s = validate_batch(batch); !s.is_ok()) return s;
   return wal_->append(batch);
+}
+
+Status Storage::remove_group(GroupId group) {
+  GroupWrite w;
+  w.group = group;
+  w.removed = true;
+  if (Status s = wal_->append({w}); !s.is_ok()) return s;
+  removed_groups_.insert(group);
+  return forget_snapshots(group);
+}
+
+Status Storage::forget_snapshots(GroupId group) {
+  const std::string dir = join_path(options_.data_dir, kSnapDir);
+  if (Status s = remove_older_snapshots(fs_, dir, group, UINT64_MAX); !s.is_ok()) return s;
+  if (Status s = fs_->sync_dir(dir); !s.is_ok()) return s;
+  snapshot_index_.erase(group);
+  snapshot_bytes_.erase(group);
+  compacted_through_.erase(group);
+  std::erase_if(deferred_, [group](const Deferred& d) { return d.group == group; });
+  return Status::ok();
 }
 
 Status Storage::save_snapshot(GroupId group, const raft::Snapshot& snapshot) {

@@ -42,6 +42,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,15 @@ class Storage {
   // saved snapshot (kInvalidArgument otherwise).
   Status compact(GroupId group, uint64_t index);
 
+  // The node no longer hosts the group: its removal is made durable, then
+  // its snapshot files are deleted, and the WAL keeps nothing for it. The
+  // id must not be written again; a later replica of the same shard takes
+  // another (recovery refuses records of a group after its removal).
+  Status remove_group(GroupId group);
+  // Groups whose removal recovery found, still recorded in the WAL: their
+  // ids are not to be reused.
+  const std::set<GroupId>& removed_groups() const { return removed_groups_; }
+
   const Status& failure() const { return wal_->failure(); }
   FsyncMode fsync_mode() const { return options_.fsync_mode; }
   size_t wal_segment_count() const { return wal_->segment_count(); }
@@ -129,6 +139,7 @@ class Storage {
 
  private:
   explicit Storage(StorageOptions options);
+  Status forget_snapshots(GroupId group);
 
   StorageOptions options_;
   std::unique_ptr<FileSystem> owned_fs_;
@@ -143,6 +154,7 @@ class Storage {
   };
   std::vector<Deferred> deferred_;  // written, not yet synced
   std::map<GroupId, uint64_t> compacted_through_;
+  std::set<GroupId> removed_groups_;
 };
 
 }  // namespace mq::storage

@@ -317,6 +317,17 @@ Status Wal::replay_batch(const std::string& path, uint64_t at, std::string_view 
         if (Status s = handler->on_entry(group, std::move(entry), here); !s.is_ok()) return s;
         break;
       }
+      case RecordType::kGroupRemoved: {
+        uint32_t group;
+        if (!*saw_header || !decode_group_removed(reader.payload(), &group)) {
+          return {StatusCode::kCorrupt, here + ": malformed group removal record"};
+        }
+        // The segment being replayed is not yet among segments_.
+        segment->max_index.erase(group);
+        forget_group(group);
+        if (Status s = handler->on_group_removed(group, here); !s.is_ok()) return s;
+        break;
+      }
       default:
         return {StatusCode::kCorrupt, here + ": unknown record type " +
                                           std::to_string(static_cast<int>(reader.type()))};
@@ -376,6 +387,12 @@ Status Wal::fail(Status status) {
   return status;
 }
 
+// A removed group pins no segment and is not checkpointed into new ones.
+void Wal::forget_group(GroupId group) {
+  hard_states_.erase(group);
+  for (Segment& segment : segments_) segment.max_index.erase(group);
+}
+
 Status Wal::append(const WriteBatch& batch) {
   if (!failure_.is_ok()) return {StatusCode::kStopped, failure_.to_string()};
   // In fsync mode always each group is its own batch, synced before the
@@ -383,6 +400,7 @@ Status Wal::append(const WriteBatch& batch) {
   const bool per_group_sync = options_.fsync_mode == FsyncMode::kAlways;
   auto record_bytes = [](const GroupWrite& w) {
     size_t bytes = w.hard_state ? kRecordHeaderBytes + 28 : 0;
+    if (w.removed) bytes += kRecordHeaderBytes + 4;
     for (const raft::Entry& e : w.entries) bytes += entry_record_bytes(e);
     return bytes;
   };
@@ -413,6 +431,10 @@ Status Wal::append(const WriteBatch& batch) {
     if (!w.entries.empty()) {
       uint64_t& max_index = segment.max_index[w.group];
       max_index = std::max(max_index, w.entries.back().index);
+    }
+    if (w.removed) {
+      append_group_removed(&buffer_, w.group);
+      forget_group(w.group);
     }
   };
   if (per_group_sync) {

@@ -117,10 +117,17 @@ bool parse_fsync_mode(std::string_view text, FsyncMode* mode);
 // The hard state is written after the entries: a torn tail then never keeps a
 // commit index while losing the entries it covers. Both are durable before
 // append() returns, so the order never shows to a caller that waits for it.
+//
+// removed: the group is gone from this node (its replica was removed from
+// the group): recovery forgets every earlier record of it, and the WAL no
+// longer keeps segments or checkpoints for it. Such a write carries nothing
+// else, and the group id is not written again (a replica created later gets
+// another id).
 struct GroupWrite {
   GroupId group = 0;
   std::optional<raft::HardState> hard_state;
   std::span<const raft::Entry> entries;
+  bool removed = false;
 };
 using WriteBatch = std::vector<GroupWrite>;
 
@@ -133,6 +140,7 @@ class WalReplayHandler {
   // `where` is "<file> offset <n>", ready for an error message.
   virtual Status on_hard_state(GroupId group, const raft::HardState& hs, const std::string& where) = 0;
   virtual Status on_entry(GroupId group, raft::Entry&& entry, const std::string& where) = 0;
+  virtual Status on_group_removed(GroupId group, const std::string& where) = 0;
 };
 
 struct WalOptions {
@@ -185,6 +193,7 @@ class Wal {
   // Dispatches the records of one intact batch; `at` is its offset.
   Status replay_batch(const std::string& path, uint64_t at, std::string_view records, Segment* segment,
                       bool* saw_header, WalReplayHandler* handler);
+  void forget_group(GroupId group);
   Status roll();
   Status write_head(uint64_t seq);
   Status check_head(uint64_t newest_seq);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "node/storage/identity.h"
 #include "node/storage/memory_file_system.h"
@@ -870,6 +871,90 @@ TEST_CASE("the real disk: write, reopen, recover", "[storage][posix]") {
   o.node_id = "n9";
   CHECK(Storage::open(o, &rec).status().code() == StatusCode::kForeignDataDir);
   fsys::remove_all(dir);
+}
+
+TEST_CASE("a removed group is forgotten: its records, its snapshot and its pins", "[storage][membership]") {
+  MemoryFileSystem fs;
+  RecoveredState rec;
+  auto o = memory_options(&fs);
+  o.segment_size_bytes_max = 4096;
+  {
+    auto st = open_ok(o, &rec);
+    // Group 2 writes first, so its entries sit in the oldest segment.
+    REQUIRE(append_entries(*st, 2, make_entries(2, 1, 20, 1), raft::HardState{1, 1, 20}).is_ok());
+    REQUIRE(st->save_snapshot(2, raft::Snapshot{{10, 1, {1, 2}, {}}, "group two"}).is_ok());
+    append_1_to_100(*st);
+    REQUIRE(st->save_snapshot(1, raft::Snapshot{{100, 1, {1}, {}}, "group one"}).is_ok());
+    REQUIRE(st->compact(1, 100).is_ok());
+    REQUIRE(st->oldest_segment_pins() == std::map<GroupId, uint64_t>{{2, 20}});
+    const size_t before = st->wal_segment_count();
+    REQUIRE(before > 2);
+
+    REQUIRE(st->remove_group(2).is_ok());
+    // Nothing pins the old segments any more: the next release lets them go.
+    CHECK(st->oldest_segment_pins().empty());
+    REQUIRE(st->compact(1, 100).is_ok());
+    CHECK(st->wal_segment_count() < before);
+    CHECK(st->snapshot_index(2) == 0);
+    auto snaps = fs.list_dir("/data/snap");
+    REQUIRE(snaps.is_ok());
+    CHECK(snaps.value() == std::vector<std::string>{snapshot_file_name(1, 100)});
+    // Group 1 keeps writing; segments roll and their checkpoints leave
+    // group 2 out.
+    for (uint64_t i = 101; i <= 200; i += 10) {
+      REQUIRE(append_entries(*st, 1, make_entries(1, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
+    }
+  }
+  fs.crash();
+  auto st = open_ok(o, &rec);
+  CHECK(rec.count(2) == 0);
+  REQUIRE(rec.count(1) == 1);
+  check_entries(rec[1], 101, 200, 1, 1);
+  CHECK(st->removed_groups() == std::set<GroupId>{2});
+
+  SECTION("records of the group after its removal are corruption, not a new replica") {
+    REQUIRE(append_entries(*st, 2, make_entries(2, 1, 1, 1)).is_ok());
+    st.reset();
+    auto reopened = Storage::open(o, &rec);
+    REQUIRE(reopened.status().code() == StatusCode::kCorrupt);
+    CHECK(reopened.status().message().find("after its removal") != std::string::npos);
+  }
+}
+
+TEST_CASE("snapshot files left by a crash during a group's removal are deleted at open",
+          "[storage][membership]") {
+  MemoryFileSystem fs;
+  RecoveredState rec;
+  auto o = memory_options(&fs);
+  raft::Snapshot snap{{10, 1, {1, 2}, {}}, "group two"};
+  {
+    auto st = open_ok(o, &rec);
+    REQUIRE(append_entries(*st, 2, make_entries(2, 1, 20, 1), raft::HardState{1, 1, 20}).is_ok());
+    REQUIRE(st->save_snapshot(2, snap).is_ok());
+    REQUIRE(st->remove_group(2).is_ok());
+  }
+  // As if the process died after the removal was synced and before its
+  // files were deleted: the same file, written by another data dir, is put
+  // back.
+  {
+    MemoryFileSystem scratch;
+    auto o2 = memory_options(&scratch);
+    RecoveredState r2;
+    auto other = open_ok(o2, &r2);
+    REQUIRE(other->save_snapshot(2, snap).is_ok());
+    std::string bytes;
+    REQUIRE(scratch.read_file("/data/snap/" + snapshot_file_name(2, 10), &bytes).is_ok());
+    auto file = fs.open_append("/data/snap/" + snapshot_file_name(2, 10));
+    REQUIRE(file.is_ok());
+    REQUIRE(file.value()->append(bytes).is_ok());
+    REQUIRE(file.value()->sync().is_ok());
+  }
+  REQUIRE(fs.sync_dir("/data/snap").is_ok());
+  auto st = open_ok(o, &rec);
+  CHECK(rec.count(2) == 0);
+  auto snaps = fs.list_dir("/data/snap");
+  REQUIRE(snaps.is_ok());
+  CHECK(snaps.value().empty());
 }
 
 }  // namespace mq::storage
