@@ -10,8 +10,11 @@ namespace {
 
 constexpr const char* kFormatLine = "mq-data-dir 1";
 
-std::string render(const std::string& node_id, const std::string& cluster_id) {
-  return std::string(kFormatLine) + "\nnode_id " + node_id + "\ncluster_id " + cluster_id + "\n";
+std::string render(const std::string& node_id, const std::string& cluster_id, uint64_t member_id) {
+  std::string body =
+      std::string(kFormatLine) + "\nnode_id " + node_id + "\ncluster_id " + cluster_id + "\n";
+  if (member_id != 0) body += "member_id " + std::to_string(member_id) + "\n";
+  return body;
 }
 
 std::string crc_line(const std::string& body) {
@@ -30,8 +33,33 @@ bool valid_id(const std::string& id) {
 
 }  // namespace
 
+Status read_identity(FileSystem* fs, const std::string& data_dir, Identity* out) {
+  const std::string path = join_path(data_dir, kIdentityFileName);
+  std::string text;
+  if (Status read = fs->read_file(path, &text); !read.is_ok()) return read;
+  const size_t crc_at = text.rfind("crc32c ");
+  if (crc_at == std::string::npos || text.substr(crc_at) != crc_line(text.substr(0, crc_at))) {
+    return {StatusCode::kCorrupt, path + ": damaged (checksum mismatch)"};
+  }
+  std::istringstream in(text.substr(0, crc_at));
+  std::string format_line, key_node, key_cluster, key_member;
+  std::getline(in, format_line);
+  in >> key_node >> out->node_id >> key_cluster >> out->cluster_id;
+  if (format_line != kFormatLine || key_node != "node_id" || key_cluster != "cluster_id") {
+    return {StatusCode::kCorrupt, path + ": unrecognised format"};
+  }
+  out->member_id = 0;
+  // Written by nodes that know their member id; older data dirs lack it.
+  if (in >> key_member) {
+    if (key_member != "member_id" || !(in >> out->member_id) || out->member_id == 0) {
+      return {StatusCode::kCorrupt, path + ": unrecognised format"};
+    }
+  }
+  return Status::ok();
+}
+
 Status check_or_create_identity(FileSystem* fs, const std::string& data_dir, const std::string& node_id,
-                                const std::string& cluster_id, bool dir_has_data) {
+                                const std::string& cluster_id, bool dir_has_data, uint64_t member_id) {
   if (!valid_id(node_id) || !valid_id(cluster_id)) {
     return {StatusCode::kInvalidArgument, "node id and cluster id must be non-empty and free of whitespace"};
   }
@@ -42,7 +70,7 @@ Status check_or_create_identity(FileSystem* fs, const std::string& data_dir, con
     if (dir_has_data) {
       return {StatusCode::kCorrupt, path + " is missing but " + data_dir + " holds a log; refusing to guess whose"};
     }
-    const std::string body = render(node_id, cluster_id);
+    const std::string body = render(node_id, cluster_id, member_id);
     const std::string tmp = path + ".tmp";
     if (fs->exists(tmp)) {
       if (Status s = fs->remove(tmp); !s.is_ok()) return s;
@@ -58,21 +86,17 @@ Status check_or_create_identity(FileSystem* fs, const std::string& data_dir, con
   }
   if (!read.is_ok()) return read;
 
-  const size_t crc_at = text.rfind("crc32c ");
-  if (crc_at == std::string::npos || text.substr(crc_at) != crc_line(text.substr(0, crc_at))) {
-    return {StatusCode::kCorrupt, path + ": damaged (checksum mismatch)"};
-  }
-  std::istringstream in(text.substr(0, crc_at));
-  std::string format_line, key_node, stored_node, key_cluster, stored_cluster;
-  std::getline(in, format_line);
-  in >> key_node >> stored_node >> key_cluster >> stored_cluster;
-  if (format_line != kFormatLine || key_node != "node_id" || key_cluster != "cluster_id") {
-    return {StatusCode::kCorrupt, path + ": unrecognised format"};
-  }
-  if (stored_node != node_id || stored_cluster != cluster_id) {
-    return {StatusCode::kForeignDataDir, data_dir + " belongs to node " + stored_node + " of cluster " +
-                                             stored_cluster + ", not node " + node_id + " of cluster " +
-                                             cluster_id};
+  Identity stored;
+  if (Status s = read_identity(fs, data_dir, &stored); !s.is_ok()) return s;
+  const bool member_differs = member_id != 0 && stored.member_id != 0 && stored.member_id != member_id;
+  if (stored.node_id != node_id || stored.cluster_id != cluster_id || member_differs) {
+    auto who = [](const std::string& node, const std::string& cluster, uint64_t member) {
+      return "node " + node + (member ? " (member " + std::to_string(member) + ")" : "") +
+             " of cluster " + cluster;
+    };
+    return {StatusCode::kForeignDataDir, data_dir + " belongs to " +
+                                             who(stored.node_id, stored.cluster_id, stored.member_id) +
+                                             ", not " + who(node_id, cluster_id, member_id)};
   }
   return Status::ok();
 }

@@ -4,10 +4,12 @@
 //   mq-data-dir 1
 //   node_id <id>
 //   cluster_id <id>
+//   member_id <n>     (the node's Raft id; absent in data dirs written before)
 //   crc32c <8 hex digits of the crc32c of the lines above>
 // Created with the write-temp, fsync, rename, fsync-dir sequence.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "node/storage/file_system.h"
@@ -19,7 +21,17 @@ constexpr const char* kIdentityFileName = "IDENTITY";
 // Creates the identity in a fresh data dir, or checks an existing one:
 // kForeignDataDir when it names another node or cluster, kCorrupt when it is
 // damaged or missing from a dir that already holds data.
+// member_id 0: not recorded (when creating) or not checked.
 Status check_or_create_identity(FileSystem* fs, const std::string& data_dir, const std::string& node_id,
-                                const std::string& cluster_id, bool dir_has_data);
+                                const std::string& cluster_id, bool dir_has_data,
+                                uint64_t member_id = 0);
+
+struct Identity {
+  std::string node_id;
+  std::string cluster_id;
+  uint64_t member_id = 0;  // 0: not recorded
+};
+// kNotFound when the data dir has no identity yet.
+Status read_identity(FileSystem* fs, const std::string& data_dir, Identity* out);
 
 }  // namespace mq::storage

@@ -957,4 +957,27 @@ TEST_CASE("snapshot files left by a crash during a group's removal are deleted a
   CHECK(snaps.value().empty());
 }
 
+TEST_CASE("the identity records the node's member id and refuses another", "[storage][identity]") {
+  MemoryFileSystem fs;
+  REQUIRE(fs.create_dir("/data").is_ok());
+  REQUIRE(check_or_create_identity(&fs, "/data", "n4", "c1", false, 4).is_ok());
+  Identity id;
+  REQUIRE(read_identity(&fs, "/data", &id).is_ok());
+  CHECK(id.node_id == "n4");
+  CHECK(id.cluster_id == "c1");
+  CHECK(id.member_id == 4);
+  CHECK(check_or_create_identity(&fs, "/data", "n4", "c1", true, 4).is_ok());
+  CHECK(check_or_create_identity(&fs, "/data", "n4", "c1", true, 0).is_ok());
+  const Status other = check_or_create_identity(&fs, "/data", "n4", "c1", true, 7);
+  CHECK(other.code() == StatusCode::kForeignDataDir);
+  CHECK(other.message().find("member 4") != std::string::npos);
+
+  MemoryFileSystem old;
+  REQUIRE(old.create_dir("/data").is_ok());
+  REQUIRE(check_or_create_identity(&old, "/data", "n1", "c1", false).is_ok());
+  REQUIRE(read_identity(&old, "/data", &id).is_ok());
+  CHECK(id.member_id == 0);
+  CHECK(read_identity(&fs, "/nowhere", &id).code() == StatusCode::kNotFound);
+}
+
 }  // namespace mq::storage
