@@ -60,12 +60,22 @@ int cmd_node(int argc, char** argv) {
   app.add_flag("--enable-fault-injection", config.enable_fault_injection,
                "Accept the admin RPC SetFaults (drop peer traffic, slow the disk); refused with "
                "PERMISSION_DENIED otherwise. mq cluster passes it to the nodes it starts");
+  app.add_flag("--enable-member-changes", config.enable_member_changes,
+               "Accept membership changes (mq member add/remove/replace, and nodes that --join "
+               "through this one); refused with PERMISSION_DENIED otherwise. mq cluster passes "
+               "it to the nodes it starts");
+  app.add_option("--join", config.join,
+                 "host:port[,host:port...] of members of a running cluster: a node with an empty "
+                 "data dir asks to be admitted as a new member (named --id, reached at --listen) "
+                 "and receives replicas as placement assigns them; later starts recover from the "
+                 "data dir. Excludes --peers; the cluster's shard count is used, not --shards");
   app.footer(R"(Examples:
   mq node --id n1 --listen 127.0.0.1:7001 --data-dir /tmp/mq/n1
   mq node --id n2 --listen 127.0.0.1:7002 --data-dir /tmp/mq/n2 \
           --peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003 \
           --initial-cluster-state new
   mq node --id n1 --listen 127.0.0.1:7001 --http-listen 127.0.0.1:8001 --data-dir /tmp/mq/n1
+  mq node --id n4 --listen 127.0.0.1:7004 --data-dir /tmp/mq/n4 --join 127.0.0.1:7001
   mq node --config examples/n1.toml
   MQ_MAX_VALUE_BYTES=4194304 mq node --id n1 --listen 127.0.0.1:7001 --data-dir d1
 
@@ -73,7 +83,8 @@ Stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped, 2 bad flags,
 5 cannot start (a --listen or --http-listen port in use, data dir unusable
 or locked), 10 corrupt data dir, 11 data dir of another node or cluster,
 12 storage failed while running (e.g. disk full; nothing unpersisted was
-acknowledged), 13 empty data dir of a member of an existing cluster.
+acknowledged), 13 empty data dir of a member of an existing cluster,
+14 the data dir is of a member that was removed from the cluster.
 An empty data dir bootstraps the cluster described by --peers only with
 --initial-cluster-state new; a restarted node recovers from its data dir
 and rejoins. SetFaults (mq cluster partition, isolate, heal) is refused

@@ -16,6 +16,9 @@ enum NodeExit : int {
   // a node that forgot whom it voted for and what it acknowledged cannot
   // take part again without a membership change.
   kNodeExitDataLost = 13,
+  // The node was removed from its cluster (mq member remove): its data dir
+  // holds a member that no longer exists; a new member joins empty.
+  kNodeExitRemoved = 14,
 };
 
 }  // namespace mq::server

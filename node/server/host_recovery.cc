@@ -4,6 +4,7 @@
 
 #include "node/raft/memory_storage.h"
 #include "node/server/exit_codes.h"
+#include "node/server/group_ids.h"
 #include "node/server/node_host.h"
 #include "node/storage/storage.h"
 
@@ -16,9 +17,8 @@ NodeHost::NodeHost(const NodeHostOptions& options, NodeEnv env)
       std::chrono::duration_cast<std::chrono::microseconds>(
           ReadLease::vote_refusal(options_.election_ticks, options_.tick_ms))
           .count();
-  peer_vote_refusal_us_.assign(options_.topology.nodes.size() + 1, 0);
-  peer_memory_full_.resize(options_.topology.nodes.size() + 1);
-  metrics_.peers.resize(options_.topology.nodes.size() + 1);
+  size_peer_tables();
+  publish_topology();
   next_request_id_ = env_.seed;
 }
 
@@ -32,6 +32,8 @@ std::unique_ptr<NodeHost> NodeHost::open(const NodeHostOptions& options, NodeEnv
   so.data_dir = options.data_dir;
   so.node_id = t.self_info().id;
   so.cluster_id = t.cluster_id;
+  so.member_id = t.self;
+  so.shard_count = t.shard_count;
   so.fsync_mode = options.fsync_mode;
   so.segment_size_bytes_max = options.wal_segment_bytes;
   so.fs = host->env_.fs;
@@ -71,64 +73,109 @@ std::string NodeHost::empty_data_dir_refusal(int* exit_code) const {
          "was lost must not bootstrap again)";
 }
 
+std::unique_ptr<ShardGroup> NodeHost::new_group(uint32_t slot, uint32_t storage_id) {
+  auto g = std::make_unique<ShardGroup>(slot, storage_id, options_.read_lease);
+  g->created_at_tick = ticks_;
+  // The image of a group's snapshot stays in its file; a follower that
+  // needs it is sent chunks read from there.
+  g->log.keep_images_elsewhere([this, slot, storage_id](const raft::SnapshotMeta& meta,
+                                                        uint64_t offset, uint64_t max_bytes) {
+    std::string chunk;
+    const storage::Status s =
+        disk_->read_snapshot_data(storage_id, meta.index, offset, max_bytes, &chunk);
+    if (!s.is_ok()) {
+      env_.halt(s.code() == storage::StatusCode::kCorrupt ? kNodeExitCorruptData
+                                                          : kNodeExitStorageFailed,
+                group_name(slot) + ": cannot read its snapshot to send it: " + s.to_string());
+    }
+    return chunk;
+  });
+  return g;
+}
+
 bool NodeHost::recover_or_bootstrap(storage::RecoveredState& recovered, std::string* error,
                                     int* exit_code) {
   const Topology& t = topology();
   const bool fresh = recovered.empty();
-  if (fresh) {
+  const bool joining = options_.initial_cluster_state == "join";
+  if (fresh && !joining) {
     if (std::string refusal = empty_data_dir_refusal(exit_code); !refusal.empty()) {
       *error = std::move(refusal);
       return false;
     }
   }
-  groups_.resize(t.shard_count);
-  storage::WriteBatch bootstrap_batch;
-  // The batch views these entries: they must live until it is written.
-  std::vector<std::vector<raft::Entry>> bootstrap_entries(t.shard_count);
-  for (uint32_t shard = 0; shard < t.shard_count; ++shard) {
-    if (!t.hosts(t.self, shard)) continue;
-    auto g = std::make_unique<ShardGroup>(shard, t.replicas(shard), options_.read_lease);
-    // The image of a group's snapshot stays in its file; a follower that
-    // needs it is sent chunks read from there.
-    g->log.keep_images_elsewhere([this, shard](const raft::SnapshotMeta& meta, uint64_t offset,
-                                               uint64_t max_bytes) {
-      std::string chunk;
-      const storage::Status s = disk_->read_snapshot_data(shard, meta.index, offset, max_bytes, &chunk);
-      if (!s.is_ok()) {
-        env_.halt(s.code() == storage::StatusCode::kCorrupt ? kNodeExitCorruptData : kNodeExitStorageFailed,
-                  "shard " + std::to_string(shard) + ": cannot read its snapshot to send it: " +
-                      s.to_string());
-      }
-      return chunk;
-    });
-    uint64_t applied = 0;
-    auto it = recovered.find(shard);
-    if (it != recovered.end()) {
-      // Moved: a snapshot image can be hundreds of megabytes.
-      if (!recover_group(*g, std::move(it->second), &applied, error)) {
-        *exit_code = kNodeExitCorruptData;
-        return false;
-      }
-    } else if (fresh) {
-      raft::bootstrap(g->log, g->replicas);
-      storage::GroupWrite w;
-      w.group = shard;
-      w.hard_state = g->log.hard_state();
-      g->persisted = g->log.hard_state();
-      (void)g->log.entries(1, g->log.last_index() + 1, UINT64_MAX, &bootstrap_entries[shard]);
-      w.entries = bootstrap_entries[shard];
-      bootstrap_batch.push_back(std::move(w));
-    } else {
-      *error = "data dir has no state for shard " + std::to_string(shard) +
-               " although this node hosts it: it was written by another configuration";
+  const uint32_t meta = t.meta_shard();
+  groups_.resize(meta + 1);
+  next_incarnation_.assign(meta + 1, 0);
+  auto note_id = [this](uint32_t storage_id) {
+    uint32_t& next = next_incarnation_[slot_of_group(storage_id)];
+    next = std::max(next, incarnation_of_group(storage_id) + 1);
+  };
+  for (uint32_t id : disk_->removed_groups()) {
+    if (slot_of_group(id) <= meta) note_id(id);
+  }
+  // A node hosts the groups its data dir holds, whatever the flags say:
+  // membership changes move replicas after the flags were written.
+  for (auto& [storage_id, rg] : recovered) {
+    const uint32_t slot = slot_of_group(storage_id);
+    if (slot > meta) {
+      *error = "data dir holds a replica of shard " + std::to_string(slot) + ", but the cluster has " +
+               std::to_string(t.shard_count) + " shards: it was written by another configuration";
       *exit_code = kNodeExitForeignData;
       return false;
     }
-    if (!make_raft_node(*g, applied, error)) {
+    if (groups_[slot]) {
+      *error = "data dir holds two replicas of " + group_name(slot) + " (groups " +
+               std::to_string(groups_[slot]->storage_id) + " and " + std::to_string(storage_id) + ")";
+      *exit_code = kNodeExitCorruptData;
+      return false;
+    }
+    note_id(storage_id);
+    auto g = new_group(slot, storage_id);
+    uint64_t applied = 0;
+    // Moved: a snapshot image can be hundreds of megabytes.
+    if (!recover_group(*g, std::move(rg), &applied, error) || !make_raft_node(*g, applied, error)) {
+      *exit_code = kNodeExitCorruptData;
+      return false;
+    }
+    groups_[slot] = std::move(g);
+  }
+  storage::WriteBatch bootstrap_batch;
+  // The batch views these entries: they must live until it is written.
+  std::vector<std::vector<raft::Entry>> bootstrap_entries(meta + 1);
+  auto bootstrap_group = [&](uint32_t slot, const std::vector<raft::NodeId>& voters,
+                             const std::vector<raft::NodeId>& learners, const std::string& data) {
+    auto g = new_group(slot, group_storage_id(slot, next_incarnation_[slot]++));
+    bootstrap_log(g->log, voters, learners, data);
+    storage::GroupWrite w;
+    w.group = g->storage_id;
+    w.hard_state = g->log.hard_state();
+    g->persisted = g->log.hard_state();
+    (void)g->log.entries(1, g->log.last_index() + 1, UINT64_MAX, &bootstrap_entries[slot]);
+    w.entries = bootstrap_entries[slot];
+    bootstrap_batch.push_back(std::move(w));
+    groups_[slot] = std::move(g);
+  };
+  // The metadata group starts from the map the flags describe; every
+  // bootstrapping node writes the same one. A data dir written before the
+  // metadata group existed gets it the same way at its first start.
+  const bool bootstrap_meta = !joining && !groups_[meta];
+  if (bootstrap_meta) {
+    std::vector<Member> members;
+    for (const auto& p : t.nodes) members.push_back({p.raft_id, p.id, p.address, MemberState::kActive});
+    const ClusterMap first = ClusterMap::bootstrap(t.cluster_id, members, t.shard_count, t.replication);
+    bootstrap_group(meta, first.meta_voters(), first.meta_learners(), map_entry(first));
+  }
+  if (fresh && !joining) {
+    for (uint32_t shard = 0; shard < t.shard_count; ++shard) {
+      if (t.hosts(t.self, shard)) bootstrap_group(shard, t.replicas(shard), {}, "");
+    }
+  }
+  for (auto& g : groups_) {
+    if (g && !g->node && !make_raft_node(*g, 0, error)) {
       *exit_code = kNodeExitUsage;
       return false;
     }
-    groups_[shard] = std::move(g);
   }
   if (!bootstrap_batch.empty()) {
     const storage::Status s = disk_->append(bootstrap_batch);
@@ -137,14 +184,36 @@ bool NodeHost::recover_or_bootstrap(storage::RecoveredState& recovered, std::str
       *exit_code = kNodeExitCannotStart;
       return false;
     }
+  }
+  topology_shard_count_ = t.shard_count;
+  lease_view_ = std::make_unique<std::atomic<const ShardGroup*>[]>(meta + 1);
+  for (uint32_t slot = 0; slot <= meta; ++slot) {
+    if (groups_[slot]) refresh_replicas(*groups_[slot]);
+    lease_view_[slot].store(groups_[slot].get(), std::memory_order_release);
+  }
+  refresh_map();
+  if (fresh && !joining) {
     log(LogLevel::kInfo, "bootstrapped a new cluster " + t.cluster_id + " with " +
                              std::to_string(t.nodes.size()) + " nodes, " +
                              std::to_string(t.shard_count) + " shards, replication " +
                              std::to_string(t.replication));
     campaign_on_start_ = true;
+  } else if (fresh) {
+    log(LogLevel::kInfo, "joined cluster " + t.cluster_id + " as member " +
+                             std::to_string(t.self) + "; replicas arrive as placement assigns them");
   } else {
-    log(LogLevel::kInfo, "recovered " + std::to_string(recovered.size()) + " shard groups from " +
+    log(LogLevel::kInfo, "recovered " + std::to_string(recovered.size()) + " groups from " +
                              options_.data_dir);
+    if (bootstrap_meta) {
+      log(LogLevel::kInfo, "the data dir predates the metadata group: started it from the flags");
+    }
+    if (const Member* m = map_.find(t.self); m && m->state == MemberState::kRemoved) {
+      *error = "node " + t.self_info().id + " (member " + std::to_string(t.self) +
+               ") was removed from cluster " + t.cluster_id +
+               "; its data dir cannot rejoin: start it with an empty data dir and --join";
+      *exit_code = kNodeExitRemoved;
+      return false;
+    }
     // Alone, a node has no peer whose lease it could break: it may lead at once.
     if (t.nodes.size() > 1) {
       votes_quiet_until_ =
@@ -162,7 +231,7 @@ bool NodeHost::recover_group(ShardGroup& g, storage::RecoveredGroup rg, uint64_t
     g.log.apply_snapshot(*rg.snapshot);
     std::string restore_error;
     if (!g.sm.restore(rg.snapshot->data, &restore_error)) {
-      *error = "shard " + std::to_string(g.shard) + " snapshot: " + restore_error;
+      *error = group_name(g.shard) + " snapshot: " + restore_error;
       return false;
     }
     *applied = rg.snapshot->meta.index;
@@ -170,8 +239,8 @@ bool NodeHost::recover_group(ShardGroup& g, storage::RecoveredGroup rg, uint64_t
     // recovery: the WAL's entries up to it are never read again, and the
     // segments holding only such entries can go now rather than after the
     // group's next snapshot.
-    if (const storage::Status s = disk_->compact(g.shard, rg.snapshot->meta.index); !s.is_ok()) {
-      *error = "shard " + std::to_string(g.shard) + ": " + s.to_string();
+    if (const storage::Status s = disk_->compact(g.storage_id, rg.snapshot->meta.index); !s.is_ok()) {
+      *error = group_name(g.shard) + ": " + s.to_string();
       return false;
     }
   }
@@ -199,7 +268,7 @@ bool NodeHost::make_raft_node(ShardGroup& g, uint64_t applied, std::string* erro
   c.max_size_per_msg_bytes = std::max<uint64_t>(c.max_size_per_msg_bytes,
                                                 options_.value_bytes_max + kCommandOverheadBytes);
   c.max_uncommitted_bytes = std::max<uint64_t>(c.max_uncommitted_bytes, 4 * c.max_size_per_msg_bytes);
-  c.random_seed = env_.seed ^ (static_cast<uint64_t>(g.shard) * 0x9E3779B97F4A7C15ULL);
+  c.random_seed = env_.seed ^ (static_cast<uint64_t>(g.storage_id) * 0x9E3779B97F4A7C15ULL);
   if (auto e = c.validate(); !e.empty()) {
     *error = "raft configuration: " + e;
     return false;

@@ -30,6 +30,14 @@ class KvBackend {
   virtual void status(v1::StatusResponse* resp, Done done) = 0;
   virtual void set_faults(const v1::SetFaultsRequest& req, v1::SetFaultsResponse* resp) = 0;
   virtual void transfer_leader(uint32_t shard, const std::string& to_node, Done done) = 0;
+  // Membership: the cluster map, and changes to it (validated here).
+  virtual void list_members(v1::ListMembersResponse* resp, Done done) = 0;
+  virtual void add_member(const v1::AddMemberRequest& req, v1::AddMemberResponse* resp,
+                          Done done) = 0;
+  virtual void remove_member(const v1::RemoveMemberRequest& req, v1::RemoveMemberResponse* resp,
+                             Done done) = 0;
+  virtual void replace_member(const v1::ReplaceMemberRequest& req,
+                              v1::ReplaceMemberResponse* resp, Done done) = 0;
 };
 
 }  // namespace mq::server

@@ -3,9 +3,11 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "node/http/request_metrics.h"
+#include "node/server/address.h"
 #include "node/server/log.h"
 #include "node/server/request_checks.h"
 
@@ -208,6 +210,69 @@ grpc::ServerUnaryReactor* ClusterService::TransferLeader(grpc::CallbackServerCon
   return rpc.run([&](KvBackend::Done done) {
     backend_->transfer_leader(req->shard(), req->to_node(), std::move(done));
   });
+}
+
+}  // namespace mq::server
+
+namespace mq::server {
+
+namespace {
+
+// What a member command checks before the cluster map does: names and
+// addresses a node could be started with.
+std::optional<std::string> check_new_member(const std::string& name, const std::string& address) {
+  if (name.empty() || name.size() > 64 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+          std::string::npos) {
+    return "member name '" + name + "' must be 1..64 letters, digits, '-', '_' or '.'";
+  }
+  std::string error;
+  if (!parse_host_port(address, &error)) return "member address: " + error;
+  return std::nullopt;
+}
+
+grpc::Status member_changes_disabled() {
+  return {grpc::StatusCode::PERMISSION_DENIED,
+          "membership changes are disabled on this node; start it with --enable-member-changes"};
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* ClusterService::ListMembers(grpc::CallbackServerContext* ctx,
+                                                      const v1::ListMembersRequest*,
+                                                      v1::ListMembersResponse* resp) {
+  const Rpc rpc(ctx, metrics_, "list_members");
+  return rpc.run([&](KvBackend::Done done) { backend_->list_members(resp, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* ClusterService::AddMember(grpc::CallbackServerContext* ctx,
+                                                    const v1::AddMemberRequest* req,
+                                                    v1::AddMemberResponse* resp) {
+  const Rpc rpc(ctx, metrics_, "add_member");
+  if (!member_changes_enabled_) return rpc.finish(member_changes_disabled());
+  if (auto e = check_new_member(req->name(), req->address())) return rpc.finish(invalid(*e));
+  return rpc.run([&](KvBackend::Done done) { backend_->add_member(*req, resp, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* ClusterService::RemoveMember(grpc::CallbackServerContext* ctx,
+                                                       const v1::RemoveMemberRequest* req,
+                                                       v1::RemoveMemberResponse* resp) {
+  const Rpc rpc(ctx, metrics_, "remove_member");
+  if (!member_changes_enabled_) return rpc.finish(member_changes_disabled());
+  if (req->member().empty()) return rpc.finish(invalid("name the member to remove"));
+  return rpc.run(
+      [&](KvBackend::Done done) { backend_->remove_member(*req, resp, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* ClusterService::ReplaceMember(grpc::CallbackServerContext* ctx,
+                                                        const v1::ReplaceMemberRequest* req,
+                                                        v1::ReplaceMemberResponse* resp) {
+  const Rpc rpc(ctx, metrics_, "replace_member");
+  if (!member_changes_enabled_) return rpc.finish(member_changes_disabled());
+  if (req->member().empty()) return rpc.finish(invalid("name the member to replace"));
+  if (auto e = check_new_member(req->name(), req->address())) return rpc.finish(invalid(*e));
+  return rpc.run(
+      [&](KvBackend::Done done) { backend_->replace_member(*req, resp, std::move(done)); });
 }
 
 }  // namespace mq::server

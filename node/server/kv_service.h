@@ -44,12 +44,16 @@ class KvService final : public v1::KV::CallbackService {
 
 // SetFaults partitions the node or slows its disk: whoever reaches the port
 // could take the cluster down with it, so it is refused (PERMISSION_DENIED)
-// unless the node was started with --enable-fault-injection.
+// unless the node was started with --enable-fault-injection. Membership
+// changes likewise need --enable-member-changes.
 class ClusterService final : public v1::Cluster::CallbackService {
  public:
   ClusterService(KvBackend* backend, bool fault_injection_enabled,
-                 http::RequestMetrics* metrics = nullptr)
-      : backend_(backend), fault_injection_enabled_(fault_injection_enabled), metrics_(metrics) {}
+                 http::RequestMetrics* metrics = nullptr, bool member_changes_enabled = false)
+      : backend_(backend),
+        fault_injection_enabled_(fault_injection_enabled),
+        member_changes_enabled_(member_changes_enabled),
+        metrics_(metrics) {}
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
                                    const v1::StatusRequest* req,
                                    v1::StatusResponse* resp) override;
@@ -59,6 +63,18 @@ class ClusterService final : public v1::Cluster::CallbackService {
   grpc::ServerUnaryReactor* TransferLeader(grpc::CallbackServerContext* ctx,
                                            const v1::TransferLeaderRequest* req,
                                            v1::TransferLeaderResponse* resp) override;
+  grpc::ServerUnaryReactor* ListMembers(grpc::CallbackServerContext* ctx,
+                                        const v1::ListMembersRequest* req,
+                                        v1::ListMembersResponse* resp) override;
+  grpc::ServerUnaryReactor* AddMember(grpc::CallbackServerContext* ctx,
+                                      const v1::AddMemberRequest* req,
+                                      v1::AddMemberResponse* resp) override;
+  grpc::ServerUnaryReactor* RemoveMember(grpc::CallbackServerContext* ctx,
+                                         const v1::RemoveMemberRequest* req,
+                                         v1::RemoveMemberResponse* resp) override;
+  grpc::ServerUnaryReactor* ReplaceMember(grpc::CallbackServerContext* ctx,
+                                          const v1::ReplaceMemberRequest* req,
+                                          v1::ReplaceMemberResponse* resp) override;
 
  private:
   // One log line per refused SetFaults, but at most one per interval: a
@@ -68,6 +84,7 @@ class ClusterService final : public v1::Cluster::CallbackService {
 
   KvBackend* backend_;
   const bool fault_injection_enabled_;
+  const bool member_changes_enabled_;
   std::atomic<int64_t> refusal_logged_at_ms_{-1};
   std::atomic<uint64_t> refusals_unlogged_{0};
   http::RequestMetrics* metrics_;

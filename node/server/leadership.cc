@@ -2,6 +2,7 @@
 // leadership fails, and the policy that places leaders (fresh clusters
 // campaign where placement prefers; leaders hand back to the preferred
 // node once it is alive and caught up; operators transfer by hand).
+#include <algorithm>
 #include <mutex>
 
 #include "node/server/node_host.h"
@@ -32,7 +33,7 @@ void NodeHost::publish_role(ShardGroup& g, const raft::SoftState& soft) {
   role_changes_.record(env_.now(), g.shard, term, role, lead);
   if (lead != g.lead && lead != raft::kNoNode) {
     ++g.counters.leader_changes_seen;
-    log(LogLevel::kInfo, "shard " + std::to_string(g.shard) + ": leader is " + node_name(lead) +
+    log(LogLevel::kInfo, group_name(g.shard) + ": leader is " + node_name(lead) +
                              " (term " + std::to_string(term) + ")");
   }
   const bool was_leader = g.role == raft::Role::kLeader;
@@ -93,6 +94,8 @@ void NodeHost::tick() {
     if (g) g->node->tick();
   }
   if (ticks_ % kRebalanceEveryTicks == 0) rebalance();
+  if (ticks_ % kReconcileEveryTicks == 0) reconcile();
+  if (ticks_ % kSnapshotSyncEveryTicks == 0) drop_stray_replicas();
   if (ticks_ <= kEagerCampaignTicks && ticks_ % 5 == 0) campaign_where_preferred();
 }
 
@@ -106,7 +109,7 @@ void NodeHost::campaign_where_preferred() {
   if (env_.now() < votes_quiet_until_) return;
   for (auto& g : groups_) {
     if (g && g->node->lead() == raft::kNoNode && g->node->role() != raft::Role::kLeader &&
-        topology().preferred_leader(g->shard) == topology().self) {
+        preferred_leader(g->shard) == topology().self) {
       g->node->campaign();
     }
   }
@@ -118,8 +121,9 @@ void NodeHost::rebalance() {
   for (auto& gp : groups_) {
     if (!gp || gp->role != raft::Role::kLeader) continue;
     ShardGroup& g = *gp;
-    const raft::NodeId preferred = topology().preferred_leader(g.shard);
-    if (preferred == topology().self) continue;
+    const raft::NodeId preferred = preferred_leader(g.shard);
+    if (preferred == topology().self || preferred == raft::kNoNode) continue;
+    if (std::find(g.replicas.begin(), g.replicas.end(), preferred) == g.replicas.end()) continue;
     if (ticks_ < g.leader_since_tick + kRebalanceStableTicks) continue;
     if (!env_.peers->recently_heard(preferred, kPeerAliveWindowMs)) continue;
     const raft::Status st = g.node->status();
@@ -127,7 +131,7 @@ void NodeHost::rebalance() {
     if (it == st.progress.end() || it->second.match < st.last_index) continue;
     forbid_lease(g);
     if (g.node->transfer_leader(preferred) == raft::ProposeError::kOk) {
-      log(LogLevel::kInfo, "shard " + std::to_string(g.shard) +
+      log(LogLevel::kInfo, group_name(g.shard) +
                                ": handing leadership back to preferred leader " + node_name(preferred));
     }
   }
@@ -143,7 +147,11 @@ void NodeHost::transfer_leader(uint32_t shard, const std::string& to_node,
   }
   ShardGroup* g = group(shard);
   const PeerInfo* to = topology().find(to_node);
-  if (!to || !topology().hosts(to->raft_id, shard)) {
+  // A replica knows the group's members; elsewhere the map says.
+  const bool member = to && (g ? std::find(g->replicas.begin(), g->replicas.end(), to->raft_id) !=
+                                     g->replicas.end()
+                               : topology().hosts(to->raft_id, shard));
+  if (!member) {
     done(Outcome::with(Outcome::Code::kInvalidArgument,
                        "node " + to_node + " holds no replica of shard " + std::to_string(shard)));
     return;

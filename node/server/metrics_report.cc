@@ -9,7 +9,7 @@ void NodeHost::report_metrics(HostMetricsReport* report) const {
   report->shards.clear();
   report->shards.reserve(groups_.size());
   for (const auto& gp : groups_) {
-    if (!gp) continue;
+    if (!gp || is_meta(*gp)) continue;
     const ShardGroup& g = *gp;
     HostMetricsReport::Shard& s = report->shards.emplace_back();
     s.shard = g.shard;
@@ -26,7 +26,7 @@ void NodeHost::report_metrics(HostMetricsReport* report) const {
   }
   report->peers.clear();
   for (const PeerInfo& p : topology().nodes) {
-    if (p.raft_id == topology().self || p.raft_id >= metrics_.peers.size()) continue;
+    if (p.raft_id == topology().self || p.removed || p.raft_id >= metrics_.peers.size()) continue;
     const PeerCounters& c = metrics_.peers[p.raft_id];
     HostMetricsReport::Peer& r = report->peers.emplace_back();
     r.id = p.id;

@@ -22,6 +22,7 @@
 #include "node/http/rest_api.h"
 #include "node/server/address.h"
 #include "node/server/http_gateway.h"
+#include "node/server/join.h"
 #include "node/server/kv_service.h"
 #include "node/server/memory_gauge.h"
 #include "node/server/metrics_export.h"
@@ -132,6 +133,20 @@ std::string validate_node_config(const NodeConfig& c) {
       c.initial_cluster_state != "existing") {
     return "--initial-cluster-state must be new or existing, not '" + c.initial_cluster_state + "'";
   }
+  if (!c.join.empty()) {
+    if (!c.peers.empty()) return "--join and --peers exclude each other: a node bootstraps or joins";
+    if (!c.initial_cluster_state.empty()) {
+      return "--join and --initial-cluster-state exclude each other: a joining node is new by "
+             "definition";
+    }
+    size_t start = 0;
+    while (start <= c.join.size()) {
+      size_t comma = c.join.find(',', start);
+      if (comma == std::string::npos) comma = c.join.size();
+      if (!parse_host_port(c.join.substr(start, comma - start), &error)) return "--join: " + error;
+      start = comma + 1;
+    }
+  }
   std::string note;
   if (!make_topology(c.peers, c.id, c.listen, c.shard_count, c.replication, &error, &note)) {
     return error;
@@ -211,6 +226,14 @@ int run_node(const NodeConfig& config) {
 
   NodeHostOptions options = host_options_for(config);
   int exit_code = kNodeExitCannotStart;
+  if (!config.join.empty()) {
+    if (!join_topology(config, &options.topology, &error, &exit_code)) {
+      std::fprintf(stderr, "mq node: %s\n", error.c_str());
+      ::close(lock_fd);
+      return exit_code;
+    }
+    options.initial_cluster_state = "join";
+  }
   std::unique_ptr<RaftBackend> backend = RaftBackend::open(options, &error, &exit_code);
   if (!backend) {
     std::fprintf(stderr, "mq node: %s\n", error.c_str());
@@ -219,7 +242,8 @@ int run_node(const NodeConfig& config) {
   }
   http::RequestMetrics request_metrics;
   KvService kv_service(backend.get(), config.value_bytes_max, &request_metrics);
-  ClusterService cluster_service(backend.get(), config.enable_fault_injection, &request_metrics);
+  ClusterService cluster_service(backend.get(), config.enable_fault_injection, &request_metrics,
+                                 config.enable_member_changes);
   // What GET /metrics serves. Declared after the backend, whose loop it
   // posts to, so it is destroyed first.
   MetricsExporter metrics_exporter(backend.get(), &request_metrics);
@@ -265,7 +289,7 @@ int run_node(const NodeConfig& config) {
   // The HTTP face: the REST API through a gateway that forwards to leaders.
   HttpGatewayOptions gateway_options;
   gateway_options.self_address = listen.to_string();
-  gateway_options.shard_count = config.shard_count;
+  gateway_options.shard_count = options.topology.shard_count;
   gateway_options.value_bytes_max = config.value_bytes_max;
   gateway_options.metrics = [&metrics_exporter](std::function<void(std::string)> done) {
     metrics_exporter.render(std::move(done));
@@ -298,7 +322,7 @@ int run_node(const NodeConfig& config) {
   for (const auto& name : health_names) health->SetServingStatus(name, true);
   log_info("serving on " + listen.to_string() + " as node " + config.id + " of cluster " +
            options.topology.cluster_id + " (" + std::to_string(options.topology.nodes.size()) +
-           " nodes, " + std::to_string(config.shard_count) + " shards), data dir " +
+           " nodes, " + std::to_string(options.topology.shard_count) + " shards), data dir " +
            config.data_dir + ", fsync " + config.fsync +
            (config.enable_fault_injection ? ", fault injection enabled" : ""));
 

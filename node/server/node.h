@@ -35,6 +35,12 @@ struct NodeConfig {
   // The admin RPC SetFaults (and any admin endpoint over HTTP) is refused
   // with PERMISSION_DENIED unless this is set; the local launcher sets it.
   bool enable_fault_injection = false;
+  // AddMember, RemoveMember and ReplaceMember are refused likewise unless
+  // this is set.
+  bool enable_member_changes = false;
+  // host:port[,host:port...] of members of a running cluster: an empty data
+  // dir joins it as a new member (instead of --peers).
+  std::string join;
   // --max-memory: "" takes default_memory_limit_bytes(); "0" means no
   // limit; else a size such as 536870912, 512MiB or 2GiB, or a share of
   // the machine's memory such as 20%.

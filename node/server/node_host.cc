@@ -15,7 +15,7 @@ void NodeHost::start() {
   // what the first Ready cycle does.
   process_ready();
   for (auto& g : groups_) {
-    if (g && topology().preferred_leader(g->shard) == topology().self) g->node->campaign();
+    if (g && preferred_leader(g->shard) == topology().self) g->node->campaign();
   }
 }
 
@@ -56,14 +56,14 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
       ++counters->messages_received;
       counters->bytes_received += gm.message().size();
     }
-    ShardGroup* g = group(gm.shard());
-    if (!g) continue;
     raft::Message m;
     std::string error;
     if (!raft::decode(gm.message(), &m, &error)) {
       log(LogLevel::kWarn, "dropped a malformed Raft message from " + node_name(from) + ": " + error);
       continue;
     }
+    ShardGroup* g = group_for_message(gm.shard(), m);
+    if (!g) continue;
     if (counters && m.type == raft::MessageType::kHeartbeatResp) {
       if (auto rtt = counters->probes.heartbeat_answered(gm.shard(), m.context, now)) {
         counters->round_trip.observe(*rtt);
@@ -111,19 +111,23 @@ Outcome NodeHost::not_leader(uint32_t shard, const ShardGroup* g) const {
   if (!g) {
     // Not a replica here: point at the shard's preferred leader, which is a
     // replica and knows the current leader if it is not it.
-    const PeerInfo* p = topology().find(topology().preferred_leader(shard));
+    const PeerInfo* p = topology().find(preferred_leader(shard));
+    if (p == nullptr) {
+      o.message = "node " + self + " holds no replica of " + group_name(shard);
+      return o;
+    }
     o.hint.leader_address = p->address;
-    o.message = "node " + self + " holds no replica of shard " + std::to_string(shard) + "; try " +
+    o.message = "node " + self + " holds no replica of " + group_name(shard) + "; try " +
                 p->id + " at " + p->address;
   } else if (const PeerInfo* p = topology().find(g->lead); p && g->lead != topology().self) {
     o.hint.leader = p->id;
     o.hint.leader_address = p->address;
     o.hint.term = g->term;
-    o.message = "node " + self + " is not the leader of shard " + std::to_string(shard) +
+    o.message = "node " + self + " is not the leader of " + group_name(shard) +
                 "; the leader is " + p->id + " at " + p->address;
   } else {
     o.hint.term = g->term;
-    o.message = "shard " + std::to_string(shard) + " has no leader at the moment (term " +
+    o.message = group_name(shard) + " has no leader at the moment (term " +
                 std::to_string(g->term) + ")";
   }
   return o;

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,8 @@
 #include "node/server/peer_sender.h"
 #include "node/server/role_change_ring.h"
 #include "node/server/shard_group.h"
+#include "node/server/cluster_map.h"
+#include "node/server/group_ids.h"
 #include "node/server/topology.h"
 #include "node/storage/file_system.h"
 #include "node/storage/storage.h"
@@ -69,6 +72,9 @@ constexpr uint64_t kMemoryCheckEveryTicks = 5;
 constexpr uint64_t kWalCheckEveryTicks = 20;
 // How often (in ticks) the node's own snapshots written since are synced.
 constexpr uint64_t kSnapshotSyncEveryTicks = 100;
+// How often (in ticks) a leader moves its groups toward the cluster map's
+// placement (reconcile.cc).
+constexpr uint64_t kReconcileEveryTicks = 10;
 
 struct NodeHostOptions {
   Topology topology;
@@ -77,7 +83,9 @@ struct NodeHostOptions {
   uint64_t wal_segment_bytes = 16 << 20;  // see storage::StorageOptions
   // "new": an empty data dir bootstraps the cluster; "existing": the node
   // belongs to a running cluster, so an empty data dir means its state was
-  // lost and it refuses to start; "": an empty data dir of a node with peers
+  // lost and it refuses to start; "join": the node was just admitted as a
+  // new member (its id is topology.self): it starts empty and its replicas
+  // arrive from their leaders; "": an empty data dir of a node with peers
   // is refused with a message asking for one of the two.
   std::string initial_cluster_state;
   int tick_ms = 10;
@@ -143,6 +151,14 @@ class NodeHost {
   void read(uint32_t shard, bool stale, ReadDone done);
   void transfer_leader(uint32_t shard, const std::string& to_node,
                        std::function<void(const Outcome&)> done);
+  // A change to the cluster's members, on the metadata group's leader
+  // (elsewhere: kNotLeader naming it). done runs once the new map applied.
+  using MemberChangeDone = std::function<void(const Outcome&, const MapChange&)>;
+  void change_members(const MapCommand& command, MemberChangeDone done);
+  const ClusterMap& cluster_map() const { return map_; }
+  // Groups this node leads whose replicas are not yet where the map wants
+  // them (as of the last reconcile).
+  size_t moves_in_flight() const { return moves_in_flight_; }
   void on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch);
   void fill_status(v1::StatusResponse* resp);
   // A copy of the host's counters and gauges, for /metrics (metrics_report.cc).
@@ -153,13 +169,21 @@ class NodeHost {
   // false when the loop must take the read.
   bool try_lease_read(uint32_t shard, const std::function<void(const ShardGroup&)>& serve) const;
 
+  // The loop's view; other threads take shared_topology(), a copy
+  // replaced whenever the cluster map changes.
   const Topology& topology() const { return options_.topology; }
+  std::shared_ptr<const Topology> shared_topology() const {
+    std::lock_guard lock(published_mutex_);
+    return published_topology_;
+  }
+  // Shards and the metadata group (at topology().meta_shard()).
   ShardGroup* group(uint32_t shard) {
     return shard < groups_.size() ? groups_[shard].get() : nullptr;
   }
   const ShardGroup* group(uint32_t shard) const {
     return shard < groups_.size() ? groups_[shard].get() : nullptr;
   }
+  bool is_meta(const ShardGroup& g) const { return g.shard == topology().meta_shard(); }
   Outcome not_leader(uint32_t shard, const ShardGroup* g) const;
   std::string node_name(raft::NodeId id) const;
   void set_fsync_delay(std::chrono::milliseconds delay) { fsync_delay_ms_ = delay.count(); }
@@ -177,6 +201,28 @@ class NodeHost {
   bool recover_group(ShardGroup& g, storage::RecoveredGroup rg, uint64_t* applied,
                      std::string* error);
   bool make_raft_node(ShardGroup& g, uint64_t applied, std::string* error);
+  std::unique_ptr<ShardGroup> new_group(uint32_t slot, uint32_t storage_id);
+
+  // meta_group.cc
+  static std::string map_entry(const ClusterMap& map, uint64_t request_id = 0);
+  static void bootstrap_log(raft::MemoryStorage& log, const std::vector<raft::NodeId>& voters,
+                            const std::vector<raft::NodeId>& learners, const std::string& data);
+  std::string group_name(uint32_t slot) const;
+  void size_peer_tables();
+  raft::NodeId preferred_leader(uint32_t slot) const;
+  void refresh_map();
+
+  // reconcile.cc
+  struct GroupTarget {
+    std::vector<raft::NodeId> voters, learners;
+  };
+  GroupTarget target_of(const ShardGroup& g) const;
+  void reconcile();
+  void refresh_replicas(ShardGroup& g);
+  void drop_removed_groups();
+  void drop_group(std::unique_ptr<ShardGroup>& gp, const std::string& why);
+  ShardGroup* group_for_message(uint32_t slot, const raft::Message& m);
+  void drop_stray_replicas();
 
   // write_path.cc
   void issue_writes();
@@ -192,6 +238,7 @@ class NodeHost {
 
   // ready_pipeline.cc
   void process_ready();
+  void after_membership_applied(ShardGroup& g, const raft::Ready& rd);
   void persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies);
   void send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies, bool early);
   void maybe_snapshot(ShardGroup& g);
@@ -225,7 +272,19 @@ class NodeHost {
   NodeHostOptions options_;
   NodeEnv env_;
   std::unique_ptr<storage::Storage> disk_;
-  std::vector<std::unique_ptr<ShardGroup>> groups_;  // indexed by shard; null when not hosted
+  std::vector<std::unique_ptr<ShardGroup>> groups_;  // indexed by slot; null when not hosted
+  // What lease readers on other threads see of groups_ (they never read
+  // groups_ itself, which the loop changes as replicas come and go), and
+  // the dropped groups they may still hold.
+  std::unique_ptr<std::atomic<const ShardGroup*>[]> lease_view_;
+  uint32_t topology_shard_count_ = 0;
+  std::vector<std::unique_ptr<ShardGroup>> retired_groups_;
+  std::vector<uint32_t> next_incarnation_;  // by slot: the next storage id's incarnation
+  ClusterMap map_;  // the metadata group's, as last applied (empty before)
+  mutable std::mutex published_mutex_;
+  std::shared_ptr<const Topology> published_topology_;
+  void publish_topology();
+  size_t moves_in_flight_ = 0;
   const NodeTime started_;
   // A node restarted from its data dir remembers no follower lease it may
   // have granted before the restart, so for one election timeout it neither

@@ -6,6 +6,7 @@
 
 #include "mq/peer/raft.pb.h"
 #include "node/raft/types.h"
+#include "node/server/topology.h"
 
 namespace mq::server {
 
@@ -16,6 +17,8 @@ class PeerSender {
   virtual void send(raft::NodeId to, peer::PeerBatch&& batch) = 0;
   // Whether anything arrived from the peer within the last `within_ms`.
   virtual bool recently_heard(raft::NodeId peer, int64_t within_ms) const = 0;
+  // The members changed (the cluster map): where each one is now.
+  virtual void set_members(const std::vector<PeerInfo>& nodes) { (void)nodes; }
 };
 
 }  // namespace mq::server

@@ -51,21 +51,19 @@ class PeerTransport::Service final : public peer::Peer::CallbackService {
           Finish(grpc::Status::OK);
           return;
         }
-        if (batch_.cluster_id() != t_->topology_.cluster_id) {
+        if (batch_.cluster_id() != t_->cluster_id_) {
           log_warn("refused Raft traffic from " + batch_.from_node() + ": cluster id " +
-                   batch_.cluster_id() + " is not this cluster's " + t_->topology_.cluster_id);
+                   batch_.cluster_id() + " is not this cluster's " + t_->cluster_id_);
           Finish({grpc::StatusCode::FAILED_PRECONDITION,
-                  "cluster id mismatch: this node belongs to cluster " + t_->topology_.cluster_id});
+                  "cluster id mismatch: this node belongs to cluster " + t_->cluster_id_});
           return;
         }
-        const PeerInfo* from = t_->topology_.find(batch_.from_node());
-        if (!from) {
-          Finish({grpc::StatusCode::FAILED_PRECONDITION, "unknown node " + batch_.from_node()});
-          return;
-        }
-        if (!t_->inbound_blocked(from->raft_id) && !t_->stopping_) {
-          t_->note_heard(from->raft_id);
-          t_->receiver_(from->raft_id, std::move(batch_));
+        // A member this node's map does not list yet (it was admitted a
+        // moment ago) is not heard until the map arrives; Raft resends.
+        const std::optional<raft::NodeId> from = t_->id_of(batch_.from_node());
+        if (from && !t_->inbound_blocked(batch_.from_node()) && !t_->stopping_) {
+          t_->note_heard(*from);
+          t_->receiver_(*from, std::move(batch_));
         }
         batch_.Clear();
         StartRead(&batch_);
@@ -85,15 +83,44 @@ class PeerTransport::Service final : public peer::Peer::CallbackService {
 };
 
 PeerTransport::PeerTransport(const Topology& topology, Receiver receiver)
-    : topology_(topology), receiver_(std::move(receiver)), service_(std::make_unique<Service>(this)) {
-  for (const auto& p : topology_.nodes) {
-    if (p.raft_id == topology_.self) continue;
-    auto link = std::make_unique<Link>();
-    link->peer = p;
-    Link* raw = link.get();
-    links_[p.raft_id] = std::move(link);
-    raw->thread = std::thread([this, raw] { run_link(raw); });
+    : cluster_id_(topology.cluster_id),
+      self_(topology.self),
+      self_name_(topology.self_info().id),
+      receiver_(std::move(receiver)),
+      service_(std::make_unique<Service>(this)) {
+  set_members(topology.nodes);
+}
+
+void PeerTransport::set_members(const std::vector<PeerInfo>& nodes) {
+  std::lock_guard lock(links_mutex_);
+  if (stopping_) return;
+  for (const PeerInfo& p : nodes) {
+    if (p.id.empty()) continue;
+    ids_[p.id] = p.raft_id;
+    if (p.raft_id == self_) continue;
+    auto it = links_.find(p.raft_id);
+    if (it == links_.end()) {
+      add_link(p);
+    } else {
+      std::lock_guard link_lock(it->second->mutex);
+      it->second->peer = p;
+    }
   }
+}
+
+void PeerTransport::add_link(const PeerInfo& peer) {
+  auto link = std::make_unique<Link>();
+  link->peer = peer;
+  Link* raw = link.get();
+  links_[peer.raft_id] = std::move(link);
+  raw->thread = std::thread([this, raw] { run_link(raw); });
+}
+
+std::optional<raft::NodeId> PeerTransport::id_of(const std::string& name) const {
+  std::lock_guard lock(links_mutex_);
+  auto it = ids_.find(name);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
 }
 
 PeerTransport::~PeerTransport() { stop(); }
@@ -101,6 +128,7 @@ PeerTransport::~PeerTransport() { stop(); }
 grpc::Service* PeerTransport::service() { return service_.get(); }
 
 void PeerTransport::stop() {
+  std::lock_guard links_lock(links_mutex_);
   if (stopping_.exchange(true)) return;
   for (auto& [id, link] : links_) {
     std::lock_guard lock(link->mutex);
@@ -113,16 +141,21 @@ void PeerTransport::stop() {
 }
 
 void PeerTransport::send(raft::NodeId to, peer::PeerBatch&& batch) {
-  auto it = links_.find(to);
-  if (it == links_.end()) return;
+  Link* found = nullptr;
   {
-    std::lock_guard lock(faults_mutex_);
-    if (blocked_out_.count(it->second->peer.id)) return;
+    std::lock_guard links_lock(links_mutex_);
+    auto it = links_.find(to);
+    if (it == links_.end()) return;
+    found = it->second.get();
   }
-  Link& link = *it->second;
-  batch.set_cluster_id(topology_.cluster_id);
-  batch.set_from_node(topology_.self_info().id);
+  Link& link = *found;
+  batch.set_cluster_id(cluster_id_);
+  batch.set_from_node(self_name_);
   std::lock_guard lock(link.mutex);
+  {
+    std::lock_guard faults_lock(faults_mutex_);
+    if (blocked_out_.count(link.peer.id)) return;
+  }
   if (link.queue.size() >= kQueueBatchesMax) {
     link.queue.pop_front();
     ++link.dropped;
@@ -139,8 +172,12 @@ void PeerTransport::run_link(Link* link) {
     args.SetMaxSendMessageSize(kPeerMessageBytesMax);
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-    auto channel =
-        grpc::CreateCustomChannel(link->peer.address, grpc::InsecureChannelCredentials(), args);
+    PeerInfo peer;
+    {
+      std::lock_guard lock(link->mutex);
+      peer = link->peer;
+    }
+    auto channel = grpc::CreateCustomChannel(peer.address, grpc::InsecureChannelCredentials(), args);
     auto stub = peer::Peer::NewStub(channel);
     grpc::ClientContext ctx;
     peer::PeerAck ack;
@@ -195,12 +232,12 @@ void PeerTransport::run_link(Link* link) {
     }
     if (stopping_) break;
     if (was_connected) {
-      log_info("lost the stream to " + link->peer.id + " at " + link->peer.address +
+      log_info("lost the stream to " + peer.id + " at " + peer.address +
                (s.ok() ? "" : ": " + s.error_message()));
       was_connected = false;
     }
     if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-      log_error("peer " + link->peer.id + " refused this node: " + s.error_message());
+      log_error("peer " + peer.id + " refused this node: " + s.error_message());
     }
     std::unique_lock lock(link->mutex);
     link->wake.wait_for(lock, backoff, [&] { return stopping_.load(); });
@@ -224,10 +261,9 @@ std::set<std::string> PeerTransport::blocked_inbound() const {
   return blocked_in_;
 }
 
-bool PeerTransport::inbound_blocked(raft::NodeId from) const {
-  const PeerInfo* p = topology_.find(from);
+bool PeerTransport::inbound_blocked(const std::string& from) const {
   std::lock_guard lock(faults_mutex_);
-  return p && blocked_in_.count(p->id) > 0;
+  return blocked_in_.count(from) > 0;
 }
 
 void PeerTransport::note_heard(raft::NodeId from) {
@@ -236,7 +272,7 @@ void PeerTransport::note_heard(raft::NodeId from) {
 }
 
 bool PeerTransport::recently_heard(raft::NodeId peer, int64_t within_ms) const {
-  if (peer == topology_.self) return true;
+  if (peer == self_) return true;
   std::lock_guard lock(heard_mutex_);
   auto it = last_heard_ms_.find(peer);
   return it != last_heard_ms_.end() && now_ms() - it->second <= within_ms;

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -40,6 +41,9 @@ class PeerTransport final : public PeerSender {
 
   // Non-blocking. The batch's cluster_id and from_node are filled here.
   void send(raft::NodeId to, peer::PeerBatch&& batch) override;
+  // New members get a link; a member's new address is used from its next
+  // connection. Links to removed members stay (they may still be draining).
+  void set_members(const std::vector<PeerInfo>& nodes) override;
 
   // The service peers stream into; register it with the node's gRPC server.
   grpc::Service* service();
@@ -58,13 +62,19 @@ class PeerTransport final : public PeerSender {
   struct Link;
   class Service;
   void run_link(Link* link);
-  bool inbound_blocked(raft::NodeId from) const;
+  void add_link(const PeerInfo& peer);  // links_mutex_ held
+  bool inbound_blocked(const std::string& from) const;
   void note_heard(raft::NodeId from);
+  std::optional<raft::NodeId> id_of(const std::string& name) const;
 
-  const Topology topology_;
+  const std::string cluster_id_;
+  const raft::NodeId self_;
+  const std::string self_name_;
   Receiver receiver_;
   std::unique_ptr<Service> service_;
+  mutable std::mutex links_mutex_;  // links_ and ids_
   std::map<raft::NodeId, std::unique_ptr<Link>> links_;
+  std::map<std::string, raft::NodeId> ids_;  // every member's name
   std::atomic<bool> stopping_{false};
   mutable std::mutex faults_mutex_;
   std::set<std::string> blocked_out_, blocked_in_;

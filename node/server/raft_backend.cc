@@ -61,6 +61,9 @@ grpc::Status stopped_status() { return {grpc::StatusCode::UNAVAILABLE, "node is 
 struct RaftBackend::Loop {
   std::unique_ptr<PeerTransport> transport;
   std::unique_ptr<NodeHost> host;
+  // Fixed for the cluster's life, read by gRPC threads without the loop.
+  uint32_t shard_count = 0;
+  std::string self_name;
 
   std::mutex inbox_mutex;
   std::condition_variable inbox_wake;
@@ -90,7 +93,7 @@ struct RaftBackend::Loop {
       case Post::kStopped: done(stopped_status()); return;
       case Post::kFull:
         done({grpc::StatusCode::RESOURCE_EXHAUSTED,
-              "node " + host->topology().self_info().id + " has " +
+              "node " + self_name + " has " +
                   std::to_string(kInboxRequestsMax) + " requests queued (the limit); retry later"});
         return;
     }
@@ -125,12 +128,17 @@ struct RaftBackend::Loop {
     host->fail_everything("node " + host->topology().self_info().id + " is shutting down");
   }
 
+  // On the loop, or on a gRPC thread under the group's shared state (a
+  // lease read): the members come from the host's published view.
   void fill_header(const ShardGroup& g, v1::ResponseHeader* h) const {
-    const Topology& t = host->topology();
+    const std::shared_ptr<const Topology> shared = host->shared_topology();
+    const Topology& t = *shared;
     h->set_shard(g.shard);
-    h->set_node(t.self_info().id);
-    h->set_leader(host->node_name(g.lead));
-    if (const PeerInfo* p = t.find(g.lead)) h->set_leader_address(p->address);
+    h->set_node(self_name);
+    if (const PeerInfo* p = t.find(g.lead)) {
+      h->set_leader(p->id);
+      h->set_leader_address(p->address);
+    }
     h->set_term(g.term);
     h->set_index(g.sm.applied_index());
     h->set_shard_count(t.shard_count);
@@ -163,6 +171,8 @@ std::unique_ptr<RaftBackend> RaftBackend::open(const NodeHostOptions& options, s
   env.seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
   loop->host = NodeHost::open(options, std::move(env), error, exit_code);
   if (!loop->host) return nullptr;
+  loop->shard_count = options.topology.shard_count;
+  loop->self_name = options.topology.self_info().id;
   return std::unique_ptr<RaftBackend>(new RaftBackend(std::move(loop)));
 }
 
@@ -186,7 +196,7 @@ grpc::Service* RaftBackend::peer_service() { return loop_->transport->service();
 
 void RaftBackend::set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) {
   Loop* lp = loop_.get();
-  const uint32_t shard = kv::shard_of(req.user(), lp->host->topology().shard_count);
+  const uint32_t shard = kv::shard_of(req.user(), lp->shard_count);
   auto shared_done = std::make_shared<Done>(std::move(done));
   lp->post_request(
       [lp, &req, resp, shard, shared_done] {
@@ -202,7 +212,7 @@ void RaftBackend::set(const v1::SetRequest& req, v1::SetResponse* resp, Done don
 
 void RaftBackend::del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Done done) {
   Loop* lp = loop_.get();
-  const uint32_t shard = kv::shard_of(req.user(), lp->host->topology().shard_count);
+  const uint32_t shard = kv::shard_of(req.user(), lp->shard_count);
   auto shared_done = std::make_shared<Done>(std::move(done));
   lp->post_request(
       [lp, &req, resp, shard, shared_done] {
@@ -221,7 +231,7 @@ void RaftBackend::del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Do
 
 void RaftBackend::get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) {
   Loop* lp = loop_.get();
-  const uint32_t shard = kv::shard_of(req.user(), lp->host->topology().shard_count);
+  const uint32_t shard = kv::shard_of(req.user(), lp->shard_count);
   auto answer = [lp, &req, resp](const ShardGroup& g) {
     if (auto v = g.sm.get(req.user(), req.key())) {
       resp->set_found(true);
@@ -248,7 +258,7 @@ void RaftBackend::get(const v1::GetRequest& req, v1::GetResponse* resp, Done don
 void RaftBackend::list(const v1::ListRequest& req, const kv::Glob& glob, const std::string& after,
                        uint32_t limit, v1::ListResponse* resp, Done done) {
   Loop* lp = loop_.get();
-  const uint32_t shard = kv::shard_of(req.user(), lp->host->topology().shard_count);
+  const uint32_t shard = kv::shard_of(req.user(), lp->shard_count);
   auto shared_done = std::make_shared<Done>(std::move(done));
   // The glob and the page start live only during this call: the read runs later.
   auto glob_copy = std::make_shared<kv::Glob>(glob);
@@ -316,6 +326,146 @@ void RaftBackend::transfer_leader(uint32_t shard, const std::string& to_node, Do
       [lp, shard, to_node, shared_done] {
         lp->host->transfer_leader(shard, to_node,
                                   [shared_done](const Outcome& o) { (*shared_done)(to_grpc(o)); });
+      },
+      *shared_done);
+}
+
+}  // namespace mq::server
+
+namespace mq::server {
+
+namespace {
+
+void fill_member(const ClusterMap& map, const Member& m, v1::Member* out) {
+  out->set_id(m.id);
+  out->set_name(m.name);
+  out->set_address(m.address);
+  out->set_state(member_state_name(m.state));
+  uint32_t replicas = 0, leads = 0;
+  for (uint32_t s = 0; s < map.shard_count(); ++s) {
+    if (map.hosts(m.id, s)) ++replicas;
+    if (map.placement(s).preferred_leader == m.id) ++leads;
+  }
+  out->set_replicas(replicas);
+  out->set_preferred_leader_of(leads);
+}
+
+void fill_members(const NodeHost& host, v1::ListMembersResponse* resp) {
+  const ClusterMap& map = host.cluster_map();
+  resp->set_cluster_id(map.cluster_id());
+  resp->set_version(map.version());
+  resp->set_shard_count(map.shard_count());
+  resp->set_replication(map.replication());
+  resp->set_node(host.topology().self_info().id);
+  for (const Member& m : map.members()) fill_member(map, m, resp->add_members());
+}
+
+// A member named by its name or its id, among those not removed.
+const Member* find_member(const ClusterMap& map, const std::string& name_or_id) {
+  if (const Member* m = map.find_name(name_or_id)) return m;
+  if (!name_or_id.empty() && name_or_id.find_first_not_of("0123456789") == std::string::npos &&
+      name_or_id.size() < 20) {
+    const Member* m = map.find(std::stoull(name_or_id));
+    if (m && m->state != MemberState::kRemoved) return m;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void RaftBackend::list_members(v1::ListMembersResponse* resp, Done done) {
+  Loop* lp = loop_.get();
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  lp->post_request(
+      [lp, resp, shared_done] {
+        fill_members(*lp->host, resp);
+        (*shared_done)(grpc::Status::OK);
+      },
+      *shared_done);
+}
+
+void RaftBackend::add_member(const v1::AddMemberRequest& req, v1::AddMemberResponse* resp,
+                             Done done) {
+  Loop* lp = loop_.get();
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  MapCommand command;
+  command.type = MapCommand::Type::kAddMember;
+  command.name = req.name();
+  command.address = req.address();
+  lp->post_request(
+      [lp, resp, shared_done, command] {
+        lp->host->change_members(command, [lp, resp, shared_done](const Outcome& o,
+                                                                  const MapChange& change) {
+          if (o.ok()) {
+            const ClusterMap& map = lp->host->cluster_map();
+            if (const Member* m = map.find(change.added)) fill_member(map, *m, resp->mutable_member());
+            fill_members(*lp->host, resp->mutable_cluster());
+          }
+          (*shared_done)(to_grpc(o));
+        });
+      },
+      *shared_done);
+}
+
+void RaftBackend::remove_member(const v1::RemoveMemberRequest& req, v1::RemoveMemberResponse* resp,
+                                Done done) {
+  Loop* lp = loop_.get();
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  const std::string name = req.member();
+  const bool force = req.force();
+  lp->post_request(
+      [lp, resp, shared_done, name, force] {
+        const Member* m = find_member(lp->host->cluster_map(), name);
+        if (!m) {
+          (*shared_done)({grpc::StatusCode::INVALID_ARGUMENT,
+                          "no member " + name + " (mq member list shows them)"});
+          return;
+        }
+        MapCommand command;
+        command.type = MapCommand::Type::kRemoveMember;
+        command.id = m->id;
+        command.force = force;
+        const raft::NodeId id = m->id;
+        lp->host->change_members(command, [lp, resp, shared_done, id](const Outcome& o,
+                                                                      const MapChange&) {
+          const ClusterMap& map = lp->host->cluster_map();
+          if (o.ok()) {
+            if (const Member* gone = map.find(id)) fill_member(map, *gone, resp->mutable_member());
+          }
+          (*shared_done)(to_grpc(o));
+        });
+      },
+      *shared_done);
+}
+
+void RaftBackend::replace_member(const v1::ReplaceMemberRequest& req,
+                                 v1::ReplaceMemberResponse* resp, Done done) {
+  Loop* lp = loop_.get();
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  const std::string old_name = req.member();
+  MapCommand command;
+  command.type = MapCommand::Type::kReplaceMember;
+  command.name = req.name();
+  command.address = req.address();
+  lp->post_request(
+      [lp, resp, shared_done, old_name, command]() mutable {
+        const Member* m = find_member(lp->host->cluster_map(), old_name);
+        if (!m) {
+          (*shared_done)({grpc::StatusCode::INVALID_ARGUMENT,
+                          "no member " + old_name + " (mq member list shows them)"});
+          return;
+        }
+        command.id = m->id;
+        const raft::NodeId old_id = m->id;
+        lp->host->change_members(command, [lp, resp, shared_done, old_id](const Outcome& o,
+                                                                          const MapChange& change) {
+          const ClusterMap& map = lp->host->cluster_map();
+          if (o.ok()) {
+            if (const Member* gone = map.find(old_id)) fill_member(map, *gone, resp->mutable_removed());
+            if (const Member* added = map.find(change.added)) fill_member(map, *added, resp->mutable_added());
+          }
+          (*shared_done)(to_grpc(o));
+        });
       },
       *shared_done);
 }

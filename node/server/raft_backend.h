@@ -51,6 +51,13 @@ class RaftBackend final : public KvBackend {
 
   void set_faults(const v1::SetFaultsRequest& req, v1::SetFaultsResponse* resp) override;
   void transfer_leader(uint32_t shard, const std::string& to_node, Done done) override;
+  void list_members(v1::ListMembersResponse* resp, Done done) override;
+  void add_member(const v1::AddMemberRequest& req, v1::AddMemberResponse* resp,
+                  Done done) override;
+  void remove_member(const v1::RemoveMemberRequest& req, v1::RemoveMemberResponse* resp,
+                     Done done) override;
+  void replace_member(const v1::ReplaceMemberRequest& req, v1::ReplaceMemberResponse* resp,
+                      Done done) override;
 
   struct Loop;
 

@@ -55,7 +55,8 @@ bool NodeHost::lease_covers_read(const ShardGroup& g) const {
 
 bool NodeHost::try_lease_read(uint32_t shard,
                               const std::function<void(const ShardGroup&)>& serve) const {
-  const ShardGroup* g = group(shard);
+  if (shard >= topology_shard_count_) return false;
+  const ShardGroup* g = lease_view_[shard].load(std::memory_order_acquire);
   if (!g) return false;
   std::shared_lock lock(g->shared_state);
   if (!lease_covers_read(*g)) return false;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "node/raft/codec.h"
+#include "node/raft/conf_change.h"
 #include "node/raft/invariant.h"
 #include "node/server/exit_codes.h"
 #include "node/server/node_host.h"
@@ -73,11 +74,38 @@ void NodeHost::process_ready() {
     confirm_reads(*g, rd.read_states);
     serve_ready_reads(*g);
     g->node->advance(rd);
+    after_membership_applied(*g, rd);
     maybe_snapshot(*g);
   }
   for (ShardGroup* g : lost_leadership) {
-    fail_group(*g, "leadership of shard " + std::to_string(g->shard) + " moved");
+    if (g->removed_self) continue;
+    fail_group(*g, "leadership of " + group_name(g->shard) + " moved");
   }
+  drop_removed_groups();
+}
+
+// What applying may have changed beyond the state machine: the group's
+// members (a membership change or an installed snapshot), this node's own
+// removal from it, and (for the metadata group) the cluster map.
+void NodeHost::after_membership_applied(ShardGroup& g, const raft::Ready& rd) {
+  bool changed = rd.snapshot.has_value();
+  for (const raft::Entry& e : rd.committed_entries) {
+    if (e.type != raft::EntryType::kConfChange) continue;
+    changed = true;
+    const auto cc = raft::decode_conf_change(e.data);
+    if (cc && cc->type == raft::ConfChangeType::kRemoveNode && cc->node == topology().self) {
+      g.removed_self = true;
+    }
+  }
+  if (changed) {
+    std::unique_lock lock(g.shared_state);
+    refresh_replicas(g);
+  }
+  // Removed and then added back before this iteration: it stays.
+  if (g.removed_self && std::find(g.replicas.begin(), g.replicas.end(), topology().self) != g.replicas.end()) {
+    g.removed_self = false;
+  }
+  if (is_meta(g) && (rd.snapshot || !rd.committed_entries.empty())) refresh_map();
 }
 
 // Snapshots received from leaders first, then one batch with every group's
@@ -88,7 +116,7 @@ void NodeHost::persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies
   for (auto& [g, rd] : readies) {
     if (rd.snapshot) {
       const NodeTime began = env_.now();
-      check_storage(disk_->save_snapshot(g->shard, *rd.snapshot));
+      check_storage(disk_->save_snapshot(g->storage_id, *rd.snapshot));
       g->counters.snapshot_install_write_seconds = seconds_between(began, env_.now());
     }
     // Term and vote must be durable before any vote or append is
@@ -105,7 +133,7 @@ void NodeHost::persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies
     }
     if (hs || !rd.entries.empty()) {
       storage::GroupWrite w;
-      w.group = g->shard;
+      w.group = g->storage_id;
       w.hard_state = hs;
       w.entries = rd.entries;
       batch.push_back(std::move(w));
@@ -117,7 +145,7 @@ void NodeHost::persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies
   for (auto& [g, hs] : commit_only) {
     if (batch.empty() && hs.commit < g->persisted.commit + kCommitLagEntriesMax) continue;
     storage::GroupWrite w;
-    w.group = g->shard;
+    w.group = g->storage_id;
     w.hard_state = hs;
     batch.push_back(std::move(w));
     g->persisted = hs;
@@ -134,10 +162,10 @@ void NodeHost::persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies
   }
   for (auto& [g, rd] : readies) {
     if (rd.snapshot) {
-      log(LogLevel::kInfo, "shard " + std::to_string(g->shard) + ": installed a snapshot at index " +
+      log(LogLevel::kInfo, group_name(g->shard) + ": installed a snapshot at index " +
                                std::to_string(rd.snapshot->meta.index) + " from the leader");
       g->log.apply_snapshot(*rd.snapshot);
-      check_storage(disk_->compact(g->shard, rd.snapshot->meta.index));
+      check_storage(disk_->compact(g->storage_id, rd.snapshot->meta.index));
     }
     if (rd.hard_state) g->log.set_hard_state(*rd.hard_state);
     if (!rd.entries.empty()) g->log.append(rd.entries);
@@ -205,7 +233,7 @@ void NodeHost::restore(ShardGroup& g, const raft::Snapshot& snap) {
   std::string error;
   std::unique_lock lock(g.shared_state);
   if (!g.sm.restore(snap.data, &error)) {
-    env_.halt(kNodeExitCorruptData, "shard " + std::to_string(g.shard) + ": snapshot at index " +
+    env_.halt(kNodeExitCorruptData, group_name(g.shard) + ": snapshot at index " +
                                         std::to_string(snap.meta.index) +
                                         " cannot be restored: " + error);
   }
@@ -260,8 +288,8 @@ void NodeHost::sync_snapshots() {
   check_storage(disk_->sync_snapshots());
   for (auto& gp : groups_) {
     if (!gp || gp->disk_compact_through == 0) continue;
-    const uint64_t through = std::min(gp->disk_compact_through, disk_->snapshot_index(gp->shard));
-    if (through > 0) check_storage(disk_->compact(gp->shard, through));
+    const uint64_t through = std::min(gp->disk_compact_through, disk_->snapshot_index(gp->storage_id));
+    if (through > 0) check_storage(disk_->compact(gp->storage_id, through));
     gp->disk_compact_through = 0;
   }
 }
@@ -281,7 +309,7 @@ bool NodeHost::take_snapshot(ShardGroup& g) {
   snap.meta.voters = g.node->voters();
   snap.meta.learners = g.node->learners();
   snap.data = g.sm.snapshot();
-  check_storage(disk_->save_snapshot_deferred(g.shard, snap));
+  check_storage(disk_->save_snapshot_deferred(g.storage_id, snap));
   const bool created = g.log.create_snapshot(applied, std::move(snap.meta.voters),
                                              std::move(snap.meta.learners), std::move(snap.data));
   MQ_INVARIANT(created);

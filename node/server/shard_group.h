@@ -40,11 +40,20 @@ struct ShardGroup {
     uint64_t term = 0;
   };
 
-  ShardGroup(uint32_t shard, std::vector<raft::NodeId> replicas, bool lease_enabled)
-      : shard(shard), replicas(std::move(replicas)), lease(lease_enabled) {}
+  ShardGroup(uint32_t shard, uint32_t storage_id, bool lease_enabled)
+      : shard(shard), storage_id(storage_id), lease(lease_enabled) {}
 
-  const uint32_t shard;
-  const std::vector<raft::NodeId> replicas;  // placement: fixed for the node's life
+  const uint32_t shard;  // the slot: a shard, or Topology::meta_shard()
+  // The group's id in the data dir: a replica of a shard created after an
+  // earlier one was removed from this node gets a new one (group_ids.h).
+  const uint32_t storage_id;
+  // The group's voters and learners as of the applied index (refreshed
+  // after every applied membership change and installed snapshot).
+  std::vector<raft::NodeId> replicas;
+  // This node's removal from the group applied: the loop drops the group
+  // at the end of the iteration.
+  bool removed_self = false;
+  uint64_t created_at_tick = 0;
   raft::MemoryStorage log;
   std::unique_ptr<raft::RawNode> node;
   kv::KvStateMachine sm;  // published

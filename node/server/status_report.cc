@@ -46,6 +46,7 @@ void NodeHost::fill_status(v1::StatusResponse* resp) {
     rc->set_leader(c.lead == raft::kNoNode ? "" : node_name(c.lead));
   }
   for (const auto& p : topology().nodes) {
+    if (p.removed) continue;
     auto* n = resp->add_nodes();
     n->set_id(p.id);
     n->set_address(p.address);
@@ -53,7 +54,7 @@ void NodeHost::fill_status(v1::StatusResponse* resp) {
                      env_.peers->recently_heard(p.raft_id, kPeerAliveWindowMs));
   }
   for (auto& gp : groups_) {
-    if (!gp) continue;
+    if (!gp || is_meta(*gp)) continue;
     const raft::Status st = gp->node->status();
     auto* s = resp->add_shards();
     s->set_id(gp->shard);

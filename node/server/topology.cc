@@ -8,13 +8,12 @@
 namespace mq::server {
 
 std::vector<raft::NodeId> Topology::replicas(uint32_t shard) const {
-  std::vector<raft::NodeId> out;
-  const size_t n = nodes.size();
-  for (uint32_t i = 0; i < replication; ++i) out.push_back((shard + i) % n + 1);
-  return out;
+  return shard < placement.size() ? placement[shard].replicas : std::vector<raft::NodeId>{};
 }
 
-raft::NodeId Topology::preferred_leader(uint32_t shard) const { return shard % nodes.size() + 1; }
+raft::NodeId Topology::preferred_leader(uint32_t shard) const {
+  return shard < placement.size() ? placement[shard].preferred_leader : raft::kNoNode;
+}
 
 bool Topology::hosts(raft::NodeId node, uint32_t shard) const {
   for (raft::NodeId r : replicas(shard)) {
@@ -107,6 +106,30 @@ std::optional<Topology> make_topology(const std::string& peers, const std::strin
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   t.cluster_id = hex;
+  std::vector<Member> members;
+  for (const auto& p : t.nodes) members.push_back({p.raft_id, p.id, p.address, MemberState::kActive});
+  const ClusterMap map = ClusterMap::bootstrap(t.cluster_id, members, shard_count, replication);
+  for (uint32_t s = 0; s < shard_count; ++s) t.placement.push_back(map.placement(s));
+  return t;
+}
+
+Topology topology_from_map(const ClusterMap& map, raft::NodeId self, const PeerInfo& self_info) {
+  Topology t;
+  t.shard_count = map.shard_count();
+  t.replication = map.replication();
+  t.cluster_id = map.cluster_id();
+  t.self = self;
+  for (const Member& m : map.members()) {
+    t.nodes.push_back({m.name, m.address, m.id, m.state == MemberState::kRemoved});
+  }
+  // Ids are handed out in order and never reused, so members are 1..N; a
+  // node admitted after this map was written fills the gap up to itself.
+  while (t.nodes.size() < self) {
+    const raft::NodeId id = t.nodes.size() + 1;
+    t.nodes.push_back(id == self ? PeerInfo{self_info.id, self_info.address, id, false}
+                                 : PeerInfo{"", "", id, true});
+  }
+  for (uint32_t s = 0; s < t.shard_count; ++s) t.placement.push_back(map.placement(s));
   return t;
 }
 

@@ -12,11 +12,11 @@ namespace mq::server {
 
 void NodeHost::release_wal() {
   if (!disk_->wal_over_budget()) return;
-  for (const auto& [shard, index] : disk_->oldest_segment_pins()) {
-    ShardGroup* g = group(shard);
+  for (const auto& [storage_id, index] : disk_->oldest_segment_pins()) {
+    ShardGroup* g = group(slot_of_group(storage_id));
     // Entries not applied yet cannot be covered; the group's own snapshot
     // will, once they are.
-    if (g == nullptr || g->sm.applied_index() < index) continue;
+    if (g == nullptr || g->storage_id != storage_id || g->sm.applied_index() < index) continue;
     if (g->log.snapshot_meta().index < index && !take_snapshot(*g)) continue;
     if (g->log.first_index() <= index && !g->log.compact(index)) continue;
     compact_disk_later(*g, index);

@@ -1,32 +1,15 @@
 // Writes: proposed in batches per group, completed when they apply.
 //
-// Log entries carry an envelope: the proposing node's request id (so the
-// proposer can complete the waiting call when the entry applies) and the KV
-// command. Empty data is a leader's no-op.
+// Log entries carry an envelope (write_envelope.h). Empty data is a
+// leader's no-op.
 #include <mutex>
 
 #include "node/kv/command.h"
 #include "node/raft/invariant.h"
 #include "node/server/node_host.h"
+#include "node/server/write_envelope.h"
 
 namespace mq::server {
-
-namespace {
-
-std::string wrap(uint64_t request_id, const kv::CommandView& command) {
-  std::string out;
-  kv::put_varint(out, request_id);
-  kv::append_command(out, command);
-  return out;
-}
-
-bool unwrap(std::string_view data, uint64_t* request_id, std::string_view* command) {
-  if (!kv::get_varint(data, request_id)) return false;
-  *command = data;
-  return true;
-}
-
-}  // namespace
 
 Outcome NodeHost::propose_error(raft::ProposeError e, const ShardGroup& g) const {
   switch (e) {

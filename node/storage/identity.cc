@@ -10,10 +10,12 @@ namespace {
 
 constexpr const char* kFormatLine = "mq-data-dir 1";
 
-std::string render(const std::string& node_id, const std::string& cluster_id, uint64_t member_id) {
+std::string render(const std::string& node_id, const std::string& cluster_id, uint64_t member_id,
+                   uint32_t shard_count) {
   std::string body =
       std::string(kFormatLine) + "\nnode_id " + node_id + "\ncluster_id " + cluster_id + "\n";
   if (member_id != 0) body += "member_id " + std::to_string(member_id) + "\n";
+  if (shard_count != 0) body += "shards " + std::to_string(shard_count) + "\n";
   return body;
 }
 
@@ -49,9 +51,16 @@ Status read_identity(FileSystem* fs, const std::string& data_dir, Identity* out)
     return {StatusCode::kCorrupt, path + ": unrecognised format"};
   }
   out->member_id = 0;
-  // Written by nodes that know their member id; older data dirs lack it.
-  if (in >> key_member) {
-    if (key_member != "member_id" || !(in >> out->member_id) || out->member_id == 0) {
+  out->shard_count = 0;
+  // Lines older data dirs lack.
+  while (in >> key_member) {
+    uint64_t value = 0;
+    if (!(in >> value) || value == 0) return {StatusCode::kCorrupt, path + ": unrecognised format"};
+    if (key_member == "member_id") {
+      out->member_id = value;
+    } else if (key_member == "shards" && value <= UINT32_MAX) {
+      out->shard_count = static_cast<uint32_t>(value);
+    } else {
       return {StatusCode::kCorrupt, path + ": unrecognised format"};
     }
   }
@@ -59,7 +68,8 @@ Status read_identity(FileSystem* fs, const std::string& data_dir, Identity* out)
 }
 
 Status check_or_create_identity(FileSystem* fs, const std::string& data_dir, const std::string& node_id,
-                                const std::string& cluster_id, bool dir_has_data, uint64_t member_id) {
+                                const std::string& cluster_id, bool dir_has_data, uint64_t member_id,
+                                uint32_t shard_count) {
   if (!valid_id(node_id) || !valid_id(cluster_id)) {
     return {StatusCode::kInvalidArgument, "node id and cluster id must be non-empty and free of whitespace"};
   }
@@ -70,7 +80,7 @@ Status check_or_create_identity(FileSystem* fs, const std::string& data_dir, con
     if (dir_has_data) {
       return {StatusCode::kCorrupt, path + " is missing but " + data_dir + " holds a log; refusing to guess whose"};
     }
-    const std::string body = render(node_id, cluster_id, member_id);
+    const std::string body = render(node_id, cluster_id, member_id, shard_count);
     const std::string tmp = path + ".tmp";
     if (fs->exists(tmp)) {
       if (Status s = fs->remove(tmp); !s.is_ok()) return s;

@@ -135,7 +135,7 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
   }
   if (Status s = fs->sync_dir(dir); !s.is_ok()) return s;
   if (Status s = check_or_create_identity(fs, dir, options.node_id, options.cluster_id, has_data,
-                                            options.member_id); !s.is_ok()) {
+                                            options.member_id, options.shard_count); !s.is_ok()) {
     return s;
   }
 

@@ -58,6 +58,7 @@ struct StorageOptions {
   std::string node_id;     // stored in IDENTITY on first open, checked after
   std::string cluster_id;
   uint64_t member_id = 0;  // the node's Raft id, stored beside them (0: not recorded)
+  uint32_t shard_count = 0;  // likewise: a node that joined learns it from here
   FsyncMode fsync_mode = FsyncMode::kBatch;
   // 16 MiB: segments are shared by every group and go only once all of them
   // are covered, so the size is the granularity of what the WAL keeps

@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   if (!mutation.empty() && !plant(mutation, &mutations)) return usage("unknown mutation " + mutation);
 
   uint64_t ok = 0, fail = 0, unknown = 0, lease = 0, crashes = 0, wipes = 0, retimed = 0, messages = 0;
-  uint64_t memory_refusals = 0;
+  uint64_t memory_refusals = 0, member_changes = 0, joins = 0;
   int64_t slowest = 0;
   std::signal(SIGABRT, on_abort);
   for (uint64_t seed = start; seed < start + seeds; ++seed) {
@@ -109,6 +109,8 @@ int main(int argc, char** argv) {
     crashes += r.crashes;
     wipes += r.wipes_refused;
     memory_refusals += r.memory_refusals;
+    member_changes += r.member_changes;
+    joins += r.joins;
     retimed += r.retimed_restarts;
     messages += r.messages;
     slowest = std::max(slowest, r.liveness_ms);
@@ -116,12 +118,13 @@ int main(int argc, char** argv) {
   std::printf(
       "seeds: %llu (from %llu) nodes: %d ops ok/fail/unknown: %llu/%llu/%llu lease reads: %llu "
       "crashes: %llu wiped and refused: %llu restarts with other timing: %llu memory refusals: %llu "
-      "peer batches: %llu slowest recovery: %lld ms violations: 0\n",
+      "membership changes: %llu (joins %llu) peer batches: %llu slowest recovery: %lld ms "
+      "violations: 0\n",
       (unsigned long long)seeds, (unsigned long long)start, nodes, (unsigned long long)ok,
       (unsigned long long)fail, (unsigned long long)unknown, (unsigned long long)lease,
       (unsigned long long)crashes, (unsigned long long)wipes, (unsigned long long)retimed,
-      (unsigned long long)memory_refusals,
-      (unsigned long long)messages, (long long)slowest);
+      (unsigned long long)memory_refusals, (unsigned long long)member_changes,
+      (unsigned long long)joins, (unsigned long long)messages, (long long)slowest);
   if (!mutation.empty()) {
     std::printf("mutation %s: not caught by any seed\n", mutation.c_str());
     return 1;

@@ -43,6 +43,23 @@ void Simulation::violation(const std::string& what) {
   log("VIOLATION: " + what);
 }
 
+int Simulation::index_of(raft::NodeId id) const {
+  for (const auto& n : nodes_) {
+    if (n->raft_id == id) return n->index;
+  }
+  return -1;
+}
+
+// The node that leads the metadata group, as the omniscient view sees it.
+int Simulation::meta_leader() const {
+  for (const auto& n : nodes_) {
+    if (!n->host) continue;
+    const server::ShardGroup* g = n->host->group(opt_.shards);
+    if (g && g->role == raft::Role::kLeader) return n->index;
+  }
+  return -1;
+}
+
 std::string Simulation::peers_flag() const {
   std::string out;
   for (int i = 0; i < opt_.nodes; ++i) {
@@ -70,12 +87,17 @@ storage::Status Simulation::on_sync(SimNode& n) {
 
 // ---- nodes ---------------------------------------------------------------------
 
-void Simulation::boot(SimNode& n, const std::string& initial_cluster_state) {
+void Simulation::boot(SimNode& n, std::string initial_cluster_state) {
   ++n.incarnation;
   server::NodeHostOptions ho;
   std::string error, note;
-  ho.topology = *server::make_topology(peers_flag(), n.id, "127.0.0.1:" + std::to_string(7001 + n.index),
-                                       opt_.shards, 3, &error, &note);
+  if (n.joined) {
+    ho.topology = n.join_topology;
+    initial_cluster_state = "join";
+  } else {
+    ho.topology = *server::make_topology(peers_flag(), n.id, "127.0.0.1:" + std::to_string(7001 + n.index),
+                                         opt_.shards, 3, &error, &note);
+  }
   ho.data_dir = kDataDir;
   ho.initial_cluster_state = initial_cluster_state;
   ho.tick_ms = kTickMs;
@@ -128,6 +150,8 @@ void Simulation::boot(SimNode& n, const std::string& initial_cluster_state) {
     log(n.id + ": refused to start (exit " + std::to_string(exit_code) + "): " + error);
     if (exit_code == server::kNodeExitDataLost) {
       ++result_.wipes_refused;
+      n.refused_forever = true;
+    } else if (exit_code == server::kNodeExitRemoved) {
       n.refused_forever = true;
     } else {
       violation(n.id + " could not start: " + error);
@@ -218,9 +242,10 @@ void Simulation::after_iteration(SimNode& n) {
 // ---- network -------------------------------------------------------------------
 
 void Simulation::send_batch(SimNode& from, raft::NodeId to, peer::PeerBatch&& batch) {
-  const int to_index = static_cast<int>(to) - 1;
+  const int to_index = index_of(to);
   const int64_t sent_at = now_ + from.busy_us;
   ++result_.messages;
+  if (to_index < 0) return;
   if (blocked_[from.index][to_index] || prng_.chance(drop_per_million_)) return;
   const int copies = prng_.chance(dup_per_million_) ? 2 : 1;
   auto shared = std::make_shared<peer::PeerBatch>(std::move(batch));
@@ -228,9 +253,10 @@ void Simulation::send_batch(SimNode& from, raft::NodeId to, peer::PeerBatch&& ba
     int64_t delay = 100 + static_cast<int64_t>(prng_.uniform(900));
     if (faults_on_ && prng_.chance(20'000)) delay += static_cast<int64_t>(prng_.uniform(200'000));
     const raft::NodeId from_id = from.raft_id;
-    at(sent_at + delay, [this, to_index, from_id, shared] {
+    const int from_index = from.index;
+    at(sent_at + delay, [this, to_index, from_id, from_index, shared] {
       SimNode& n = *nodes_[to_index];
-      if (!n.host || blocked_[from_id - 1][to_index]) return;
+      if (!n.host || blocked_[from_index][to_index]) return;
       n.last_heard_us[from_id] = now_;
       n.inbox.push_back([&n, from_id, shared] { n.host->on_peer_batch(from_id, *shared); });
       wake(n, now_ + static_cast<int64_t>(prng_.uniform(100)));
@@ -241,7 +267,8 @@ void Simulation::send_batch(SimNode& from, raft::NodeId to, peer::PeerBatch&& ba
 void Simulation::set_partition() {
   for (auto& row : blocked_) std::fill(row.begin(), row.end(), false);
   const int kind = static_cast<int>(prng_.uniform(4));
-  int victim = static_cast<int>(prng_.uniform(opt_.nodes));
+  const int count = static_cast<int>(nodes_.size());
+  int victim = static_cast<int>(prng_.uniform(count));
   // Half the time, cut off a node that leads something: the case the read
   // lease must survive.
   if (prng_.chance(500'000)) {
@@ -253,24 +280,24 @@ void Simulation::set_partition() {
     }
   }
   if (kind == 0) {  // isolate one node
-    for (int i = 0; i < opt_.nodes; ++i) {
+    for (int i = 0; i < count; ++i) {
       if (i != victim) blocked_[victim][i] = blocked_[i][victim] = true;
     }
     log("partition: n" + std::to_string(victim + 1) + " isolated");
   } else if (kind == 1) {  // split into two sides
-    std::vector<int> side(opt_.nodes);
-    for (int i = 0; i < opt_.nodes; ++i) side[i] = static_cast<int>(prng_.uniform(2));
-    for (int i = 0; i < opt_.nodes; ++i) {
-      for (int j = 0; j < opt_.nodes; ++j) blocked_[i][j] = side[i] != side[j];
+    std::vector<int> side(count);
+    for (int i = 0; i < count; ++i) side[i] = static_cast<int>(prng_.uniform(2));
+    for (int i = 0; i < count; ++i) {
+      for (int j = 0; j < count; ++j) blocked_[i][j] = side[i] != side[j];
     }
     log("partition: split");
   } else if (kind == 2) {  // one way: the victim hears nobody, everyone hears it
-    for (int i = 0; i < opt_.nodes; ++i) {
+    for (int i = 0; i < count; ++i) {
       if (i != victim) blocked_[i][victim] = true;
     }
     log("partition: n" + std::to_string(victim + 1) + " hears nobody");
   } else {  // one way: nobody hears the victim
-    for (int i = 0; i < opt_.nodes; ++i) {
+    for (int i = 0; i < count; ++i) {
       if (i != victim) blocked_[victim][i] = true;
     }
     log("partition: nobody hears n" + std::to_string(victim + 1));
@@ -282,8 +309,10 @@ void Simulation::set_partition() {
 void Simulation::inject_fault() {
   if (!faults_on_) return;
   const uint64_t r = prng_.uniform(100);
-  SimNode& n = *nodes_[prng_.uniform(opt_.nodes)];
-  if (r < 25) {
+  SimNode& n = *nodes_[prng_.uniform(nodes_.size())];
+  if (opt_.membership && prng_.chance(80'000)) {
+    change_membership();
+  } else if (r < 25) {
     set_partition();
   } else if (r < 40) {
     for (auto& row : blocked_) std::fill(row.begin(), row.end(), false);
@@ -307,7 +336,7 @@ void Simulation::inject_fault() {
     // An operator's transfer of some shard's leadership, asked of any node.
     if (n.host) {
       const uint32_t shard = static_cast<uint32_t>(prng_.uniform(opt_.shards));
-      int to = static_cast<int>(prng_.uniform(opt_.nodes));
+      int to = static_cast<int>(prng_.uniform(nodes_.size()));
       // Often to a node restarted with other timing: such a node rarely
       // wins an election, yet a leader's lease depends on whose timing it
       // is sized from.
@@ -337,6 +366,14 @@ void Simulation::schedule_restart(SimNode& n, bool wipe, bool retime) {
     if (wipe) {
       n.fs = std::make_unique<storage::MemoryFileSystem>();
       log(n.id + ": data dir wiped");
+      if (n.joined) {
+        // Its identity went with it: the node would ask to join again, and
+        // be refused, since a member of its name still exists.
+        log(n.id + ": cannot join again while it is a member");
+        ++result_.wipes_refused;
+        n.refused_forever = true;
+        return;
+      }
     }
     const int before = n.election_ticks;
     if (retime) n.election_ticks = before == kElectionTicks ? kSlowElectionTicks : kElectionTicks;
@@ -355,22 +392,91 @@ void Simulation::heal() {
   for (auto& np : nodes_) {
     SimNode& n = *np;
     n.slow_disk = false;
-    if (!n.host && !n.refused_forever) boot(n, "existing");
+    if (!n.host && !n.refused_forever && n.raft_id != raft::kNoNode) boot(n, "existing");
   }
 }
 
+// An operator's membership change, asked of the metadata group's leader:
+// add a spare (which then joins), remove a member, or replace one with a
+// spare. The cluster keeps three active members, so a quorum of every
+// shard's target stays possible; a change the map refuses is fine.
+void Simulation::change_membership() {
+  const int leader = meta_leader();
+  if (leader < 0) return;
+  SimNode& l = *nodes_[leader];
+  const server::ClusterMap& map = l.host->cluster_map();
+  std::vector<int> spares, active;
+  for (auto& np : nodes_) {
+    if (np->raft_id == raft::kNoNode) spares.push_back(np->index);
+  }
+  for (const server::Member& m : map.members()) {
+    if (m.state == server::MemberState::kActive && index_of(m.id) >= 0) active.push_back(index_of(m.id));
+  }
+  server::MapCommand cmd;
+  int spare = -1;
+  const uint64_t r = prng_.uniform(3);
+  if (!spares.empty() && (r == 0 || active.size() <= 3)) {
+    spare = spares[prng_.uniform(spares.size())];
+    cmd.type = server::MapCommand::Type::kAddMember;
+  } else if (active.size() > 3 && removals_ < 2 && r == 1) {
+    cmd.type = server::MapCommand::Type::kRemoveMember;
+    cmd.id = nodes_[active[prng_.uniform(active.size())]]->raft_id;
+  } else if (!spares.empty() && removals_ < 2) {
+    spare = spares[prng_.uniform(spares.size())];
+    cmd.type = server::MapCommand::Type::kReplaceMember;
+    cmd.id = nodes_[active[prng_.uniform(active.size())]]->raft_id;
+  } else {
+    return;
+  }
+  if (spare >= 0) {
+    cmd.name = nodes_[spare]->id;
+    cmd.address = "127.0.0.1:" + std::to_string(7001 + spare);
+  }
+  const std::string what = cmd.type == server::MapCommand::Type::kAddMember ? "add " + cmd.name
+                           : cmd.type == server::MapCommand::Type::kRemoveMember
+                               ? "remove n" + std::to_string(index_of(cmd.id) + 1)
+                               : "replace n" + std::to_string(index_of(cmd.id) + 1) + " with " + cmd.name;
+  log("operator: " + what + " (asked of " + l.id + ")");
+  const int incarnation = l.incarnation;
+  l.inbox.push_back([this, &l, cmd, spare, what, incarnation] {
+    if (l.incarnation != incarnation || !l.host) return;
+    l.host->change_members(cmd, [this, &l, cmd, spare, what](const Outcome& o, const server::MapChange& change) {
+      log("operator: " + what + ": " + (o.ok() ? "done" : o.message));
+      if (!o.ok()) return;
+      ++result_.member_changes;
+      if (cmd.type != server::MapCommand::Type::kAddMember) ++removals_;
+      if (spare < 0 || change.added == raft::kNoNode) return;
+      SimNode& s = *nodes_[spare];
+      if (s.raft_id != raft::kNoNode) return;
+      s.raft_id = change.added;
+      s.joined = true;
+      const server::PeerInfo self{s.id, "127.0.0.1:" + std::to_string(7001 + spare), change.added, false};
+      s.join_topology = server::topology_from_map(l.host->cluster_map(), change.added, self);
+      ++result_.joins;
+      // The new node starts a little later, as an operator's would.
+      at(now_ + 10'000 + static_cast<int64_t>(prng_.uniform(200'000)), [this, &s] {
+        if (!s.host && !s.refused_forever) boot(s, "join");
+      });
+    });
+  });
+  wake(l, now_);
+}
+
 NodeSimResult Simulation::run() {
-  blocked_.assign(opt_.nodes, std::vector<bool>(opt_.nodes, false));
-  for (int i = 0; i < opt_.nodes; ++i) {
+  const int total = opt_.nodes + (opt_.membership ? kSpareNodes : 0);
+  blocked_.assign(total, std::vector<bool>(total, false));
+  for (int i = 0; i < total; ++i) {
     auto n = std::make_unique<SimNode>();
     n->index = i;
-    n->raft_id = static_cast<raft::NodeId>(i + 1);
+    n->raft_id = i < opt_.nodes ? static_cast<raft::NodeId>(i + 1) : raft::kNoNode;
     n->id = "n" + std::to_string(i + 1);
     n->rate = 0.97 + static_cast<double>(prng_.uniform(6001)) / 100'000.0;
     n->local_base_us = 1'000'000'000 + static_cast<int64_t>(prng_.uniform(1'000'000'000));
     nodes_.push_back(std::move(n));
   }
-  for (auto& n : nodes_) boot(*n, "new");
+  for (auto& n : nodes_) {
+    if (n->raft_id != raft::kNoNode) boot(*n, "new");
+  }
   clients_.reserve(kClients + kKeys);
   clients_.resize(kClients);
   for (int i = 0; i < kClients; ++i) {

@@ -15,7 +15,10 @@
 //            sometimes with an empty data dir (which must be refused);
 //   clients  writes, linearizable reads (ReadIndex rounds and lease reads
 //            served between loop iterations, as gRPC threads do) and stale
-//            reads, with deadlines, following NotLeader redirects.
+//            reads, with deadlines, following NotLeader redirects;
+//   members  an operator adds spare nodes (which join), removes members and
+//            replaces them, through the metadata group's leader, while the
+//            leaders move replicas to match (and faults go on).
 //
 // A run has a safety phase under faults, then a liveness phase with every
 // fault healed in which every client must complete a write and a read, and
@@ -41,6 +44,7 @@ struct NodeSimOptions {
   int64_t liveness_ms_max = 15'000;
   bool trace = false;
   bool stream_trace = false;  // print trace lines as they happen
+  bool membership = true;     // operators change the members during the run
   server::HostMutations mutations;
 };
 
@@ -55,6 +59,8 @@ struct NodeSimResult {
   uint64_t crashes = 0;
   uint64_t wipes_refused = 0;
   uint64_t memory_refusals = 0;  // writes refused because a replica was over --max-memory
+  uint64_t member_changes = 0;   // membership changes that applied
+  uint64_t joins = 0;            // spare nodes that joined
   uint64_t retimed_restarts = 0;
   uint64_t messages = 0;
   int64_t liveness_ms = 0;

@@ -56,10 +56,16 @@ void Simulation::client_send(Client& c) {
   int target = it != c.leader_of_shard.end() ? it->second : -1;
   if (target < 0) {
     std::vector<int> candidates;
-    for (int i = 0; i < opt_.nodes; ++i) {
+    // Clients know the nodes that were ever started (an operator tells
+    // them of a new one).
+    std::vector<int> known;
+    for (const auto& np : nodes_) {
+      if (np->incarnation > 0) known.push_back(np->index);
+    }
+    for (int i : known) {
       if (c.avoid_until_us[i] <= now_) candidates.push_back(i);
     }
-    target = candidates.empty() ? static_cast<int>(prng_.uniform(opt_.nodes))
+    target = candidates.empty() ? known[prng_.uniform(known.size())]
                                 : candidates[prng_.uniform(candidates.size())];
   }
   c.target = target;
@@ -263,8 +269,9 @@ void Simulation::check_end() {
   }
   const lc::Result r = lc::check(history_);
   if (r.verdict == lc::Result::kNotLinearizable) violation("history not linearizable: " + r.explanation);
-  // Replicas that applied the same index hold the same state.
-  for (uint32_t s = 0; s < opt_.shards; ++s) {
+  // Replicas that applied the same index hold the same state (the
+  // metadata group's, after the shards, included).
+  for (uint32_t s = 0; s <= opt_.shards; ++s) {
     std::map<uint64_t, std::pair<std::string, std::string>> by_index;  // applied -> (node, image)
     for (auto& np : nodes_) {
       if (!np->host) continue;

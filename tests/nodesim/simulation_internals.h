@@ -36,6 +36,8 @@ constexpr int64_t kClientDeadlineUs = 400'000;
 // cut-off leader still believes it leads.
 constexpr int64_t kImpatientDeadlineUs = 60'000;
 constexpr int kRedirectsMax = 8;
+// Nodes beyond the first ones, started only when an operator adds them.
+constexpr int kSpareNodes = 2;
 const char* const kDataDir = "/data";
 
 // Thrown through the host when the node stops: its halt() (storage failed)
@@ -57,8 +59,12 @@ class Simulation;
 // One simulated machine: its disk outlives the node process on it.
 struct SimNode {
   int index = 0;
-  raft::NodeId raft_id = raft::kNoNode;
+  raft::NodeId raft_id = raft::kNoNode;  // kNoNode: a spare not admitted yet
   std::string id;
+  // A spare admitted by a membership change: it boots into the topology it
+  // was admitted with, and restarts from its data dir.
+  bool joined = false;
+  server::Topology join_topology;
   std::unique_ptr<storage::MemoryFileSystem> fs = std::make_unique<storage::MemoryFileSystem>();
   std::unique_ptr<SimDisk> disk;
   std::unique_ptr<server::PeerSender> peers;
@@ -117,7 +123,7 @@ class Simulation {
   void violation(const std::string& what);
 
   std::string peers_flag() const;
-  void boot(SimNode& n, const std::string& initial_cluster_state);
+  void boot(SimNode& n, std::string initial_cluster_state);
   void stop(SimNode& n, const std::string& why, bool power_loss);
   void wake(SimNode& n, int64_t at_us);
   void run_iteration(SimNode& n, int incarnation);
@@ -126,6 +132,9 @@ class Simulation {
   void after_iteration(SimNode& n);
 
   void inject_fault();
+  void change_membership();
+  int index_of(raft::NodeId id) const;
+  int meta_leader() const;
   void heal();
   void schedule_restart(SimNode& n, bool wipe, bool retime);
   void set_partition();
@@ -165,6 +174,7 @@ class Simulation {
   bool faults_on_ = true;
   bool booting_ = false;
   bool wiped_one_ = false;
+  int removals_ = 0;
   bool finals_started_ = false;
   size_t finals_left_ = 0;
   int64_t heal_us_ = 0;

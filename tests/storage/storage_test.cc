@@ -960,9 +960,10 @@ TEST_CASE("snapshot files left by a crash during a group's removal are deleted a
 TEST_CASE("the identity records the node's member id and refuses another", "[storage][identity]") {
   MemoryFileSystem fs;
   REQUIRE(fs.create_dir("/data").is_ok());
-  REQUIRE(check_or_create_identity(&fs, "/data", "n4", "c1", false, 4).is_ok());
+  REQUIRE(check_or_create_identity(&fs, "/data", "n4", "c1", false, 4, 16).is_ok());
   Identity id;
   REQUIRE(read_identity(&fs, "/data", &id).is_ok());
+  CHECK(id.shard_count == 16);
   CHECK(id.node_id == "n4");
   CHECK(id.cluster_id == "c1");
   CHECK(id.member_id == 4);

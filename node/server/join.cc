@@ -1,0 +1,134 @@
+#include "node/server/join.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "mq/v1/cluster.grpc.pb.h"
+#include "mq/v1/kv.pb.h"
+#include "node/server/exit_codes.h"
+#include "node/server/log.h"
+#include "node/storage/file_system.h"
+#include "node/storage/identity.h"
+
+namespace mq::server {
+
+namespace {
+
+// How long a joining node keeps asking before it gives up: long enough for
+// a cluster that is itself starting, or electing the metadata group's
+// leader, to answer.
+constexpr auto kJoinPatience = std::chrono::seconds(30);
+constexpr auto kJoinCallDeadline = std::chrono::seconds(3);
+constexpr auto kJoinRetryPause = std::chrono::milliseconds(200);
+
+std::vector<std::string> split_endpoints(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    if (comma > start) out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+Topology topology_of(const v1::ListMembersResponse& cluster, raft::NodeId self,
+                     const PeerInfo& self_info) {
+  Topology t;
+  t.cluster_id = cluster.cluster_id();
+  t.shard_count = cluster.shard_count();
+  t.replication = cluster.replication();
+  t.self = self;
+  for (const v1::Member& m : cluster.members()) {
+    while (t.nodes.size() + 1 < m.id()) t.nodes.push_back({"", "", t.nodes.size() + 1, true});
+    t.nodes.push_back({m.name(), m.address(), m.id(), m.state() == "removed"});
+  }
+  while (t.nodes.size() < self) t.nodes.push_back({"", "", t.nodes.size() + 1, true});
+  t.nodes[self - 1] = self_info;
+  return t;
+}
+
+}  // namespace
+
+bool join_topology(const NodeConfig& config, Topology* topology, std::string* error,
+                   int* exit_code) {
+  const PeerInfo self_info{config.id, config.listen, raft::kNoNode, false};
+  // Joined before: the data dir knows who this node is.
+  auto fs = storage::make_posix_file_system();
+  storage::Identity identity;
+  if (storage::read_identity(fs.get(), config.data_dir, &identity).is_ok() &&
+      identity.member_id != 0 && identity.shard_count != 0) {
+    Topology t;
+    t.cluster_id = identity.cluster_id;
+    t.shard_count = identity.shard_count;
+    t.replication = config.replication;
+    t.self = identity.member_id;
+    for (raft::NodeId id = 1; id < t.self; ++id) t.nodes.push_back({"", "", id, true});
+    t.nodes.push_back({config.id, config.listen, t.self, false});
+    *topology = std::move(t);
+    return true;
+  }
+  std::vector<std::string> endpoints = split_endpoints(config.join);
+  const auto give_up = std::chrono::steady_clock::now() + kJoinPatience;
+  std::string last_error = "no endpoint answered";
+  bool ambiguous = false;  // an attempt may have been admitted without answering
+  while (std::chrono::steady_clock::now() < give_up) {
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      auto channel = grpc::CreateChannel(endpoints[i], grpc::InsecureChannelCredentials());
+      auto stub = v1::Cluster::NewStub(channel);
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + kJoinCallDeadline);
+      v1::AddMemberRequest req;
+      req.set_name(config.id);
+      req.set_address(config.listen);
+      v1::AddMemberResponse resp;
+      const grpc::Status s = stub->AddMember(&ctx, req, &resp);
+      if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+          s.error_code() == grpc::StatusCode::ABORTED) {
+        ambiguous = true;
+      }
+      if (s.ok()) {
+        PeerInfo me = self_info;
+        me.raft_id = resp.member().id();
+        *topology = topology_of(resp.cluster(), me.raft_id, me);
+        log_info("admitted to cluster " + topology->cluster_id + " as member " +
+                 std::to_string(me.raft_id) + " by " + endpoints[i]);
+        return true;
+      }
+      last_error = endpoints[i] + ": " + s.error_message();
+      if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+          s.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        // Never admitted twice under one name: a node whose data dir was
+        // lost must not come back as the member it was (it forgot its
+        // votes and its log). An earlier attempt whose answer was lost
+        // looks the same, and is resolved the same way.
+        *error = "cannot join the cluster: " + last_error +
+                 (ambiguous ? " (an earlier attempt of this start may have been admitted without "
+                              "its answer arriving: remove member " + config.id + " and join again)"
+                            : "");
+        *exit_code = kNodeExitUsage;
+        return false;
+      }
+      // Redirected to the metadata group's leader: ask it next.
+      v1::NotLeader hint;
+      if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+          hint.ParseFromString(s.error_details()) && !hint.leader_address().empty() &&
+          std::find(endpoints.begin(), endpoints.end(), hint.leader_address()) == endpoints.end()) {
+        endpoints.insert(endpoints.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                         hint.leader_address());
+      }
+    }
+    std::this_thread::sleep_for(kJoinRetryPause);
+  }
+  *error = "cannot join the cluster within " + std::to_string(kJoinPatience.count()) +
+           " s: " + last_error;
+  *exit_code = kNodeExitCannotStart;
+  return false;
+}
+
+}  // namespace mq::server

@@ -1,0 +1,228 @@
+// Replicas follow the cluster map. The leader of each group compares the
+// group's configuration with the map's target for it and takes one step at
+// a time (Raft allows one membership change in flight per group):
+//   1. a learner the target wants as a voter, once caught up, is promoted;
+//   2. a member of the target missing from the group is added as a learner
+//      (at most kCatchUpsMax at once on this node: catching up costs the
+//      leader a snapshot and the log, and client traffic keeps the rest);
+//   3. once every target voter votes, a voter outside the target is
+//      removed, so a group never has fewer voters than its target: a
+//      leader outside it hands leadership to a caught-up target voter
+//      first;
+//   4. a learner outside the target is removed.
+// A replica that applies its own removal drops the group and its data. A
+// replica appears when a leader first sends to it (group_for_message).
+#include <algorithm>
+#include <set>
+
+#include "node/raft/conf_change.h"
+#include "node/server/group_ids.h"
+#include "node/server/node_host.h"
+
+namespace mq::server {
+
+namespace {
+
+// A learner within this many entries of the leader's log counts as caught
+// up: promoting it then costs no wait for a quorum that includes it.
+constexpr uint64_t kCaughtUpSlackEntries = 256;
+// Learners this node catches up at once, over all the groups it leads.
+constexpr size_t kCatchUpsMax = 2;
+// An empty replica that no leader fed within this many ticks, on a node
+// the map does not place it on, is dropped (a stray message created it).
+constexpr uint64_t kStrayReplicaTicks = 500;
+
+bool contains(const std::vector<raft::NodeId>& v, raft::NodeId id) {
+  return std::find(v.begin(), v.end(), id) != v.end();
+}
+
+const char* step_name(raft::ConfChangeType t) {
+  switch (t) {
+    case raft::ConfChangeType::kAddVoter: return "promoting";
+    case raft::ConfChangeType::kAddLearner: return "adding as a learner";
+    case raft::ConfChangeType::kRemoveNode: return "removing";
+  }
+  return "changing";
+}
+
+}  // namespace
+
+NodeHost::GroupTarget NodeHost::target_of(const ShardGroup& g) const {
+  GroupTarget t;
+  if (g.shard == topology().meta_shard()) {
+    t.voters = map_.meta_voters();
+    t.learners = map_.meta_learners();
+  } else {
+    t.voters = map_.placement(g.shard).replicas;
+  }
+  return t;
+}
+
+void NodeHost::reconcile() {
+  if (map_.empty()) return;
+  std::vector<ShardGroup*> led;
+  for (auto& gp : groups_) {
+    if (gp && gp->role == raft::Role::kLeader && !gp->removed_self) led.push_back(gp.get());
+  }
+  size_t catching_up = 0;
+  for (ShardGroup* g : led) {
+    const GroupTarget t = target_of(*g);
+    for (raft::NodeId l : g->node->learners()) catching_up += contains(t.voters, l) ? 1 : 0;
+  }
+  moves_in_flight_ = 0;
+  for (ShardGroup* g : led) {
+    const GroupTarget t = target_of(*g);
+    const std::vector<raft::NodeId> voters = g->node->voters();
+    const std::vector<raft::NodeId> learners = g->node->learners();
+    const bool settled = std::all_of(t.voters.begin(), t.voters.end(),
+                                     [&](raft::NodeId v) { return contains(voters, v); }) &&
+                         voters.size() == t.voters.size() &&
+                         std::all_of(t.learners.begin(), t.learners.end(),
+                                     [&](raft::NodeId l) { return contains(learners, l); }) &&
+                         learners.size() == t.learners.size();
+    if (settled) continue;
+    ++moves_in_flight_;
+    const raft::Status st = g->node->status();
+    auto caught_up = [&](raft::NodeId id) {
+      if (id == topology().self) return true;
+      auto it = st.progress.find(id);
+      return it != st.progress.end() && it->second.match + kCaughtUpSlackEntries >= st.last_index;
+    };
+    std::optional<raft::ConfChange> step;
+    for (raft::NodeId l : learners) {
+      if (contains(t.voters, l) && caught_up(l)) {
+        step = raft::ConfChange{raft::ConfChangeType::kAddVoter, l};
+        break;
+      }
+    }
+    if (!step) {
+      for (const auto* want : {&t.voters, &t.learners}) {
+        for (raft::NodeId n : *want) {
+          if (step || contains(voters, n) || contains(learners, n)) continue;
+          if (catching_up >= kCatchUpsMax) break;
+          ++catching_up;
+          step = raft::ConfChange{raft::ConfChangeType::kAddLearner, n};
+        }
+      }
+    }
+    const bool target_votes = std::all_of(t.voters.begin(), t.voters.end(),
+                                          [&](raft::NodeId v) { return contains(voters, v); });
+    if (!step && target_votes) {
+      for (raft::NodeId v : voters) {
+        if (contains(t.voters, v)) continue;
+        if (v == topology().self) {
+          // Hand over first; the next leader removes this node.
+          for (raft::NodeId to : t.voters) {
+            if (!caught_up(to) || st.lead_transferee != raft::kNoNode) continue;
+            forbid_lease(*g);
+            if (g->node->transfer_leader(to) == raft::ProposeError::kOk) {
+              log(LogLevel::kInfo, group_name(g->shard) + ": handing leadership to " +
+                                       node_name(to) + " before leaving the group");
+            }
+            break;
+          }
+          break;
+        }
+        step = raft::ConfChange{raft::ConfChangeType::kRemoveNode, v};
+        break;
+      }
+    }
+    if (!step) {
+      for (raft::NodeId l : learners) {
+        if (!contains(t.voters, l) && !contains(t.learners, l)) {
+          step = raft::ConfChange{raft::ConfChangeType::kRemoveNode, l};
+          break;
+        }
+      }
+    }
+    if (!step) continue;
+    if (g->node->propose_conf_change(*step) == raft::ProposeError::kOk) {
+      log(LogLevel::kInfo, group_name(g->shard) + ": " + step_name(step->type) + " " +
+                               node_name(step->node) + " (cluster map version " +
+                               std::to_string(map_.version()) + ")");
+    }
+  }
+}
+
+void NodeHost::refresh_replicas(ShardGroup& g) {
+  std::vector<raft::NodeId> replicas = g.node->voters();
+  for (raft::NodeId l : g.node->learners()) replicas.push_back(l);
+  std::sort(replicas.begin(), replicas.end());
+  g.replicas = std::move(replicas);
+}
+
+// After an iteration's entries applied: groups this node was removed from
+// go, data and all. The removal is committed, so the group never needs
+// this replica again; if placement brings it back it starts empty, under
+// another id.
+void NodeHost::drop_removed_groups() {
+  for (auto& gp : groups_) {
+    if (!gp || !gp->removed_self) continue;
+    drop_group(gp, "this node was removed from " + group_name(gp->shard));
+  }
+}
+
+void NodeHost::drop_group(std::unique_ptr<ShardGroup>& gp, const std::string& why) {
+  ShardGroup& g = *gp;
+  fail_pending(g, Outcome::with(Outcome::Code::kOutcomeUnknown, why + "; the write's outcome is unknown"),
+               not_leader(g.shard, nullptr));
+  auto ready = std::move(g.reads_ready);
+  for (auto& [index, reads] : ready) {
+    for (auto& r : reads) r(Outcome::with(Outcome::Code::kUnavailable, why));
+  }
+  check_storage(disk_->remove_group(g.storage_id));
+  log(LogLevel::kInfo, why + ": its replica is dropped");
+  // A lease reader on another thread may still hold the group: it stays
+  // allocated (emptied) for the host's life, which sees few such drops.
+  lease_view_[g.shard].store(nullptr, std::memory_order_release);
+  {
+    std::unique_lock lock(g.shared_state);
+    g.role = raft::Role::kFollower;
+    g.lease.reset();
+    g.sm = kv::KvStateMachine();
+  }
+  retired_groups_.push_back(std::move(gp));
+}
+
+// A message from a leader for a group this node does not hold: the leader
+// added this node, so the group starts here empty and the leader fills it
+// (a snapshot, then the log).
+ShardGroup* NodeHost::group_for_message(uint32_t slot, const raft::Message& m) {
+  if (slot >= groups_.size()) return nullptr;
+  if (groups_[slot]) return groups_[slot].get();
+  const bool from_leader = m.type == raft::MessageType::kApp ||
+                           m.type == raft::MessageType::kHeartbeat ||
+                           m.type == raft::MessageType::kSnap;
+  if (!from_leader || m.to != topology().self) return nullptr;
+  if (const Member* me = map_.find(topology().self); me && me->state == MemberState::kRemoved) {
+    return nullptr;
+  }
+  auto g = new_group(slot, group_storage_id(slot, next_incarnation_[slot]++));
+  std::string error;
+  if (!make_raft_node(*g, 0, &error)) {
+    log(LogLevel::kError, group_name(slot) + ": cannot start a replica: " + error);
+    return nullptr;
+  }
+  log(LogLevel::kInfo, group_name(slot) + ": new replica, started by " + node_name(m.from) +
+                           " (term " + std::to_string(m.term) + ")");
+  groups_[slot] = std::move(g);
+  lease_view_[slot].store(groups_[slot].get(), std::memory_order_release);
+  return groups_[slot].get();
+}
+
+// Empty replicas nobody fed and the map does not place here.
+void NodeHost::drop_stray_replicas() {
+  if (map_.empty()) return;
+  for (auto& gp : groups_) {
+    if (!gp || gp->log.last_index() > 0 || gp->log.snapshot_meta().index > 0) continue;
+    if (ticks_ < gp->created_at_tick + kStrayReplicaTicks) continue;
+    const bool placed = gp->shard == topology().meta_shard()
+                            ? contains(map_.meta_voters(), topology().self) ||
+                                  contains(map_.meta_learners(), topology().self)
+                            : map_.hosts(topology().self, gp->shard);
+    if (placed) continue;
+    drop_group(gp, group_name(gp->shard) + " was never filled on this node");
+  }
+}
+
+}  // namespace mq::server
