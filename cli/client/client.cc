@@ -480,3 +480,80 @@ Error Client::transfer_leader(uint32_t shard, const std::string& to_node) {
 }
 
 }  // namespace mq::cli
+
+namespace mq::cli {
+
+namespace {
+
+MemberInfo member_of(const v1::Member& m) {
+  MemberInfo out;
+  out.id = m.id();
+  out.name = m.name();
+  out.address = m.address();
+  out.state = m.state();
+  out.replicas = m.replicas();
+  out.preferred_leader_of = m.preferred_leader_of();
+  return out;
+}
+
+}  // namespace
+
+Error Client::list_members(MemberList* out) {
+  v1::ListMembersRequest req;
+  v1::ListMembersResponse resp;
+  Error e = impl_->invoke(RequestKind::kRead, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    return v1::Cluster::NewStub(ch)->ListMembers(&ctx, req, &resp);
+  });
+  if (!e.ok()) return e;
+  out->cluster_id = resp.cluster_id();
+  out->node = resp.node();
+  out->version = resp.version();
+  out->shard_count = resp.shard_count();
+  out->replication = resp.replication();
+  out->members.clear();
+  for (const auto& m : resp.members()) out->members.push_back(member_of(m));
+  return e;
+}
+
+Error Client::add_member(const std::string& name, const std::string& address, MemberInfo* added) {
+  v1::AddMemberRequest req;
+  req.set_name(name);
+  req.set_address(address);
+  v1::AddMemberResponse resp;
+  Error e = impl_->invoke(RequestKind::kWrite, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    return v1::Cluster::NewStub(ch)->AddMember(&ctx, req, &resp);
+  });
+  if (e.ok() && added) *added = member_of(resp.member());
+  return e;
+}
+
+Error Client::remove_member(const std::string& member, bool force, MemberInfo* removed) {
+  v1::RemoveMemberRequest req;
+  req.set_member(member);
+  req.set_force(force);
+  v1::RemoveMemberResponse resp;
+  Error e = impl_->invoke(RequestKind::kWrite, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    return v1::Cluster::NewStub(ch)->RemoveMember(&ctx, req, &resp);
+  });
+  if (e.ok() && removed) *removed = member_of(resp.member());
+  return e;
+}
+
+Error Client::replace_member(const std::string& member, const std::string& name,
+                             const std::string& address, MemberInfo* removed, MemberInfo* added) {
+  v1::ReplaceMemberRequest req;
+  req.set_member(member);
+  req.set_name(name);
+  req.set_address(address);
+  v1::ReplaceMemberResponse resp;
+  Error e = impl_->invoke(RequestKind::kWrite, nullptr, [&](const std::shared_ptr<grpc::Channel>& ch, grpc::ClientContext& ctx) {
+    return v1::Cluster::NewStub(ch)->ReplaceMember(&ctx, req, &resp);
+  });
+  if (e.ok()) {
+    if (removed) *removed = member_of(resp.removed());
+    if (added) *added = member_of(resp.added());
+  }
+  return e;
+}
+
+}  // namespace mq::cli

@@ -91,6 +91,20 @@ struct FaultSet {
   uint32_t fsync_delay_ms = 0;         // added before every WAL append
 };
 
+// A member of the cluster (mq member list): state "active" or "removed";
+// replicas and preferred_leader_of count shards of the current placement.
+struct MemberInfo {
+  uint64_t id = 0;
+  std::string name, address, state;
+  uint32_t replicas = 0, preferred_leader_of = 0;
+};
+struct MemberList {
+  std::string cluster_id, node;  // node: the one that answered
+  uint64_t version = 0;          // of the cluster map
+  uint32_t shard_count = 0, replication = 0;
+  std::vector<MemberInfo> members;  // removed ones included
+};
+
 enum class Consistency { kLinearizable, kStale };
 
 struct ClientOptions {
@@ -122,6 +136,14 @@ class Client {
   // Asks the shard's leader (found by following hints) to hand leadership
   // to to_node; returns once the leader has started the transfer.
   Error transfer_leader(uint32_t shard, const std::string& to_node);
+  // Membership: the cluster map as a node has it, and changes made by the
+  // metadata group's leader (found by following hints). member: a name or
+  // an id. A change whose answer is lost is kUnknownOutcome.
+  Error list_members(MemberList* out);
+  Error add_member(const std::string& name, const std::string& address, MemberInfo* added);
+  Error remove_member(const std::string& member, bool force, MemberInfo* removed);
+  Error replace_member(const std::string& member, const std::string& name,
+                       const std::string& address, MemberInfo* removed, MemberInfo* added);
 
   // Ends the request in flight on another thread (the REPL's Ctrl-C) as soon
   // as it can: at once when waiting for an answer, after at most the dial

@@ -107,6 +107,7 @@ bool NodeHost::recover_or_bootstrap(storage::RecoveredState& recovered, std::str
   const uint32_t meta = t.meta_shard();
   groups_.resize(meta + 1);
   next_incarnation_.assign(meta + 1, 0);
+  dropped_at_tick_.assign(meta + 1, 0);
   auto note_id = [this](uint32_t storage_id) {
     uint32_t& next = next_incarnation_[slot_of_group(storage_id)];
     next = std::max(next, incarnation_of_group(storage_id) + 1);

@@ -280,6 +280,7 @@ class NodeHost {
   uint32_t topology_shard_count_ = 0;
   std::vector<std::unique_ptr<ShardGroup>> retired_groups_;
   std::vector<uint32_t> next_incarnation_;  // by slot: the next storage id's incarnation
+  std::vector<uint64_t> dropped_at_tick_;   // by slot: 1 + the tick it was last dropped (0: never)
   ClusterMap map_;  // the metadata group's, as last applied (empty before)
   mutable std::mutex published_mutex_;
   std::shared_ptr<const Topology> published_topology_;

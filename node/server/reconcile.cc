@@ -31,6 +31,9 @@ constexpr size_t kCatchUpsMax = 2;
 // An empty replica that no leader fed within this many ticks, on a node
 // the map does not place it on, is dropped (a stray message created it).
 constexpr uint64_t kStrayReplicaTicks = 500;
+// After this node drops a group it left, messages its leader sent before
+// applying the removal still arrive; they must not start a new replica.
+constexpr uint64_t kDroppedQuietTicks = 100;
 
 bool contains(const std::vector<raft::NodeId>& v, raft::NodeId id) {
   return std::find(v.begin(), v.end(), id) != v.end();
@@ -171,6 +174,7 @@ void NodeHost::drop_group(std::unique_ptr<ShardGroup>& gp, const std::string& wh
     for (auto& r : reads) r(Outcome::with(Outcome::Code::kUnavailable, why));
   }
   check_storage(disk_->remove_group(g.storage_id));
+  dropped_at_tick_[g.shard] = ticks_ + 1;
   log(LogLevel::kInfo, why + ": its replica is dropped");
   // A lease reader on another thread may still hold the group: it stays
   // allocated (emptied) for the host's life, which sees few such drops.
@@ -194,6 +198,9 @@ ShardGroup* NodeHost::group_for_message(uint32_t slot, const raft::Message& m) {
                            m.type == raft::MessageType::kHeartbeat ||
                            m.type == raft::MessageType::kSnap;
   if (!from_leader || m.to != topology().self) return nullptr;
+  if (dropped_at_tick_[slot] != 0 && ticks_ + 1 < dropped_at_tick_[slot] + kDroppedQuietTicks) {
+    return nullptr;
+  }
   if (const Member* me = map_.find(topology().self); me && me->state == MemberState::kRemoved) {
     return nullptr;
   }

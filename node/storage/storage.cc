@@ -24,8 +24,14 @@ class Rebuilder final : public WalReplayHandler {
   Status on_group_removed(GroupId group, const std::string&) override {
     state_->erase(group);
     removed_->insert(group);
+    gaps_.erase(group);
     return Status::ok();
   }
+
+  // A gap in a group's entries is corruption, unless the group's removal
+  // follows it: the WAL released the segments before the gap once the
+  // group was removed. Known only at the end of the replay.
+  Status gaps() const { return gaps_.empty() ? Status::ok() : gaps_.begin()->second; }
 
   Status on_hard_state(GroupId group, const raft::HardState& hs, const std::string& where) override {
     if (removed_->count(group)) return written_after_removal(group, where);
@@ -35,6 +41,7 @@ class Rebuilder final : public WalReplayHandler {
 
   Status on_entry(GroupId group, raft::Entry&& entry, const std::string& where) override {
     if (removed_->count(group)) return written_after_removal(group, where);
+    if (gaps_.count(group)) return Status::ok();
     RecoveredGroup& g = (*state_)[group];
     const uint64_t base = g.snapshot ? g.snapshot->meta.index : 0;
     if (entry.index == 0) return {StatusCode::kCorrupt, where + ": entry with index 0"};
@@ -45,9 +52,12 @@ class Rebuilder final : public WalReplayHandler {
     }
     const uint64_t next = g.entries.empty() ? base + 1 : g.entries.back().index + 1;
     if (entry.index > next) {
-      return {StatusCode::kCorrupt, where + ": group " + std::to_string(group) + " entry " +
-                                        std::to_string(entry.index) + " follows index " + std::to_string(next - 1) +
-                                        " (a WAL segment or the snapshot before it is missing)"};
+      gaps_.emplace(group, Status{StatusCode::kCorrupt,
+                                  where + ": group " + std::to_string(group) + " entry " +
+                                      std::to_string(entry.index) + " follows index " +
+                                      std::to_string(next - 1) +
+                                      " (a WAL segment or the snapshot before it is missing)"});
+      return Status::ok();
     }
     const uint64_t first = g.entries.empty() ? next : g.entries.front().index;
     g.entries.resize(entry.index - first);
@@ -63,6 +73,7 @@ class Rebuilder final : public WalReplayHandler {
 
   RecoveredState* state_;
   std::set<GroupId>* removed_;
+  std::map<GroupId, Status> gaps_;
 };
 
 Status validate_batch(const WriteBatch& batch) {
@@ -162,6 +173,7 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
   wal_options.head_path = join_path(dir, kWalHeadFile);
   auto wal = Wal::open(fs, wal_dir, wal_options, &rebuilder, log);
   if (!wal.is_ok()) return wal.status();
+  if (Status s = rebuilder.gaps(); !s.is_ok()) return s;
   st->wal_ = std::move(wal.value());
 
   // A crash between a group's removal and the deletion of its snapshot

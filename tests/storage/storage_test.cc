@@ -921,6 +921,33 @@ TEST_CASE("a removed group is forgotten: its records, its snapshot and its pins"
   }
 }
 
+TEST_CASE("a removed group's entries may start anywhere once older segments are released",
+          "[storage][membership]") {
+  MemoryFileSystem fs;
+  RecoveredState rec;
+  auto o = memory_options(&fs);
+  o.segment_size_bytes_max = 4096;
+  {
+    auto st = open_ok(o, &rec);
+    // Both groups write throughout, so group 2's entries span segments.
+    for (uint64_t i = 1; i <= 200; i += 10) {
+      REQUIRE(append_entries(*st, 1, make_entries(1, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
+      REQUIRE(append_entries(*st, 2, make_entries(2, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
+    }
+    REQUIRE(st->remove_group(2).is_ok());
+    REQUIRE(st->save_snapshot(1, raft::Snapshot{{150, 1, {1}, {}}, "group one"}).is_ok());
+    const size_t before = st->wal_segment_count();
+    REQUIRE(st->compact(1, 150).is_ok());
+    // Segments holding group 2's first entries went; later ones still hold
+    // some of its entries, then its removal.
+    REQUIRE(st->wal_segment_count() < before);
+  }
+  auto st = open_ok(o, &rec);
+  CHECK(rec.count(2) == 0);
+  REQUIRE(rec.count(1) == 1);
+  check_entries(rec[1], 151, 200, 1, 1);
+}
+
 TEST_CASE("snapshot files left by a crash during a group's removal are deleted at open",
           "[storage][membership]") {
   MemoryFileSystem fs;
