@@ -422,6 +422,77 @@ int cluster_transfer(int argc, char** argv) {
                      node, "shard " + std::to_string(shard) + " is now led by " + node);
 }
 
+// What add and remove did, after the replicas moved.
+int membership_done(const char* verb, Format format, const pg::Outcome& o,
+                    const pg::MembershipResult& r, const std::string& sentence) {
+  if (!o.ok()) return report(verb, o);
+  if (format == Format::kJson) {
+    nlohmann::json j;
+    j["ok"] = true;
+    j["action"] = verb;
+    j["nodes"] = r.nodes;
+    j["balanced_ms"] = r.balanced_ms;
+    out(j.dump() + "\n");
+  } else {
+    out(sentence + " (replicas balanced " + std::to_string(r.balanced_ms) + " ms after the change)\n");
+  }
+  return 0;
+}
+
+int cluster_add(int argc, char** argv) {
+  CommonFlags f;
+  int count = 1;
+  Millis wait{120'000};
+  CLI::App app{"Add nodes to the running local cluster: each joins (mq node --join), and replicas "
+               "move to it until the cluster is balanced.",
+               "mq cluster add"};
+  add_common_flags(app, f);
+  app.add_option("-n,--nodes", count, "How many nodes to add (default 1)");
+  add_duration_option(app, "--wait", &wait, "How long to wait for the replicas to move",
+                      Millis(1), Millis(3'600'000));
+  app.footer("Examples:\n  mq cluster add\n  mq cluster add -n 2 --wait 5m\n\n"
+             "The new nodes are named n4, n5, ... and take the next ports. Exit codes: 0 added and\n"
+             "balanced, 1 no such cluster, 2 bad arguments, 3 a node is down or the replicas did\n"
+             "not finish moving within --wait (the nodes stay), 5 a port is in use or a node\n"
+             "exited at start.");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  Format format;
+  if (!resolve_format("add", f, &format)) return 2;
+  pg::MembershipResult r;
+  const pg::Outcome o = pg::cluster_add(f.target.resolved_dir(), count, static_cast<int>(wait.count()), &r);
+  std::string names;
+  for (const auto& n : r.nodes) names += (names.empty() ? "" : ", ") + n;
+  return membership_done("add", format, o, r, "added " + names);
+}
+
+int cluster_remove(int argc, char** argv) {
+  CommonFlags f;
+  std::string node;
+  bool force = false;
+  Millis wait{120'000};
+  CLI::App app{"Remove a node from the running local cluster: its replicas move to the other nodes, "
+               "then it is stopped and its data dir deleted (its log stays).",
+               "mq cluster remove"};
+  add_common_flags(app, f);
+  app.add_option("NODE", node, "Node id")->required();
+  app.add_flag("--force", force,
+               "Remove it even if fewer nodes than the replication factor remain (shards then keep "
+               "fewer replicas)");
+  add_duration_option(app, "--wait", &wait, "How long to wait for its replicas to move",
+                      Millis(1), Millis(3'600'000));
+  app.footer("Examples:\n  mq cluster remove n4\n\n"
+             "Exit codes: 0 removed and stopped, 1 no such cluster or node, 2 refused (e.g. too few\n"
+             "nodes would remain; see --force), 3 the cluster did not answer or the replicas did not\n"
+             "finish moving within --wait (the node keeps running).");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  Format format;
+  if (!resolve_format("remove", f, &format)) return 2;
+  pg::MembershipResult r;
+  const pg::Outcome o =
+      pg::cluster_remove(f.target.resolved_dir(), node, force, static_cast<int>(wait.count()), &r);
+  return membership_done("remove", format, o, r, "removed and stopped " + node);
+}
+
 int cluster_logs(int argc, char** argv) {
   CommonFlags f;
   std::string node;
@@ -497,6 +568,8 @@ const CommandTable& cluster_verbs() {
       {"isolate", "Cut one node off from all others", cluster_isolate},
       {"heal", "Remove every network fault", cluster_heal},
       {"transfer-leader", "Move a shard's leadership: transfer-leader SHARD NODE", cluster_transfer},
+      {"add", "Add nodes that join the running cluster; replicas move to them", cluster_add},
+      {"remove", "Move a node's replicas away, then stop and delete it", cluster_remove},
       {"logs", "Print (or -f follow) a node's log", cluster_logs},
       {"down", "Stop every node and wait for them (--purge deletes the state)", cluster_down},
   };

@@ -31,8 +31,19 @@ const NodeRecord* ClusterState::find(const std::string& id) const {
 }
 
 std::string ClusterState::peers() const {
+  if (!initial_peers.empty()) return initial_peers;
   std::string out;
-  for (const auto& n : nodes) out += (out.empty() ? "" : ",") + n.id + "=" + n.address();
+  for (const auto& n : nodes) {
+    if (!n.joined) out += (out.empty() ? "" : ",") + n.id + "=" + n.address();
+  }
+  return out;
+}
+
+std::string ClusterState::join_endpoints(const std::string& except_id) const {
+  std::string out;
+  for (const auto& n : nodes) {
+    if (n.id != except_id) out += (out.empty() ? "" : ",") + n.address();
+  }
   return out;
 }
 
@@ -79,6 +90,7 @@ std::string state_to_json(const ClusterState& s) {
   j["shards"] = s.shard_count;
   j["replication"] = s.replication;
   j["node_flags"] = s.node_flags;
+  j["initial_peers"] = s.initial_peers;
   j["nodes"] = json::array();
   for (const auto& n : s.nodes) {
     j["nodes"].push_back({{"id", n.id},
@@ -90,6 +102,7 @@ std::string state_to_json(const ClusterState& s) {
                           {"log", n.log_path},
                           {"paused", n.paused},
                           {"bootstrapped", n.bootstrapped},
+                          {"joined", n.joined},
                           {"drop_to", n.faults.drop_to},
                           {"drop_from", n.faults.drop_from}});
   }
@@ -105,6 +118,7 @@ std::string state_from_json(const std::string& text, ClusterState* out) {
     s.shard_count = j.at("shards").get<uint32_t>();
     s.replication = j.at("replication").get<uint32_t>();
     s.node_flags = j.value("node_flags", std::vector<std::string>{});
+    s.initial_peers = j.value("initial_peers", std::string());
     for (const auto& jn : j.at("nodes")) {
       NodeRecord n;
       n.id = jn.at("id").get<std::string>();
@@ -116,6 +130,7 @@ std::string state_from_json(const std::string& text, ClusterState* out) {
       n.log_path = jn.at("log").get<std::string>();
       n.paused = jn.value("paused", false);
       n.bootstrapped = jn.value("bootstrapped", true);
+      n.joined = jn.value("joined", false);
       n.faults.drop_to = jn.value("drop_to", std::vector<std::string>{});
       n.faults.drop_from = jn.value("drop_from", std::vector<std::string>{});
       s.nodes.push_back(std::move(n));

@@ -52,6 +52,9 @@ struct NodeRecord {
   // the node it belongs to an existing cluster, so that a data dir emptied
   // meanwhile is refused instead of bootstrapping the cluster again.
   bool bootstrapped = true;
+  // Added to the running cluster (mq cluster add): it starts with --join
+  // instead of --peers, and is not part of the bootstrap list.
+  bool joined = false;
   NodeFaults faults;     // injected with SetFaults, re-applied after a restart
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
@@ -64,12 +67,19 @@ struct ClusterState {
   uint32_t shard_count = 16;
   uint32_t replication = 3;
   std::vector<std::string> node_flags;  // extra `mq node` flags, e.g. --fsync always
-  std::vector<NodeRecord> nodes;        // in --peers order
+  std::vector<NodeRecord> nodes;        // bootstrap nodes in --peers order, then joined ones
+  // The --peers list the cluster was bootstrapped with, kept as it was when
+  // members leave: it names the cluster (its id) and each bootstrap node's
+  // member id by position. Empty in states written before membership
+  // changes: then the nodes make it.
+  std::string initial_peers;
 
   NodeRecord* find(const std::string& id);
   const NodeRecord* find(const std::string& id) const;
   // "n1=127.0.0.1:7001,n2=..." in node order: the same list for every node.
   std::string peers() const;
+  // Where a joining node asks to be admitted: every other node.
+  std::string join_endpoints(const std::string& except_id) const;
   std::vector<std::string> endpoints() const;
   // Replica node ids of a shard under the default placement (DESIGN.md):
   // nodes (s+i) mod N, i = 0..RF-1, RF clamped to N.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "cli/client/client.h"
@@ -246,6 +247,7 @@ Outcome cluster_up(const UpOptions& asked, const ProgressFn& progress, ClusterSt
         n.log_path = (fs::path(dir) / (n.id + ".log")).string();
         state->nodes.push_back(n);
       }
+      state->initial_peers = state->peers();
     }
     for (size_t i = 0; i < state->nodes.size(); ++i) {
       if (node_liveness(*state, state->nodes[i]) == Liveness::kDown) to_start.push_back(i);
@@ -497,6 +499,194 @@ Outcome cluster_down(const std::string& dir, bool purge, int term_timeout_ms,
     return {};
   }
   if (auto e = save(dir, state); !e.empty()) return fail(kClusterCannotStart, e);
+  return {};
+}
+
+}  // namespace mq::playground
+
+namespace mq::playground {
+
+namespace {
+
+// Balance is polled less often than leaders: it asks every node.
+constexpr int kBalancePollMs = 100;
+
+}  // namespace
+
+bool wait_balanced(const ClusterState& state, int wait_ms, std::string* why) {
+  const auto start = Clock::now();
+  while (true) {
+    uint64_t version = 0;
+    uint32_t moving = 0;
+    bool same_map = true, all_answer = true;
+    std::set<uint32_t> led;
+    for (const NodeRecord& n : state.nodes) {
+      ClientOptions o;
+      o.endpoints = {n.address()};
+      o.timeout_ms = kStatusTimeoutMs;
+      Client c(o);
+      cli::ClusterStatus s;
+      if (cli::Error e = c.status(&s); !e.ok()) {
+        all_answer = false;
+        *why = n.id + " does not answer: " + e.message;
+        break;
+      }
+      if (version != 0 && s.map_version != version) same_map = false;
+      version = std::max(version, s.map_version);
+      moving += s.moves_in_flight;
+      for (const auto& shard : s.shards) {
+        if (shard.role == "leader") led.insert(shard.id);
+      }
+    }
+    if (all_answer) {
+      if (!same_map) {
+        *why = "the nodes do not all have the newest cluster map yet";
+      } else if (led.size() < state.shard_count) {
+        *why = std::to_string(state.shard_count - led.size()) + " shards have no leader";
+      } else if (moving > 0) {
+        *why = std::to_string(moving) + " shards still move replicas";
+      } else {
+        return true;
+      }
+    }
+    if (ms_since(start) >= wait_ms) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(kBalancePollMs));
+  }
+}
+
+Outcome cluster_add(const std::string& dir, int count, int wait_ms, MembershipResult* result) {
+  if (count < 1 || count > kNodesMax) {
+    return fail(kClusterUsage, "-n must be between 1 and " + std::to_string(kNodesMax));
+  }
+  ClusterState state;
+  std::vector<std::string> added;
+  Outcome o = with_state(dir, [&](ClusterState& s) -> Outcome {
+    if (s.nodes.size() + count > static_cast<size_t>(kNodesMax)) {
+      return fail(kClusterUsage, "a local cluster has at most " + std::to_string(kNodesMax) + " nodes");
+    }
+    for (const NodeRecord& n : s.nodes) {
+      if (node_liveness(s, n) == Liveness::kDown) {
+        return fail(kClusterUnavailable, n.id + " is down: start it first (mq cluster start " + n.id +
+                                             "), so that the cluster can place replicas");
+      }
+    }
+    int next_index = 0;
+    uint16_t next_port = 0;
+    for (const NodeRecord& n : s.nodes) {
+      next_index = std::max(next_index, std::atoi(n.id.c_str() + 1));
+      next_port = std::max<uint16_t>(next_port, n.port);
+    }
+    s.binary = self_executable();
+    for (int i = 0; i < count; ++i) {
+      NodeRecord n;
+      n.id = "n" + std::to_string(++next_index);
+      while (s.find(n.id)) n.id = "n" + std::to_string(++next_index);
+      n.port = ++next_port;
+      if (n.port + kHttpPortOffset > 65535) return fail(kClusterUsage, "no ports left above " + std::to_string(n.port));
+      n.http_port = static_cast<uint16_t>(n.port + kHttpPortOffset);
+      n.joined = true;
+      n.data_dir = (fs::path(dir) / n.id).string();
+      n.log_path = (fs::path(dir) / (n.id + ".log")).string();
+      if (std::string busy = busy_port(n); !busy.empty()) {
+        return fail(kClusterCannotStart, busy + " (for " + n.id + ") is in use");
+      }
+      std::error_code ec;
+      fs::remove_all(n.data_dir, ec);  // a data dir of an earlier node of this name
+      s.nodes.push_back(n);
+      if (auto e = spawn_node(s, &s.nodes.back()); !e.empty()) {
+        s.nodes.pop_back();
+        return fail(kClusterCannotStart, e);
+      }
+      added.push_back(n.id);
+    }
+    state = s;
+    return {};
+  });
+  if (!o.ok()) return o;
+  result->nodes = added;
+  const auto changed = Clock::now();
+  for (const std::string& id : added) {
+    if (Outcome r = await_ready(state, *state.find(id), wait_ms); !r.ok()) {
+      const NodeRecord& n = *state.find(id);
+      return fail(kClusterCannotStart, id + " did not join; " + n.log_path + ": " + log_tail(n.log_path));
+    }
+  }
+  std::string why;
+  const bool balanced = wait_balanced(state, wait_ms, &why);
+  result->balanced_ms = ms_since(changed);
+  result->view = observe_cluster(state, kStatusTimeoutMs);
+  if (!balanced) {
+    return fail(kClusterUnavailable, "added " + std::to_string(added.size()) +
+                                         " node(s), but the cluster is not balanced after " +
+                                         std::to_string(wait_ms) + " ms: " + why);
+  }
+  return {};
+}
+
+Outcome cluster_remove(const std::string& dir, const std::string& id, bool force, int wait_ms,
+                       MembershipResult* result) {
+  ClusterState state;
+  if (Outcome o = open_cluster(dir, &state); !o.ok()) return o;
+  const NodeRecord* node = state.find(id);
+  if (!node) return fail(kClusterNotFound, "no node '" + id + "' in cluster " + state.name);
+  if (state.nodes.size() == 1) return fail(kClusterUsage, id + " is the cluster's only node");
+  ClientOptions co;
+  co.endpoints = state.endpoints();
+  co.timeout_ms = 5000;
+  Client client(co);
+  cli::MemberInfo removed;
+  if (cli::Error e = client.remove_member(id, force, &removed); !e.ok()) {
+    return fail(e.kind == cli::ErrorKind::kInvalid ? kClusterUsage : kClusterUnavailable, e.message);
+  }
+  result->nodes = {id};
+  const auto changed = Clock::now();
+  // Drained: the node holds no shard, and the others settled.
+  ClusterState others = state;
+  std::erase_if(others.nodes, [&](const NodeRecord& n) { return n.id == id; });
+  bool drained = false;
+  std::string why = id + " still holds replicas";
+  while (ms_since(changed) < wait_ms) {
+    ClientOptions co;
+    co.endpoints = {node->address()};
+    co.timeout_ms = kStatusTimeoutMs;
+    Client c(co);
+    cli::ClusterStatus s;
+    const cli::Error e = c.status(&s);
+    if (e.ok() && s.shards.empty()) {
+      drained = true;
+      break;
+    }
+    if (!e.ok() && node_liveness(state, *node) == Liveness::kDown) {
+      drained = true;  // a dead member: its replicas are replaced elsewhere
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kBalancePollMs));
+  }
+  if (!drained) {
+    return fail(kClusterUnavailable, "removed " + id + " from the cluster, but after " +
+                                         std::to_string(wait_ms) + " ms " + why +
+                                         "; it keeps running (stop it with mq cluster stop " + id + ")");
+  }
+  const int remaining_ms = std::max<int>(1000, wait_ms - static_cast<int>(ms_since(changed)));
+  const bool balanced = wait_balanced(others, remaining_ms, &why);
+  Outcome o = with_state(dir, [&](ClusterState& s) -> Outcome {
+    NodeRecord* n = s.find(id);
+    if (!n) return {};
+    if (node_liveness(s, *n) != Liveness::kDown && !stop_node(s, *n, kStopTermTimeoutMs)) {
+      return fail(kClusterUnavailable, id + " did not exit");
+    }
+    std::error_code ec;
+    fs::remove_all(n->data_dir, ec);
+    std::erase_if(s.nodes, [&](const NodeRecord& r) { return r.id == id; });
+    state = s;
+    return {};
+  });
+  if (!o.ok()) return o;
+  result->balanced_ms = ms_since(changed);
+  result->view = observe_cluster(state, kStatusTimeoutMs);
+  if (!balanced) {
+    return fail(kClusterUnavailable, "removed and stopped " + id + ", but the cluster is not balanced: " + why);
+  }
   return {};
 }
 

@@ -93,6 +93,23 @@ Outcome isolate(const std::string& dir, const std::string& id);
 Outcome heal(const std::string& dir);
 Outcome transfer_leader(const std::string& dir, uint32_t shard, const std::string& to_node);
 
+// Membership of a local cluster. add spawns `count` new nodes (n4, n5, ...
+// on the next ports) that join the running cluster, then waits until the
+// replicas have moved to match the new placement. remove takes a member
+// out of the cluster, waits until it holds no replica, then stops it and
+// deletes its data dir (its log stays). Both wait at most wait_ms.
+struct MembershipResult {
+  std::vector<std::string> nodes;  // added, or the one removed
+  int64_t balanced_ms = 0;         // from the change to no move in flight
+  ClusterView view;
+};
+Outcome cluster_add(const std::string& dir, int count, int wait_ms, MembershipResult* result);
+Outcome cluster_remove(const std::string& dir, const std::string& id, bool force, int wait_ms,
+                       MembershipResult* result);
+// Until every node answers with the same cluster map, every shard has a
+// leader and no replica is moving; false at the deadline.
+bool wait_balanced(const ClusterState& state, int wait_ms, std::string* why);
+
 // TERM every node, KILL what still runs after term_timeout_ms, wait for
 // every one to be gone; purge deletes the directory afterwards. stopped
 // gets the ids of nodes that were running; found says whether a cluster was

@@ -108,15 +108,18 @@ Liveness node_liveness(const ClusterState& state, const NodeRecord& node) {
 }
 
 std::vector<std::string> node_command(const ClusterState& state, const NodeRecord& node) {
-  std::vector<std::string> args = {"node",        "--id",         node.id,
-                                   "--listen",    node.address(), "--data-dir",
-                                   node.data_dir, "--peers",      state.peers(),
-                                   "--shards",    std::to_string(state.shard_count),
-                                   "--replication", std::to_string(state.replication),
-                                   "--initial-cluster-state", node.bootstrapped ? "existing" : "new",
-                                   // partition, isolate and heal install their faults with
-                                   // SetFaults, which a node refuses without this flag.
-                                   "--enable-fault-injection"};
+  std::vector<std::string> args = {"node", "--id", node.id, "--listen", node.address(),
+                                   "--data-dir", node.data_dir};
+  if (node.joined) {
+    args.insert(args.end(), {"--join", state.join_endpoints(node.id)});
+  } else {
+    args.insert(args.end(), {"--peers", state.peers(), "--shards", std::to_string(state.shard_count),
+                             "--replication", std::to_string(state.replication),
+                             "--initial-cluster-state", node.bootstrapped ? "existing" : "new"});
+  }
+  // partition, isolate and heal install their faults with SetFaults, and
+  // add and remove change the members: a node refuses both without these.
+  args.insert(args.end(), {"--enable-fault-injection", "--enable-member-changes"});
   if (node.http_port != 0) {
     args.insert(args.end(), {"--http-listen", node.http_address()});
   }

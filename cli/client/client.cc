@@ -439,6 +439,8 @@ Error Client::status(ClusterStatus* out) {
   out->memory_used_bytes = resp.memory_used_bytes();
   out->memory_limit_bytes = resp.memory_limit_bytes();
   out->memory_full = resp.memory_full();
+  out->map_version = resp.map_version();
+  out->moves_in_flight = resp.moves_in_flight();
   for (const auto& n : resp.nodes()) out->nodes.push_back({n.id(), n.address(), n.reachable()});
   for (const auto& s : resp.shards()) {
     ShardStatus sh{s.id(), s.leader(), s.role(), s.term(), s.commit(), s.applied(), s.keys(), {}};

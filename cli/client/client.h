@@ -78,6 +78,10 @@ struct ClusterStatus {
   // whether it refuses writes for it.
   uint64_t memory_used_bytes = 0, memory_limit_bytes = 0;
   bool memory_full = false;
+  // The cluster map the node acts on, and groups it leads whose replicas
+  // still move toward the map's placement.
+  uint64_t map_version = 0;
+  uint32_t moves_in_flight = 0;
   std::vector<NodeStatus> nodes;
   std::vector<ShardStatus> shards;
   uint64_t clock_ms = 0;  // the node's clock when it answered
