@@ -263,6 +263,14 @@ std::optional<ClusterMap> ClusterMap::decode(std::string_view data, std::string*
                 std::to_string(st.shards_size()) + " shards placed");
   }
 
+  // Ids start at 1, so even an empty map names the next one; a snapshot
+  // cut short before that field is caught here.
+  if (st.next_id() == raft::kNoNode) return fail("next member id 0");
+  if (st.version() == 0 && (!st.cluster_id().empty() || st.shard_count() != 0 ||
+                            st.replication() != 0 || st.members_size() != 0)) {
+    return fail("version 0 (an empty map) with members or shards");
+  }
+
   ClusterMap m;
   m.cluster_id_ = st.cluster_id();
   m.shard_count_ = st.shard_count();
@@ -292,8 +300,7 @@ std::optional<ClusterMap> ClusterMap::decode(std::string_view data, std::string*
     m.members_.push_back({r.id(), r.name(), r.address(), state});
   }
   if (!m.empty() && (m.replication_ == 0 || m.active_count() == 0)) {
-    return fail("version " + std::to_string(m.version_) +
-                " has no active member or replication 0");
+    return fail("version " + std::to_string(m.version_) + " has no active member or replication 0");
   }
   for (int s = 0; s < st.shards_size(); ++s) {
     const peer::ShardReplicas& r = st.shards(s);

@@ -28,14 +28,14 @@ struct Hop {
 };
 
 // The shortest chain of hops from `source` to a node whose count is at
-// least two below the source's, where edge(s, x, y) says shard s may hand
-// one unit (a replica, or its leadership) from x to y. Moving one unit down
-// such a chain changes only the two ends' counts. Breadth first, nodes and
-// shards in ascending order, so every node finds the same chain. Empty if
-// there is none.
-template <typename Edge>
+// least two below the source's. A hop hands one unit (a replica, or a
+// leadership) of shard s from x to y, where gives(s, x) and takes(s, y);
+// moving one unit down a chain changes only the two ends' counts. Breadth
+// first, shards and nodes in ascending order, so every node finds the same
+// chain. Empty if there is none.
+template <typename Gives, typename Takes>
 std::vector<Hop> find_chain(size_t nodes, size_t shards, size_t source,
-                            const std::vector<size_t>& counts, Edge edge) {
+                            const std::vector<size_t>& counts, Gives gives, Takes takes) {
   std::vector<size_t> parent(nodes, kNone), via(nodes, kNone);
   std::vector<bool> seen(nodes, false);
   std::vector<size_t> queue{source};
@@ -43,19 +43,24 @@ std::vector<Hop> find_chain(size_t nodes, size_t shards, size_t source,
   // Each node enters the queue once: at most `nodes` rounds.
   for (size_t head = 0; head < queue.size(); ++head) {
     const size_t x = queue[head];
-    for (size_t y = 0; y < nodes; ++y) {
-      if (seen[y]) continue;
-      size_t shard = kNone;
-      for (size_t s = 0; s < shards && shard == kNone; ++s) {
-        if (edge(s, x, y)) shard = s;
+    // The lowest shard that can hand a unit from x to each node not seen.
+    std::vector<size_t> hop(nodes, kNone);
+    for (size_t s = 0; s < shards; ++s) {
+      if (!gives(s, x)) continue;
+      for (size_t y = 0; y < nodes; ++y) {
+        if (!seen[y] && hop[y] == kNone && takes(s, y)) hop[y] = s;
       }
-      if (shard == kNone) continue;
+    }
+    for (size_t y = 0; y < nodes; ++y) {
+      if (hop[y] == kNone) continue;
       seen[y] = true;
       parent[y] = x;
-      via[y] = shard;
+      via[y] = hop[y];
       if (counts[y] + 2 <= counts[source]) {
         std::vector<Hop> chain;
-        for (size_t at = y; at != source; at = parent[at]) chain.push_back({via[at], parent[at], at});
+        for (size_t at = y; at != source; at = parent[at]) {
+          chain.push_back({via[at], parent[at], at});
+        }
         std::reverse(chain.begin(), chain.end());
         return chain;
       }
@@ -66,10 +71,12 @@ std::vector<Hop> find_chain(size_t nodes, size_t shards, size_t source,
 }
 
 // Tries sources from the most loaded down (ties: lowest id) until one has
-// a chain to a node at least two below it.
-template <typename Edge>
+// a chain to a node at least two below it. givers[x] counts the units x
+// could hand on at all, so a node with none costs no search.
+template <typename Gives, typename Takes>
 std::vector<Hop> find_balancing_chain(size_t nodes, size_t shards,
-                                      const std::vector<size_t>& counts, Edge edge) {
+                                      const std::vector<size_t>& counts,
+                                      const std::vector<size_t>& givers, Gives gives, Takes takes) {
   std::vector<size_t> order(nodes);
   for (size_t n = 0; n < nodes; ++n) order[n] = n;
   std::stable_sort(order.begin(), order.end(),
@@ -77,7 +84,8 @@ std::vector<Hop> find_balancing_chain(size_t nodes, size_t shards,
   const size_t low = *std::min_element(counts.begin(), counts.end());
   for (size_t source : order) {
     if (counts[source] < low + 2) break;
-    std::vector<Hop> chain = find_chain(nodes, shards, source, counts, edge);
+    if (givers[source] == 0) continue;
+    std::vector<Hop> chain = find_chain(nodes, shards, source, counts, gives, takes);
     if (!chain.empty()) return chain;
   }
   return {};
@@ -108,23 +116,37 @@ std::vector<ShardPlacement> compute_placement(const std::vector<ShardPlacement>&
     auto it = std::lower_bound(active.begin(), active.end(), id);
     return it != active.end() && *it == id ? static_cast<size_t>(it - active.begin()) : kNone;
   };
-  auto current_leader = [&](size_t s) -> size_t {
-    return s < current.size() ? index_of(current[s].preferred_leader) : kNone;
-  };
+  std::vector<size_t> current_leaders(shards, kNone);
+  for (size_t s = 0; s < std::min(shards, current.size()); ++s) {
+    current_leaders[s] = index_of(current[s].preferred_leader);
+  }
+  auto current_leader = [&](size_t s) { return current_leaders[s]; };
 
   // on: where replicas are now. was: where they were before this call; a
   // replica on a node it was not on is a copy to send, one it was on is
-  // free to keep.
+  // free to keep. copies[n]: how many copies node n is to receive.
   Grid on(shards, nodes), was(shards, nodes);
-  std::vector<size_t> load(nodes, 0), held(shards, 0);
+  std::vector<size_t> load(nodes, 0), copies(nodes, 0), held(shards, 0);
+  auto place = [&](size_t s, size_t n) {
+    MQ_INVARIANT(!on.get(s, n));
+    on.set(s, n, true);
+    ++held[s];
+    ++load[n];
+    if (!was.get(s, n)) ++copies[n];
+  };
+  auto unplace = [&](size_t s, size_t n) {
+    MQ_INVARIANT(on.get(s, n));
+    on.set(s, n, false);
+    --held[s];
+    --load[n];
+    if (!was.get(s, n)) --copies[n];
+  };
   for (size_t s = 0; s < std::min(shards, current.size()); ++s) {
     for (raft::NodeId id : current[s].replicas) {
       const size_t n = index_of(id);
       if (n == kNone || on.get(s, n)) continue;
-      on.set(s, n, true);
       was.set(s, n, true);
-      ++held[s];
-      ++load[n];
+      place(s, n);
     }
   }
 
@@ -142,9 +164,7 @@ std::vector<ShardPlacement> compute_placement(const std::vector<ShardPlacement>&
         const bool n_leads = n == current_leader(s), drop_leads = drop == current_leader(s);
         if (load[n] > load[drop] || (load[n] == load[drop] && (drop_leads || !n_leads))) drop = n;
       }
-      on.set(s, drop, false);
-      --held[s];
-      --load[drop];
+      unplace(s, drop);
     }
   }
 
@@ -158,9 +178,7 @@ std::vector<ShardPlacement> compute_placement(const std::vector<ShardPlacement>&
       }
       // per_shard <= nodes, so a shard short of replicas misses some node.
       MQ_INVARIANT(pick != kNone);
-      on.set(s, pick, true);
-      ++held[s];
-      ++load[pick];
+      place(s, pick);
     }
   }
 
@@ -171,9 +189,8 @@ std::vector<ShardPlacement> compute_placement(const std::vector<ShardPlacement>&
   // kept replica moved is one more copy. Such a move always exists while
   // the two differ by two or more: the fuller node holds some shard the
   // emptier one does not.
-  auto copy_edge = [&](size_t s, size_t x, size_t y) {
-    return on.get(s, x) && !was.get(s, x) && !on.get(s, y);
-  };
+  auto gives_copy = [&](size_t s, size_t x) { return on.get(s, x) && !was.get(s, x); };
+  auto takes_replica = [&](size_t s, size_t y) { return !on.get(s, y); };
   auto move_kept = [&]() -> bool {
     const size_t high = *std::max_element(load.begin(), load.end());
     const size_t low = *std::min_element(load.begin(), load.end());
@@ -188,10 +205,8 @@ std::vector<ShardPlacement> compute_placement(const std::vector<ShardPlacement>&
           for (size_t s = 0; s < shards; ++s) {
             if (!on.get(s, x) || on.get(s, y)) continue;
             if (spare_leader && current_leader(s) == x) continue;
-            on.set(s, x, false);
-            on.set(s, y, true);
-            --load[x];
-            ++load[y];
+            unplace(s, x);
+            place(s, y);
             return true;
           }
         }
@@ -201,15 +216,16 @@ std::vector<ShardPlacement> compute_placement(const std::vector<ShardPlacement>&
   };
   const size_t replica_moves_max = move_bound(shards * per_shard);
   for (size_t step = 0; step < replica_moves_max; ++step) {
-    const std::vector<Hop> chain = find_balancing_chain(nodes, shards, load, copy_edge);
+    const std::vector<Hop> chain =
+        find_balancing_chain(nodes, shards, load, copies, gives_copy, takes_replica);
     if (!chain.empty()) {
+      // The hops were found on the state before any of them and stay valid
+      // applied in order: the chain's nodes are distinct, so no hop adds a
+      // replica another removes, or the reverse.
       for (const Hop& h : chain) {
-        MQ_INVARIANT(on.get(h.shard, h.from) && !on.get(h.shard, h.to));
-        on.set(h.shard, h.from, false);
-        on.set(h.shard, h.to, true);
+        unplace(h.shard, h.from);
+        place(h.shard, h.to);
       }
-      --load[chain.front().from];
-      ++load[chain.back().to];
     } else if (!move_kept()) {
       break;
     }
@@ -219,46 +235,51 @@ std::vector<ShardPlacement> compute_placement(const std::vector<ShardPlacement>&
 
   // Preferred leaders. A node may keep leading up to its fair share
   // (shards / nodes, rounded up); the rest go to their least-leading
-  // replica.
+  // replica (ties: lowest id). fresh[n]: how many of n's leaderships are
+  // new, which moving again costs no extra leadership change.
   const size_t fair_share = (shards + nodes - 1) / nodes;
-  std::vector<size_t> leader(shards, kNone), leads(nodes, 0);
+  std::vector<size_t> leader(shards, kNone), leads(nodes, 0), fresh(nodes, 0);
+  auto lead = [&](size_t s, size_t n) {
+    if (leader[s] != kNone) {
+      --leads[leader[s]];
+      if (leader[s] != current_leader(s)) --fresh[leader[s]];
+    }
+    leader[s] = n;
+    ++leads[n];
+    if (n != current_leader(s)) ++fresh[n];
+  };
   for (size_t s = 0; s < shards; ++s) {
     const size_t n = current_leader(s);
-    if (n != kNone && on.get(s, n) && leads[n] < fair_share) {
-      leader[s] = n;
-      ++leads[n];
-    }
+    if (n != kNone && on.get(s, n) && leads[n] < fair_share) lead(s, n);
   }
   for (size_t s = 0; s < shards; ++s) {
     if (leader[s] != kNone) continue;
+    size_t pick = kNone;
     for (size_t n = 0; n < nodes; ++n) {
-      if (on.get(s, n) && (leader[s] == kNone || leads[n] < leads[leader[s]])) leader[s] = n;
+      if (on.get(s, n) && (pick == kNone || leads[n] < leads[pick])) pick = n;
     }
-    ++leads[leader[s]];
+    lead(s, pick);
   }
 
   // Even out the leader counts along chains of shards (x leads s, y is a
   // replica of s), first through leaderships this call assigned, then
   // through any: the counts end within one of each other unless the
   // replica sets leave no chain from a node to one two below it.
-  auto apply_leader_chain = [&](const std::vector<Hop>& chain) {
-    for (const Hop& h : chain) {
-      MQ_INVARIANT(leader[h.shard] == h.from && on.get(h.shard, h.to));
-      leader[h.shard] = h.to;
-    }
-    --leads[chain.front().from];
-    ++leads[chain.back().to];
-  };
-  auto new_leader_edge = [&](size_t s, size_t x, size_t y) {
-    return leader[s] == x && current_leader(s) != x && on.get(s, y);
-  };
-  auto leader_edge = [&](size_t s, size_t x, size_t y) { return leader[s] == x && on.get(s, y); };
+  auto gives_fresh = [&](size_t s, size_t x) { return leader[s] == x && current_leader(s) != x; };
+  auto gives_any = [&](size_t s, size_t x) { return leader[s] == x; };
+  auto takes_leadership = [&](size_t s, size_t y) { return on.get(s, y); };
   const size_t leader_moves_max = move_bound(shards);
   for (size_t step = 0; step < leader_moves_max; ++step) {
-    std::vector<Hop> chain = find_balancing_chain(nodes, shards, leads, new_leader_edge);
-    if (chain.empty()) chain = find_balancing_chain(nodes, shards, leads, leader_edge);
+    std::vector<Hop> chain =
+        find_balancing_chain(nodes, shards, leads, fresh, gives_fresh, takes_leadership);
+    if (chain.empty()) {
+      chain = find_balancing_chain(nodes, shards, leads, leads, gives_any, takes_leadership);
+    }
     if (chain.empty()) break;
-    apply_leader_chain(chain);
+    for (const Hop& h : chain) {
+      MQ_INVARIANT(leader[h.shard] == h.from && on.get(h.shard, h.to));
+      lead(h.shard, h.to);
+    }
   }
 
   for (size_t s = 0; s < shards; ++s) {
