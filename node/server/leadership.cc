@@ -30,7 +30,9 @@ void NodeHost::publish_role(ShardGroup& g, const raft::SoftState& soft) {
   const uint64_t term = soft.term;
   const raft::NodeId lead = soft.lead;
   if (role == g.role && term == g.term && lead == g.lead) return;
-  role_changes_.record(env_.now(), g.shard, term, role, lead);
+  // The feed is of shards (status, mq cluster watch); the metadata group's
+  // leader shows in the log.
+  if (!is_meta(g)) role_changes_.record(env_.now(), g.shard, term, role, lead);
   if (lead != g.lead && lead != raft::kNoNode) {
     ++g.counters.leader_changes_seen;
     log(LogLevel::kInfo, group_name(g.shard) + ": leader is " + node_name(lead) +

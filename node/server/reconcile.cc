@@ -86,10 +86,14 @@ void NodeHost::reconcile() {
     if (settled) continue;
     ++moves_in_flight_;
     const raft::Status st = g->node->status();
+    // A learner that never acknowledged anything is not caught up, however
+    // short the log: it may not even be running (an operator added a node
+    // and never started it), and as a voter it would count toward quorums.
     auto caught_up = [&](raft::NodeId id) {
       if (id == topology().self) return true;
       auto it = st.progress.find(id);
-      return it != st.progress.end() && it->second.match + kCaughtUpSlackEntries >= st.last_index;
+      return it != st.progress.end() && it->second.match > 0 &&
+             it->second.match + kCaughtUpSlackEntries >= st.last_index;
     };
     std::optional<raft::ConfChange> step;
     for (raft::NodeId l : learners) {

@@ -390,9 +390,39 @@ void Simulation::heal() {
   dup_per_million_ = 0;
   log("healed: no more faults");
   for (auto& np : nodes_) {
+    if (np->host && np->host->group(opt_.shards) && !np->host->cluster_map().empty()) {
+      admit_spares(np->host->cluster_map());
+      break;
+    }
+  }
+  for (auto& np : nodes_) {
     SimNode& n = *np;
     n.slow_disk = false;
     if (!n.host && !n.refused_forever && n.raft_id != raft::kNoNode) boot(n, "existing");
+  }
+}
+
+// A spare whose admission answered "unknown" may be a member all the same:
+// the operator sees it in the member list and starts it.
+void Simulation::admit_spares(const server::ClusterMap& map) {
+  for (auto& np : nodes_) {
+    SimNode& s = *np;
+    if (s.raft_id != raft::kNoNode) continue;
+    const server::Member* m = map.find_name(s.id);
+    if (!m || m->state != server::MemberState::kActive) continue;
+    s.raft_id = m->id;
+    s.joined = true;
+    const server::PeerInfo self{s.id, "127.0.0.1:" + std::to_string(7001 + s.index), m->id, false};
+    s.join_topology = server::topology_from_map(map, m->id, self);
+    ++result_.joins;
+    log("operator: " + s.id + " is a member (id " + std::to_string(m->id) + "): starting it");
+    if (faults_on_) {
+      at(now_ + 10'000 + static_cast<int64_t>(prng_.uniform(200'000)), [this, &s] {
+        if (!s.host && !s.refused_forever) boot(s, "join");
+      });
+    } else {
+      boot(s, "join");
+    }
   }
 }
 
@@ -405,6 +435,7 @@ void Simulation::change_membership() {
   if (leader < 0) return;
   SimNode& l = *nodes_[leader];
   const server::ClusterMap& map = l.host->cluster_map();
+  admit_spares(map);
   std::vector<int> spares, active;
   for (auto& np : nodes_) {
     if (np->raft_id == raft::kNoNode) spares.push_back(np->index);

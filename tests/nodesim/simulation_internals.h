@@ -133,6 +133,7 @@ class Simulation {
 
   void inject_fault();
   void change_membership();
+  void admit_spares(const server::ClusterMap& map);
   int index_of(raft::NodeId id) const;
   int meta_leader() const;
   void heal();
