@@ -92,6 +92,12 @@ bool join_topology(const NodeConfig& config, Topology* topology, std::string* er
           s.error_code() == grpc::StatusCode::ABORTED) {
         ambiguous = true;
       }
+      if (s.ok() && (resp.member().id() == 0 || resp.cluster().cluster_id().empty())) {
+        *error = "cannot join the cluster: " + endpoints[i] + " admitted this node without saying "
+                 "its member id or the cluster's";
+        *exit_code = kNodeExitCannotStart;
+        return false;
+      }
       if (s.ok()) {
         PeerInfo me = self_info;
         me.raft_id = resp.member().id();

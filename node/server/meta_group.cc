@@ -129,13 +129,13 @@ void NodeHost::change_members(const MapCommand& command, MemberChangeDone done) 
   const uint32_t meta = topology().meta_shard();
   ShardGroup* g = group(meta);
   if (!g || g->role != raft::Role::kLeader) {
-    done(not_leader(meta, g), {});
+    done(not_leader(meta, g), {}, map_);
     return;
   }
   if (!g->writes.empty() || !g->writes_to_issue.empty()) {
     done(Outcome::with(Outcome::Code::kOverloaded,
                        "another membership change is in progress; retry once it is done"),
-         {});
+         {}, map_);
     return;
   }
   // The next map is computed from the last: every entry of the log must be
@@ -143,21 +143,20 @@ void NodeHost::change_members(const MapCommand& command, MemberChangeDone done) 
   if (g->sm.applied_index() < g->log.last_index()) {
     done(Outcome::with(Outcome::Code::kUnavailable,
                        "the metadata group's leader is still applying its log; retry"),
-         {});
+         {}, map_);
     return;
   }
   ClusterMap next = map_;
   MapChange change;
   if (std::string e = next.apply(command, &change); !e.empty()) {
-    done(Outcome::with(Outcome::Code::kInvalidArgument, e), {});
+    done(Outcome::with(Outcome::Code::kInvalidArgument, e), {}, map_);
     return;
   }
   const uint64_t id = next_request_id_++;
   g->writes_to_issue.push_back(map_entry(next, id));
   g->write_ids_to_issue.push_back(id);
-  g->writes.emplace(id, [done = std::move(done), change](const Outcome& o, const kv::ApplyResult&) {
-    done(o, change);
-  });
+  g->writes.emplace(id, [done = std::move(done), change, next = std::move(next)](
+                           const Outcome& o, const kv::ApplyResult&) { done(o, change, next); });
 }
 
 }  // namespace mq::server

@@ -152,8 +152,10 @@ class NodeHost {
   void transfer_leader(uint32_t shard, const std::string& to_node,
                        std::function<void(const Outcome&)> done);
   // A change to the cluster's members, on the metadata group's leader
-  // (elsewhere: kNotLeader naming it). done runs once the new map applied.
-  using MemberChangeDone = std::function<void(const Outcome&, const MapChange&)>;
+  // (elsewhere: kNotLeader naming it). done runs once the new map applied,
+  // with it (the host's own map follows at the end of that iteration).
+  using MemberChangeDone =
+      std::function<void(const Outcome&, const MapChange&, const ClusterMap& next)>;
   void change_members(const MapCommand& command, MemberChangeDone done);
   const ClusterMap& cluster_map() const { return map_; }
   // Groups this node leads whose replicas are not yet where the map wants

@@ -350,8 +350,7 @@ void fill_member(const ClusterMap& map, const Member& m, v1::Member* out) {
   out->set_preferred_leader_of(leads);
 }
 
-void fill_members(const NodeHost& host, v1::ListMembersResponse* resp) {
-  const ClusterMap& map = host.cluster_map();
+void fill_members(const NodeHost& host, const ClusterMap& map, v1::ListMembersResponse* resp) {
   resp->set_cluster_id(map.cluster_id());
   resp->set_version(map.version());
   resp->set_shard_count(map.shard_count());
@@ -378,7 +377,7 @@ void RaftBackend::list_members(v1::ListMembersResponse* resp, Done done) {
   auto shared_done = std::make_shared<Done>(std::move(done));
   lp->post_request(
       [lp, resp, shared_done] {
-        fill_members(*lp->host, resp);
+        fill_members(*lp->host, lp->host->cluster_map(), resp);
         (*shared_done)(grpc::Status::OK);
       },
       *shared_done);
@@ -395,11 +394,11 @@ void RaftBackend::add_member(const v1::AddMemberRequest& req, v1::AddMemberRespo
   lp->post_request(
       [lp, resp, shared_done, command] {
         lp->host->change_members(command, [lp, resp, shared_done](const Outcome& o,
-                                                                  const MapChange& change) {
+                                                                  const MapChange& change,
+                                                                  const ClusterMap& map) {
           if (o.ok()) {
-            const ClusterMap& map = lp->host->cluster_map();
             if (const Member* m = map.find(change.added)) fill_member(map, *m, resp->mutable_member());
-            fill_members(*lp->host, resp->mutable_cluster());
+            fill_members(*lp->host, map, resp->mutable_cluster());
           }
           (*shared_done)(to_grpc(o));
         });
@@ -426,9 +425,9 @@ void RaftBackend::remove_member(const v1::RemoveMemberRequest& req, v1::RemoveMe
         command.id = m->id;
         command.force = force;
         const raft::NodeId id = m->id;
-        lp->host->change_members(command, [lp, resp, shared_done, id](const Outcome& o,
-                                                                      const MapChange&) {
-          const ClusterMap& map = lp->host->cluster_map();
+        lp->host->change_members(command, [resp, shared_done, id](const Outcome& o,
+                                                                  const MapChange&,
+                                                                  const ClusterMap& map) {
           if (o.ok()) {
             if (const Member* gone = map.find(id)) fill_member(map, *gone, resp->mutable_member());
           }
@@ -457,9 +456,9 @@ void RaftBackend::replace_member(const v1::ReplaceMemberRequest& req,
         }
         command.id = m->id;
         const raft::NodeId old_id = m->id;
-        lp->host->change_members(command, [lp, resp, shared_done, old_id](const Outcome& o,
-                                                                          const MapChange& change) {
-          const ClusterMap& map = lp->host->cluster_map();
+        lp->host->change_members(command, [resp, shared_done, old_id](const Outcome& o,
+                                                                      const MapChange& change,
+                                                                      const ClusterMap& map) {
           if (o.ok()) {
             if (const Member* gone = map.find(old_id)) fill_member(map, *gone, resp->mutable_removed());
             if (const Member* added = map.find(change.added)) fill_member(map, *added, resp->mutable_added());

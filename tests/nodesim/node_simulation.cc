@@ -471,7 +471,8 @@ void Simulation::change_membership() {
   const int incarnation = l.incarnation;
   l.inbox.push_back([this, &l, cmd, spare, what, incarnation] {
     if (l.incarnation != incarnation || !l.host) return;
-    l.host->change_members(cmd, [this, &l, cmd, spare, what](const Outcome& o, const server::MapChange& change) {
+    l.host->change_members(cmd, [this, cmd, spare, what](const Outcome& o, const server::MapChange& change,
+                                                         const server::ClusterMap& next) {
       log("operator: " + what + ": " + (o.ok() ? "done" : o.message));
       if (!o.ok()) return;
       ++result_.member_changes;
@@ -482,7 +483,7 @@ void Simulation::change_membership() {
       s.raft_id = change.added;
       s.joined = true;
       const server::PeerInfo self{s.id, "127.0.0.1:" + std::to_string(7001 + spare), change.added, false};
-      s.join_topology = server::topology_from_map(l.host->cluster_map(), change.added, self);
+      s.join_topology = server::topology_from_map(next, change.added, self);
       ++result_.joins;
       // The new node starts a little later, as an operator's would.
       at(now_ + 10'000 + static_cast<int64_t>(prng_.uniform(200'000)), [this, &s] {
