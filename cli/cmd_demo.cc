@@ -491,6 +491,8 @@ const CommandTable& demo_commands() {
   static const CommandTable table = {
       {"failover", "Inject a fault under load; report unavailability and check linearizability",
        demo_failover},
+      {"rebalance", "Grow 3 -> 5 -> 3 nodes under load; report moves, throughput, linearizability",
+       demo_rebalance},
   };
   return table;
 }

@@ -25,6 +25,7 @@ int cmd_help(int argc, char** argv);        // cmd_help.cc
 int cmd_version(int argc, char** argv);     // cmd_help.cc
 int cmd_cluster(int argc, char** argv);  // mq cluster VERB ... (cmd_cluster.cc)
 int cmd_demo(int argc, char** argv);     // mq demo failover ... (cmd_demo.cc)
+int demo_rebalance(int argc, char** argv);  // mq demo rebalance (cmd_demo_rebalance.cc)
 int cluster_watch(int argc, char** argv);  // mq cluster watch (cmd_cluster_watch.cc)
 
 // The verbs of `mq cluster` and the demonstrations of `mq demo`.
