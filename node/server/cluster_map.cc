@@ -52,6 +52,8 @@ const char* member_state_name(MemberState s) {
       return "active";
     case MemberState::kRemoved:
       return "removed";
+    case MemberState::kJoining:
+      return "joining";
   }
   return "unknown";
 }
@@ -115,15 +117,26 @@ std::string ClusterMap::apply(const MapCommand& c, MapChange* change) {
       error = check_leaving_member(*this, c.id);
       if (error.empty()) error = check_new_member(*this, c.name, c.address);
       break;
+    case MapCommand::Type::kJoin: {
+      const Member* m = find_name(c.name);
+      if (m && m->state == MemberState::kJoining && m->address == c.address) break;
+      if (m && m->state == MemberState::kActive) {
+        error = describe(*m) + " has already joined; a node joins once (if its data dir was lost, "
+                "remove it and join again)";
+        break;
+      }
+      error = check_new_member(*this, c.name, c.address);
+      break;
+    }
     default:
       return "unknown map command type " + std::to_string(static_cast<int>(c.type));
   }
   if (!error.empty()) return error;
 
-  auto add = [&] {
+  auto add = [&](MemberState state) {
     // next_id_ only grows, so members_ stays sorted by id and no id is
     // ever handed out twice.
-    members_.push_back({next_id_++, c.name, c.address, MemberState::kActive});
+    members_.push_back({next_id_++, c.name, c.address, state});
     if (change) change->added = members_.back().id;
     return members_.back().id;
   };
@@ -134,13 +147,25 @@ std::string ClusterMap::apply(const MapCommand& c, MapChange* change) {
   };
   switch (c.type) {
     case MapCommand::Type::kAddMember:
-      add();
+      add(MemberState::kJoining);
       break;
+    case MapCommand::Type::kJoin: {
+      auto it = std::find_if(members_.begin(), members_.end(), [&](const Member& m) {
+        return m.state == MemberState::kJoining && m.name == c.name;
+      });
+      if (it == members_.end()) {
+        add(MemberState::kActive);
+      } else {
+        it->state = MemberState::kActive;
+        if (change) change->added = it->id;
+      }
+      break;
+    }
     case MapCommand::Type::kRemoveMember:
       remove(c.id);
       break;
     case MapCommand::Type::kReplaceMember: {
-      const raft::NodeId added = add();
+      const raft::NodeId added = add(MemberState::kJoining);
       remove(c.id);
       // The new member takes the old one's place shard for shard: the
       // counts do not change, so a balanced placement stays balanced and
@@ -180,7 +205,7 @@ const Member* ClusterMap::find_address(std::string_view address) const {
 
 size_t ClusterMap::active_count() const {
   return static_cast<size_t>(std::count_if(members_.begin(), members_.end(), [](const Member& m) {
-    return m.state == MemberState::kActive;
+    return m.state != MemberState::kRemoved;
   }));
 }
 
@@ -216,7 +241,7 @@ std::vector<raft::NodeId> ClusterMap::meta_learners() const {
 void ClusterMap::replace_placement() {
   std::vector<raft::NodeId> active;
   for (const Member& m : members_) {
-    if (m.state == MemberState::kActive) active.push_back(m.id);
+    if (m.state != MemberState::kRemoved) active.push_back(m.id);
   }
   shards_ = compute_placement(shards_, active, shard_count_, replication_);
 }
@@ -287,14 +312,15 @@ std::optional<ClusterMap> ClusterMap::decode(std::string_view data, std::string*
       return fail(who + " is out of id order");
     }
     if (r.state() != static_cast<uint32_t>(MemberState::kActive) &&
-        r.state() != static_cast<uint32_t>(MemberState::kRemoved)) {
+        r.state() != static_cast<uint32_t>(MemberState::kRemoved) &&
+        r.state() != static_cast<uint32_t>(MemberState::kJoining)) {
       return fail(who + " has unknown state " + std::to_string(r.state()));
     }
     const auto state = static_cast<MemberState>(r.state());
-    if (state == MemberState::kActive && !names.insert(r.name()).second) {
+    if (state != MemberState::kRemoved && !names.insert(r.name()).second) {
       return fail(who + ": name " + r.name() + " is held twice");
     }
-    if (state == MemberState::kActive && !addresses.insert(r.address()).second) {
+    if (state != MemberState::kRemoved && !addresses.insert(r.address()).second) {
       return fail(who + ": address " + r.address() + " is held twice");
     }
     m.members_.push_back({r.id(), r.name(), r.address(), state});
@@ -308,9 +334,9 @@ std::optional<ClusterMap> ClusterMap::decode(std::string_view data, std::string*
     ShardPlacement p;
     for (uint64_t id : r.replicas()) {
       const Member* member = m.find(id);
-      if (!member || member->state != MemberState::kActive) {
+      if (!member || member->state == MemberState::kRemoved) {
         return fail(where + " names replica " + std::to_string(id) +
-                    ", which is not an active member");
+                    ", which is not a member");
       }
       if (!p.replicas.empty() && id <= p.replicas.back()) {
         return fail(where + " lists its replicas out of order or twice");
@@ -344,7 +370,7 @@ std::optional<MapCommand> decode_map_command(std::string_view data) {
     return std::nullopt;
   }
   if (r.type() < static_cast<uint32_t>(MapCommand::Type::kAddMember) ||
-      r.type() > static_cast<uint32_t>(MapCommand::Type::kReplaceMember)) {
+      r.type() > static_cast<uint32_t>(MapCommand::Type::kJoin)) {
     return std::nullopt;
   }
   MapCommand c;

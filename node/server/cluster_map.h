@@ -22,11 +22,16 @@
 
 namespace mq::server {
 
+// An operator adds a member (mq member add, replace) before its node
+// runs: it is joining, and placement already counts it, until its node
+// starts with --join and claims it (MapCommand::kJoin), once. A node that
+// joins without being added first is active at once.
 enum class MemberState : uint8_t {
   kActive = 1,
   kRemoved = 2,
+  kJoining = 3,
 };
-const char* member_state_name(MemberState s);  // "active", "removed"
+const char* member_state_name(MemberState s);  // "active", "removed", "joining"
 
 struct Member {
   raft::NodeId id = raft::kNoNode;
@@ -48,6 +53,11 @@ struct MapCommand {
     kAddMember = 1,      // name, address
     kRemoveMember = 2,   // id, force
     kReplaceMember = 3,  // id (the old member), name, address (the new one)
+    // name, address: a node starting with --join. It claims the joining
+    // member of that name and address, or is added as a new active one. A
+    // name already active is refused: a node never becomes a member twice
+    // (one whose data dir was lost forgot its votes and its log).
+    kJoin = 4,
   };
   Type type = Type::kAddMember;
   raft::NodeId id = raft::kNoNode;
@@ -58,15 +68,15 @@ struct MapCommand {
 std::string encode(const MapCommand& c);
 std::optional<MapCommand> decode_map_command(std::string_view data);
 
-// What an applied command did: the member it added (kAddMember,
-// kReplaceMember), for the caller that proposed it.
+// What an applied command did: the member it added or a node claimed
+// (kAddMember, kReplaceMember, kJoin), for the caller that proposed it.
 struct MapChange {
   raft::NodeId added = raft::kNoNode;
 };
 
 // The metadata group's voters: at most this many, the active members with
-// the lowest ids; every other member that is not removed is a learner, so
-// every node holds the map.
+// the lowest ids; every other member that is not removed (a joining one
+// included) is a learner, so every node holds the map.
 constexpr size_t kMetaVotersMax = 5;
 
 class ClusterMap {
@@ -96,7 +106,7 @@ class ClusterMap {
   const Member* find(raft::NodeId id) const;
   const Member* find_name(std::string_view name) const;  // not removed
   const Member* find_address(std::string_view address) const;  // not removed
-  size_t active_count() const;
+  size_t active_count() const;  // members not removed (joining ones count)
 
   const ShardPlacement& placement(uint32_t shard) const { return shards_[shard]; }
   bool hosts(raft::NodeId node, uint32_t shard) const;

@@ -86,6 +86,7 @@ bool join_topology(const NodeConfig& config, Topology* topology, std::string* er
       v1::AddMemberRequest req;
       req.set_name(config.id);
       req.set_address(config.listen);
+      req.set_join(true);
       v1::AddMemberResponse resp;
       const grpc::Status s = stub->AddMember(&ctx, req, &resp);
       if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||

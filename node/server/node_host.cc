@@ -64,6 +64,10 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
     }
     ShardGroup* g = group_for_message(gm.shard(), m);
     if (!g) continue;
+    if (gm.applied() > 0) {
+      uint64_t& applied = g->peer_applied[from];
+      applied = std::max(applied, gm.applied());
+    }
     if (counters && m.type == raft::MessageType::kHeartbeatResp) {
       if (auto rtt = counters->probes.heartbeat_answered(gm.shard(), m.context, now)) {
         counters->round_trip.observe(*rtt);

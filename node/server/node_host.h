@@ -221,6 +221,7 @@ class NodeHost {
   GroupTarget target_of(const ShardGroup& g) const;
   void reconcile();
   void refresh_replicas(ShardGroup& g);
+  bool voters_applied_last_change(const ShardGroup& g, const std::vector<raft::NodeId>& voters) const;
   void drop_removed_groups();
   void drop_group(std::unique_ptr<ShardGroup>& gp, const std::string& why);
   ShardGroup* group_for_message(uint32_t slot, const raft::Message& m);

@@ -388,7 +388,7 @@ void RaftBackend::add_member(const v1::AddMemberRequest& req, v1::AddMemberRespo
   Loop* lp = loop_.get();
   auto shared_done = std::make_shared<Done>(std::move(done));
   MapCommand command;
-  command.type = MapCommand::Type::kAddMember;
+  command.type = req.join() ? MapCommand::Type::kJoin : MapCommand::Type::kAddMember;
   command.name = req.name();
   command.address = req.address();
   lp->post_request(

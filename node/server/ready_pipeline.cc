@@ -89,9 +89,11 @@ void NodeHost::process_ready() {
 // removal from it, and (for the metadata group) the cluster map.
 void NodeHost::after_membership_applied(ShardGroup& g, const raft::Ready& rd) {
   bool changed = rd.snapshot.has_value();
+  if (rd.snapshot) g.last_conf_index = std::max(g.last_conf_index, rd.snapshot->meta.index);
   for (const raft::Entry& e : rd.committed_entries) {
     if (e.type != raft::EntryType::kConfChange) continue;
     changed = true;
+    g.last_conf_index = e.index;
     const auto cc = raft::decode_conf_change(e.data);
     if (cc && cc->type == raft::ConfChangeType::kRemoveNode && cc->node == topology().self) {
       g.removed_self = true;
@@ -207,6 +209,7 @@ void NodeHost::send_messages(std::vector<std::pair<ShardGroup*, raft::Ready>>& r
       auto* gm = batch.add_messages();
       gm->set_shard(g->shard);
       gm->set_message(std::move(encoded));
+      gm->set_applied(g->sm.applied_index());
     }
     messages.clear();
   }

@@ -10,6 +10,13 @@
 //      leader outside it hands leadership to a caught-up target voter
 //      first;
 //   4. a learner outside the target is removed.
+// And no step is taken until every live voter has applied the last one.
+// Membership applies when committed (as in etcd's Raft), so a voter that
+// has not learned of the commit acts on the older configuration: had the
+// leader gone on, and then failed, the survivors could hold a quorum of the
+// new configuration that none of them knows it has (node simulator, seed
+// 46: a promoted learner that did not know it, beside a voter that knew
+// neither change, after the third voter left the group and dropped it).
 // A replica that applies its own removal drops the group and its data. A
 // replica appears when a leader first sends to it (group_for_message).
 #include <algorithm>
@@ -85,6 +92,7 @@ void NodeHost::reconcile() {
                          learners.size() == t.learners.size();
     if (settled) continue;
     ++moves_in_flight_;
+    if (!voters_applied_last_change(*g, voters)) continue;
     const raft::Status st = g->node->status();
     // A learner that never acknowledged anything is not caught up, however
     // short the log: it may not even be running (an operator added a node
@@ -149,6 +157,17 @@ void NodeHost::reconcile() {
                                std::to_string(map_.version()) + ")");
     }
   }
+}
+
+bool NodeHost::voters_applied_last_change(const ShardGroup& g,
+                                          const std::vector<raft::NodeId>& voters) const {
+  if (g.last_conf_index == 0) return true;
+  for (raft::NodeId v : voters) {
+    if (v == topology().self || !env_.peers->recently_heard(v, kPeerAliveWindowMs)) continue;
+    auto it = g.peer_applied.find(v);
+    if (it == g.peer_applied.end() || it->second < g.last_conf_index) return false;
+  }
+  return true;
 }
 
 void NodeHost::refresh_replicas(ShardGroup& g) {

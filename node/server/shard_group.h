@@ -54,6 +54,10 @@ struct ShardGroup {
   // at the end of the iteration.
   bool removed_self = false;
   uint64_t created_at_tick = 0;
+  // The index of the last membership change applied here, and what each
+  // peer last said it applied (GroupMessage.applied), for reconcile.cc.
+  uint64_t last_conf_index = 0;
+  std::unordered_map<raft::NodeId, uint64_t> peer_applied;
   raft::MemoryStorage log;
   std::unique_ptr<raft::RawNode> node;
   kv::KvStateMachine sm;  // published

@@ -389,12 +389,7 @@ void Simulation::heal() {
   drop_per_million_ = 0;
   dup_per_million_ = 0;
   log("healed: no more faults");
-  for (auto& np : nodes_) {
-    if (np->host && np->host->group(opt_.shards) && !np->host->cluster_map().empty()) {
-      admit_spares(np->host->cluster_map());
-      break;
-    }
-  }
+  admit_after_heal();
   for (auto& np : nodes_) {
     SimNode& n = *np;
     n.slow_disk = false;
@@ -402,27 +397,69 @@ void Simulation::heal() {
   }
 }
 
-// A spare whose admission answered "unknown" may be a member all the same:
-// the operator sees it in the member list and starts it.
+// After the heal, spares an operator added keep being started until they
+// have joined (bounded by the run's end).
+void Simulation::admit_after_heal() {
+  for (auto& np : nodes_) {
+    if (np->host && np->host->group(opt_.shards) && !np->host->cluster_map().empty()) {
+      admit_spares(np->host->cluster_map());
+      break;
+    }
+  }
+  at(now_ + 300'000, [this] { admit_after_heal(); });
+}
+
+// Spares the map names: one an operator added (joining) starts and claims
+// its member (as mq node --join does); one whose own join answered
+// "unknown" is a member all the same, and the node that asked is started.
 void Simulation::admit_spares(const server::ClusterMap& map) {
   for (auto& np : nodes_) {
     SimNode& s = *np;
     if (s.raft_id != raft::kNoNode) continue;
     const server::Member* m = map.find_name(s.id);
-    if (!m || m->state != server::MemberState::kActive) continue;
-    s.raft_id = m->id;
-    s.joined = true;
-    const server::PeerInfo self{s.id, "127.0.0.1:" + std::to_string(7001 + s.index), m->id, false};
-    s.join_topology = server::topology_from_map(map, m->id, self);
-    ++result_.joins;
-    log("operator: " + s.id + " is a member (id " + std::to_string(m->id) + "): starting it");
-    if (faults_on_) {
-      at(now_ + 10'000 + static_cast<int64_t>(prng_.uniform(200'000)), [this, &s] {
-        if (!s.host && !s.refused_forever) boot(s, "join");
-      });
-    } else {
-      boot(s, "join");
+    if (!m) continue;
+    if (m->state == server::MemberState::kJoining) {
+      join(s);
+    } else if (m->state == server::MemberState::kActive) {
+      start_joined(s, m->id, map);
     }
+  }
+}
+
+// The spare asks the metadata group's leader to admit it.
+void Simulation::join(SimNode& s) {
+  const int leader = meta_leader();
+  if (leader < 0) return;
+  SimNode& l = *nodes_[leader];
+  server::MapCommand cmd;
+  cmd.type = server::MapCommand::Type::kJoin;
+  cmd.name = s.id;
+  cmd.address = "127.0.0.1:" + std::to_string(7001 + s.index);
+  const int incarnation = l.incarnation;
+  l.inbox.push_back([this, &l, &s, cmd, incarnation] {
+    if (l.incarnation != incarnation || !l.host) return;
+    l.host->change_members(cmd, [this, &s](const Outcome& o, const server::MapChange& change,
+                                           const server::ClusterMap& next) {
+      log(s.id + ": join: " + (o.ok() ? "admitted as member " + std::to_string(change.added) : o.message));
+      if (o.ok() && change.added != raft::kNoNode) start_joined(s, change.added, next);
+    });
+  });
+  wake(l, now_);
+}
+
+void Simulation::start_joined(SimNode& s, raft::NodeId id, const server::ClusterMap& map) {
+  if (s.raft_id != raft::kNoNode) return;
+  s.raft_id = id;
+  s.joined = true;
+  const server::PeerInfo self{s.id, "127.0.0.1:" + std::to_string(7001 + s.index), id, false};
+  s.join_topology = server::topology_from_map(map, id, self);
+  ++result_.joins;
+  if (faults_on_) {
+    at(now_ + 10'000 + static_cast<int64_t>(prng_.uniform(200'000)), [this, &s] {
+      if (!s.host && !s.refused_forever) boot(s, "join");
+    });
+  } else {
+    boot(s, "join");
   }
 }
 
@@ -441,13 +478,20 @@ void Simulation::change_membership() {
     if (np->raft_id == raft::kNoNode) spares.push_back(np->index);
   }
   for (const server::Member& m : map.members()) {
-    if (m.state == server::MemberState::kActive && index_of(m.id) >= 0) active.push_back(index_of(m.id));
+    if (m.state != server::MemberState::kRemoved && index_of(m.id) >= 0) active.push_back(index_of(m.id));
   }
   server::MapCommand cmd;
   int spare = -1;
   const uint64_t r = prng_.uniform(3);
   if (!spares.empty() && (r == 0 || active.size() <= 3)) {
     spare = spares[prng_.uniform(spares.size())];
+    if (map.find_name(nodes_[spare]->id)) return;  // added already: it claims itself
+    // Half the time the node joins by itself (mq cluster add); else an
+    // operator adds it first (mq member add) and it claims that later.
+    if (prng_.chance(500'000)) {
+      join(*nodes_[spare]);
+      return;
+    }
     cmd.type = server::MapCommand::Type::kAddMember;
   } else if (active.size() > 3 && removals_ < 2 && r == 1) {
     cmd.type = server::MapCommand::Type::kRemoveMember;
@@ -472,23 +516,18 @@ void Simulation::change_membership() {
   l.inbox.push_back([this, &l, cmd, spare, what, incarnation] {
     if (l.incarnation != incarnation || !l.host) return;
     l.host->change_members(cmd, [this, cmd, spare, what](const Outcome& o, const server::MapChange& change,
-                                                         const server::ClusterMap& next) {
+                                                         const server::ClusterMap&) {
       log("operator: " + what + ": " + (o.ok() ? "done" : o.message));
       if (!o.ok()) return;
       ++result_.member_changes;
       if (cmd.type != server::MapCommand::Type::kAddMember) ++removals_;
-      if (spare < 0 || change.added == raft::kNoNode) return;
-      SimNode& s = *nodes_[spare];
-      if (s.raft_id != raft::kNoNode) return;
-      s.raft_id = change.added;
-      s.joined = true;
-      const server::PeerInfo self{s.id, "127.0.0.1:" + std::to_string(7001 + spare), change.added, false};
-      s.join_topology = server::topology_from_map(next, change.added, self);
-      ++result_.joins;
-      // The new node starts a little later, as an operator's would.
-      at(now_ + 10'000 + static_cast<int64_t>(prng_.uniform(200'000)), [this, &s] {
-        if (!s.host && !s.refused_forever) boot(s, "join");
-      });
+      // The operator then starts the added node, which claims its member.
+      if (spare >= 0 && change.added != raft::kNoNode) {
+        SimNode& s = *nodes_[spare];
+        at(now_ + 10'000 + static_cast<int64_t>(prng_.uniform(200'000)), [this, &s] {
+          if (s.raft_id == raft::kNoNode) join(s);
+        });
+      }
     });
   });
   wake(l, now_);

@@ -266,6 +266,22 @@ void Simulation::check_end() {
   if (finals_left_ != 0 || !finals_started_) {
     violation("liveness: the cluster did not serve every client within " +
               std::to_string(opt_.liveness_ms_max) + " ms of the heal");
+    // What each replica thinks, for the trace of a stuck run.
+    for (auto& np : nodes_) {
+      if (!np->host) continue;
+      for (uint32_t s = 0; s <= opt_.shards; ++s) {
+        const server::ShardGroup* g = np->host->group(s);
+        if (!g) continue;
+        const raft::Status st = g->node->status();
+        std::string voters, learners;
+        for (auto v : st.voters) voters += " " + std::to_string(v);
+        for (auto l : st.learners) learners += " " + std::to_string(l);
+        log(np->id + " group " + std::to_string(s) + ": " + std::string(raft::to_string(st.role)) +
+            " term " + std::to_string(st.term) + " lead " + std::to_string(st.lead) + " commit " +
+            std::to_string(st.commit) + " applied " + std::to_string(st.applied) + " last " +
+            std::to_string(st.last_index) + " voters" + voters + " learners" + learners);
+      }
+    }
   }
   const lc::Result r = lc::check(history_);
   if (r.verdict == lc::Result::kNotLinearizable) violation("history not linearizable: " + r.explanation);

@@ -134,6 +134,9 @@ class Simulation {
   void inject_fault();
   void change_membership();
   void admit_spares(const server::ClusterMap& map);
+  void admit_after_heal();
+  void join(SimNode& s);
+  void start_joined(SimNode& s, raft::NodeId id, const server::ClusterMap& map);
   int index_of(raft::NodeId id) const;
   int meta_leader() const;
   void heal();

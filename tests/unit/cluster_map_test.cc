@@ -161,7 +161,8 @@ TEST_CASE("adding a member gives it the next id and a balanced share", "[cluster
   CHECK(apply_ok(map, add_member("n4", "127.0.0.1:7004")) == 4);
   CHECK(map.version() == 2);
   CHECK(map.find(4)->name == "n4");
-  CHECK(map.find(4)->state == MemberState::kActive);
+  // Added by an operator: joining until its node starts and claims it.
+  CHECK(map.find(4)->state == MemberState::kJoining);
   CHECK(shards_of(map, 4).size() == 12);
   CHECK(shards_led_by(map, 4).size() == 4);
   // Only n4 gained replicas: the others keep a subset of what they had.
@@ -265,7 +266,7 @@ TEST_CASE("replace puts the new member on exactly the old one's shards", "[clust
   CHECK(apply_ok(map, replace_member(3, "n6", "127.0.0.1:7006")) == 6);
   CHECK(map.version() == 2);
   CHECK(map.find(3)->state == MemberState::kRemoved);
-  CHECK(map.find(6)->state == MemberState::kActive);
+  CHECK(map.find(6)->state == MemberState::kJoining);
   CHECK(map.active_count() == 5);
   CHECK(shards_of(map, 6) == shards_of(before, 3));
   CHECK(shards_led_by(map, 6) == shards_led_by(before, 3));
@@ -366,12 +367,12 @@ TEST_CASE("decode refuses truncated or damaged maps with a one-line reason", "[c
   CHECK(refused([](auto& st) { st.set_shard_count(17); }) ==
         "cluster map: shard count 17 but 16 shards placed");
   CHECK(refused([](auto& st) { st.mutable_shards(3)->set_replicas(0, 9); }) ==
-        "cluster map: shard 3 names replica 9, which is not an active member");
+        "cluster map: shard 3 names replica 9, which is not a member");
   // Member 4 is a tombstone: no replica may live on it.
   CHECK(refused([](auto& st) {
           auto* r = st.mutable_shards(0)->mutable_replicas();
           r->Set(r->size() - 1, 4);
-        }).find("which is not an active member") != std::string::npos);
+        }).find("which is not a member") != std::string::npos);
   CHECK(refused([](auto& st) { st.mutable_shards(5)->set_preferred_leader(9); }) ==
         "cluster map: shard 5 prefers leader 9, which is not one of its replicas");
   CHECK(refused([](auto& st) {
@@ -407,7 +408,48 @@ TEST_CASE("decode_map_command refuses garbage and unknown types", "[cluster_map]
   const std::string bytes = encode(replace_member(2, "n7", "127.0.0.1:7007"));
   CHECK_FALSE(decode_map_command(bytes.substr(0, bytes.size() - 3)).has_value());
   mq::peer::MapCommandRecord r;
-  r.set_type(4);
+  r.set_type(5);
   r.set_name("n4");
   CHECK_FALSE(decode_map_command(r.SerializeAsString()).has_value());
+}
+
+TEST_CASE("a node that joins claims the member an operator added, once", "[cluster_map]") {
+  ClusterMap map = ClusterMap::bootstrap("c1", members(3), 16, 3);
+  MapCommand join;
+  join.type = MapCommand::Type::kJoin;
+  join.name = "n4";
+  join.address = "127.0.0.1:7004";
+
+  SECTION("added first, then claimed by its node: same id, now active, nothing moves") {
+    REQUIRE(apply_ok(map, add_member("n4", "127.0.0.1:7004")) == 4);
+    const ClusterMap added = map;
+    CHECK(added.meta_learners() == std::vector<NodeId>{4});
+    CHECK(apply_ok(map, join) == 4);
+    CHECK(map.find(4)->state == MemberState::kActive);
+    for (uint32_t s = 0; s < 16; ++s) CHECK(map.placement(s) == added.placement(s));
+    CHECK(map.meta_voters() == std::vector<NodeId>{1, 2, 3, 4});
+    // A second start with an empty data dir is refused, map unchanged.
+    const ClusterMap before = map;
+    MapChange change;
+    CHECK(map.apply(join, &change).find("has already joined") != std::string::npos);
+    CHECK(map == before);
+  }
+  SECTION("not added first: a new active member") {
+    CHECK(apply_ok(map, join) == 4);
+    CHECK(map.find(4)->state == MemberState::kActive);
+  }
+  SECTION("a joining member's name claimed from another address is refused") {
+    REQUIRE(apply_ok(map, add_member("n4", "127.0.0.1:7004")) == 4);
+    const ClusterMap before = map;
+    join.address = "127.0.0.1:7009";
+    MapChange change;
+    CHECK(map.apply(join, &change) == "name n4 is in use");
+    CHECK(map == before);
+  }
+  SECTION("the command survives its encoding") {
+    const auto decoded = decode_map_command(encode(join));
+    REQUIRE(decoded.has_value());
+    CHECK(decoded->type == MapCommand::Type::kJoin);
+    CHECK(decoded->name == "n4");
+  }
 }
