@@ -521,6 +521,9 @@ bool wait_balanced(const ClusterState& state, int wait_ms, std::string* why) {
     bool same_map = true, all_answer = true;
     std::set<uint32_t> led;
     for (const NodeRecord& n : state.nodes) {
+      // A node that is down cannot answer; its replicas are the cluster's
+      // business (mq cluster remove moves them), not this wait's.
+      if (node_liveness(state, n) == Liveness::kDown) continue;
       ClientOptions o;
       o.endpoints = {n.address()};
       o.timeout_ms = kStatusTimeoutMs;
@@ -563,12 +566,6 @@ Outcome cluster_add(const std::string& dir, int count, int wait_ms, MembershipRe
   Outcome o = with_state(dir, [&](ClusterState& s) -> Outcome {
     if (s.nodes.size() + count > static_cast<size_t>(kNodesMax)) {
       return fail(kClusterUsage, "a local cluster has at most " + std::to_string(kNodesMax) + " nodes");
-    }
-    for (const NodeRecord& n : s.nodes) {
-      if (node_liveness(s, n) == Liveness::kDown) {
-        return fail(kClusterUnavailable, n.id + " is down: start it first (mq cluster start " + n.id +
-                                             "), so that the cluster can place replicas");
-      }
     }
     int next_index = 0;
     uint16_t next_port = 0;

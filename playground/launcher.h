@@ -106,8 +106,8 @@ struct MembershipResult {
 Outcome cluster_add(const std::string& dir, int count, int wait_ms, MembershipResult* result);
 Outcome cluster_remove(const std::string& dir, const std::string& id, bool force, int wait_ms,
                        MembershipResult* result);
-// Until every node answers with the same cluster map, every shard has a
-// leader and no replica is moving; false at the deadline.
+// Until every running node answers with the same cluster map, every shard
+// has a leader and no replica is moving; false at the deadline.
 bool wait_balanced(const ClusterState& state, int wait_ms, std::string* why);
 
 // TERM every node, KILL what still runs after term_timeout_ms, wait for

@@ -98,6 +98,13 @@ bool NodeHost::recover_or_bootstrap(storage::RecoveredState& recovered, std::str
   const Topology& t = topology();
   const bool fresh = recovered.empty();
   const bool joining = options_.initial_cluster_state == "join";
+  // Every group gone, and the WAL still says so: the node left them all.
+  if (fresh && !disk_->removed_groups().empty()) {
+    *error = "node " + t.self_info().id + " was removed from its groups and holds nothing; its "
+             "data dir cannot rejoin: start it with an empty data dir and --join";
+    *exit_code = kNodeExitRemoved;
+    return false;
+  }
   if (fresh && !joining) {
     if (std::string refusal = empty_data_dir_refusal(exit_code); !refusal.empty()) {
       *error = std::move(refusal);
@@ -159,8 +166,9 @@ bool NodeHost::recover_or_bootstrap(storage::RecoveredState& recovered, std::str
   };
   // The metadata group starts from the map the flags describe; every
   // bootstrapping node writes the same one. A data dir written before the
-  // metadata group existed gets it the same way at its first start.
-  const bool bootstrap_meta = !joining && !groups_[meta];
+  // metadata group existed gets it the same way at its first start; one
+  // whose replica of it was dropped (the node left the group) does not.
+  const bool bootstrap_meta = !joining && !groups_[meta] && (fresh || disk_->predates_membership());
   if (bootstrap_meta) {
     std::vector<Member> members;
     for (const auto& p : t.nodes) members.push_back({p.raft_id, p.id, p.address, MemberState::kActive});
@@ -189,7 +197,13 @@ bool NodeHost::recover_or_bootstrap(storage::RecoveredState& recovered, std::str
   topology_shard_count_ = t.shard_count;
   lease_view_ = std::make_unique<std::atomic<const ShardGroup*>[]>(meta + 1);
   for (uint32_t slot = 0; slot <= meta; ++slot) {
-    if (groups_[slot]) refresh_replicas(*groups_[slot]);
+    if (ShardGroup* g = groups_[slot].get()) {
+      refresh_replicas(*g);
+      // Left before the restart (its snapshot's members exclude it): it
+      // goes as any group this node leaves.
+      g->removed_self = !g->replicas.empty() &&
+                        std::find(g->replicas.begin(), g->replicas.end(), t.self) == g->replicas.end();
+    }
     lease_view_[slot].store(groups_[slot].get(), std::memory_order_release);
   }
   refresh_map();
@@ -208,12 +222,21 @@ bool NodeHost::recover_or_bootstrap(storage::RecoveredState& recovered, std::str
     if (bootstrap_meta) {
       log(LogLevel::kInfo, "the data dir predates the metadata group: started it from the flags");
     }
+    // A removed member still holding replicas starts, to hand them over
+    // (its leaders remove it once others have caught up); one holding none
+    // has nothing to do, and its data dir can never be a member again.
     if (const Member* m = map_.find(t.self); m && m->state == MemberState::kRemoved) {
-      *error = "node " + t.self_info().id + " (member " + std::to_string(t.self) +
-               ") was removed from cluster " + t.cluster_id +
-               "; its data dir cannot rejoin: start it with an empty data dir and --join";
-      *exit_code = kNodeExitRemoved;
-      return false;
+      size_t replicas = 0;
+      for (uint32_t slot = 0; slot < meta; ++slot) replicas += groups_[slot] ? 1 : 0;
+      if (replicas == 0) {
+        *error = "node " + t.self_info().id + " (member " + std::to_string(t.self) +
+                 ") was removed from cluster " + t.cluster_id +
+                 "; its data dir cannot rejoin: start it with an empty data dir and --join";
+        *exit_code = kNodeExitRemoved;
+        return false;
+      }
+      log(LogLevel::kWarn, "this node was removed from the cluster and still holds " +
+                               std::to_string(replicas) + " replicas: it runs until they have moved");
     }
     // Alone, a node has no peer whose lease it could break: it may lead at once.
     if (t.nodes.size() > 1) {

@@ -96,7 +96,10 @@ void NodeHost::tick() {
     if (g) g->node->tick();
   }
   if (ticks_ % kRebalanceEveryTicks == 0) rebalance();
-  if (ticks_ % kReconcileEveryTicks == 0) reconcile();
+  if (ticks_ % kReconcileEveryTicks == 0) {
+    reconcile();
+    drop_removed_groups();
+  }
   if (ticks_ % kSnapshotSyncEveryTicks == 0) drop_stray_replicas();
   if (ticks_ <= kEagerCampaignTicks && ticks_ % 5 == 0) campaign_where_preferred();
 }

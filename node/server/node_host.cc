@@ -64,6 +64,7 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
     }
     ShardGroup* g = group_for_message(gm.shard(), m);
     if (!g) continue;
+    g->last_heard_tick = ticks_;
     if (gm.applied() > 0) {
       uint64_t& applied = g->peer_applied[from];
       applied = std::max(applied, gm.applied());

@@ -159,8 +159,8 @@ class NodeHost {
   void change_members(const MapCommand& command, MemberChangeDone done);
   const ClusterMap& cluster_map() const { return map_; }
   // Groups this node leads whose replicas are not yet where the map wants
-  // them (as of the last reconcile).
-  size_t moves_in_flight() const { return moves_in_flight_; }
+  // them.
+  size_t moves_in_flight() const;
   void on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch);
   void fill_status(v1::StatusResponse* resp);
   // A copy of the host's counters and gauges, for /metrics (metrics_report.cc).
@@ -219,6 +219,7 @@ class NodeHost {
     std::vector<raft::NodeId> voters, learners;
   };
   GroupTarget target_of(const ShardGroup& g) const;
+  bool settled(const ShardGroup& g) const;  // its members are its target's
   void reconcile();
   void refresh_replicas(ShardGroup& g);
   bool voters_applied_last_change(const ShardGroup& g, const std::vector<raft::NodeId>& voters) const;
@@ -288,7 +289,6 @@ class NodeHost {
   mutable std::mutex published_mutex_;
   std::shared_ptr<const Topology> published_topology_;
   void publish_topology();
-  size_t moves_in_flight_ = 0;
   const NodeTime started_;
   // A node restarted from its data dir remembers no follower lease it may
   // have granted before the restart, so for one election timeout it neither

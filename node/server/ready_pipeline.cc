@@ -78,10 +78,8 @@ void NodeHost::process_ready() {
     maybe_snapshot(*g);
   }
   for (ShardGroup* g : lost_leadership) {
-    if (g->removed_self) continue;
     fail_group(*g, "leadership of " + group_name(g->shard) + " moved");
   }
-  drop_removed_groups();
 }
 
 // What applying may have changed beyond the state machine: the group's

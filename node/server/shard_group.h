@@ -50,10 +50,11 @@ struct ShardGroup {
   // The group's voters and learners as of the applied index (refreshed
   // after every applied membership change and installed snapshot).
   std::vector<raft::NodeId> replicas;
-  // This node's removal from the group applied: the loop drops the group
-  // at the end of the iteration.
+  // This node's removal from the group applied: the group is dropped once
+  // nobody has written to it for a while (reconcile.cc).
   bool removed_self = false;
   uint64_t created_at_tick = 0;
+  uint64_t last_heard_tick = 0;  // a peer's message for this group last arrived
   // The index of the last membership change applied here, and what each
   // peer last said it applied (GroupMessage.applied), for reconcile.cc.
   uint64_t last_conf_index = 0;

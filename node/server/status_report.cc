@@ -31,7 +31,7 @@ void NodeHost::fill_status(v1::StatusResponse* resp) {
   resp->set_uptime_ms(std::chrono::duration_cast<std::chrono::milliseconds>(now - started_).count());
   resp->set_clock_ms(ms_on_node_clock(now));
   resp->set_map_version(map_.version());
-  resp->set_moves_in_flight(static_cast<uint32_t>(moves_in_flight_));
+  resp->set_moves_in_flight(static_cast<uint32_t>(moves_in_flight()));
   if (env_.memory_in_use) {
     // Counted now, not at the last check: status is asked for rarely.
     resp->set_memory_used_bytes(env_.memory_in_use());

@@ -149,6 +149,9 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
                                             options.member_id, options.shard_count); !s.is_ok()) {
     return s;
   }
+  if (Identity stored; had_identity && read_identity(fs, dir, &stored).is_ok()) {
+    st->predates_membership_ = stored.member_id == 0;
+  }
 
   recovered->clear();
   std::map<GroupId, raft::Snapshot> snapshots;

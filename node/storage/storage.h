@@ -122,6 +122,9 @@ class Storage {
   // Groups whose removal recovery found, still recorded in the WAL: their
   // ids are not to be reused.
   const std::set<GroupId>& removed_groups() const { return removed_groups_; }
+  // The data dir was written before nodes recorded their member id (and
+  // before the cluster map existed).
+  bool predates_membership() const { return predates_membership_; }
 
   const Status& failure() const { return wal_->failure(); }
   FsyncMode fsync_mode() const { return options_.fsync_mode; }
@@ -157,6 +160,7 @@ class Storage {
   std::vector<Deferred> deferred_;  // written, not yet synced
   std::map<GroupId, uint64_t> compacted_through_;
   std::set<GroupId> removed_groups_;
+  bool predates_membership_ = false;
 };
 
 }  // namespace mq::storage

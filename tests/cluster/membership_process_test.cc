@@ -1,0 +1,167 @@
+// Membership with real processes: nodes join and leave a running local
+// cluster under a concurrent workload whose history must be linearizable,
+// with every acknowledged write read back afterwards.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "cluster_fixture.h"
+#include "playground/cluster_state.h"
+#include "playground/demo_workload.h"
+#include "playground/lincheck.h"
+
+using mq::test::TestCluster;
+using nlohmann::json;
+namespace pg = mq::playground;
+
+namespace {
+
+// The demo workload against the cluster's first nodes, and its verdict.
+class CheckedWorkload {
+ public:
+  explicit CheckedWorkload(const TestCluster& c) {
+    pg::WorkloadOptions wo;
+    for (int i = 0; i < 3; ++i) wo.endpoints.push_back("127.0.0.1:" + std::to_string(c.base_port() + i));
+    wo.clients = 6;
+    wo.shard_count = c.shards();
+    wo.timeout_ms = 3000;
+    wo.key_prefix = "members" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    workload_ = std::make_unique<pg::Workload>(wo, std::chrono::steady_clock::now());
+    workload_->start();
+  }
+
+  // Stops the workload, reads every key back and checks the history.
+  void check() {
+    workload_->stop();
+    const bool read_back = workload_->read_back(10'000);
+    std::vector<mq::lincheck::Operation> ops;
+    uint64_t ok = 0;
+    for (const auto& r : workload_->history()) {
+      ops.push_back(r.op);
+      ok += r.op.outcome == mq::lincheck::Outcome::kOk;
+    }
+    const auto verdict = mq::lincheck::check(ops);
+    INFO(verdict.explanation);
+    CHECK(verdict.verdict == mq::lincheck::Result::kLinearizable);
+    CHECK(read_back);
+    CHECK(ok > 50);
+  }
+
+ private:
+  std::unique_ptr<pg::Workload> workload_;
+};
+
+void settle_a_little() { std::this_thread::sleep_for(std::chrono::milliseconds(700)); }
+
+std::vector<std::string> node_ids(const json& status) {
+  std::vector<std::string> ids;
+  for (const auto& n : status["nodes"]) ids.push_back(n["id"].get<std::string>());
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("the rebalance demo grows 3 -> 5 -> 3 with a linearizable history and no write lost",
+          "[cluster][process][membership]") {
+  TestCluster c(5, 8);
+  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
+              .exit_code == 0);
+  auto d = mq::test::mq({"demo", "rebalance", "--dir", c.dir(), "--steady", "1500ms", "--clients", "6",
+                         "-o", "json"},
+                        180'000);
+  INFO(d.err);
+  INFO(d.out);
+  REQUIRE(d.exit_code == 0);
+  const json r = d.json();
+  CHECK(r["verdict"] == "linearizable");
+  CHECK(r["read_back"] == true);
+  REQUIRE(r["phases"].size() == 6);
+  CHECK(r["phases"][1]["name"] == "grow to 5 nodes");
+  CHECK(r["phases"][1]["moves"].get<int>() > 0);
+  CHECK(r["phases"][3]["moves"].get<int>() > 0);
+  CHECK(r["phases"][4]["moves"].get<int>() > 0);
+  CHECK(r["operations"]["ok"].get<int>() > 100);
+  const json s = c.status_until([](const json& x) { return x["health"] == "healthy"; });
+  CHECK(node_ids(s) == std::vector<std::string>{"n1", "n2", "n3"});
+}
+
+TEST_CASE("a node killed with kill -9 is replaced: a new node joins, the dead one is removed",
+          "[cluster][process][membership]") {
+  TestCluster c(5, 8);
+  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
+              .exit_code == 0);
+  CheckedWorkload w(c);
+  settle_a_little();
+  REQUIRE(c.cluster("kill", {"n3"}).exit_code == 0);
+  auto added = c.cluster("add", {"--wait", "60s"}, 90'000);
+  INFO(added.err);
+  REQUIRE(added.exit_code == 0);
+  auto removed = c.cluster("remove", {"n3", "--wait", "60s"}, 90'000);
+  INFO(removed.err);
+  REQUIRE(removed.exit_code == 0);
+  settle_a_little();
+  w.check();
+  const json s = c.status_until([](const json& x) { return x["health"] == "healthy"; }, 20'000);
+  CHECK(s["health"] == "healthy");
+  CHECK(node_ids(s) == std::vector<std::string>{"n1", "n2", "n4"});
+}
+
+TEST_CASE("removing the node that leads shards moves their leadership first",
+          "[cluster][process][membership]") {
+  TestCluster c(5, 8);
+  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
+              .exit_code == 0);
+  REQUIRE(c.cluster("add", {"--wait", "60s"}, 90'000).exit_code == 0);
+  const json before = c.status();
+  const std::string leader = before["shards"][0]["leader"].get<std::string>();
+  REQUIRE(!leader.empty());
+  CheckedWorkload w(c);
+  settle_a_little();
+  auto removed = c.cluster("remove", {leader, "--wait", "60s"}, 90'000);
+  INFO(removed.err);
+  REQUIRE(removed.exit_code == 0);
+  settle_a_little();
+  w.check();
+  const json s = c.status_until([](const json& x) { return x["health"] == "healthy"; }, 20'000);
+  for (const auto& shard : s["shards"]) CHECK(shard["leader"] != leader);
+}
+
+TEST_CASE("after membership changes, a restart of every node brings the new membership back",
+          "[cluster][process][membership]") {
+  TestCluster c(5, 8);
+  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
+              .exit_code == 0);
+  REQUIRE(mq::test::mq({"set", "--endpoints", "127.0.0.1:" + std::to_string(c.base_port()), "u1", "k",
+                        "before"})
+              .exit_code == 0);
+  REQUIRE(c.cluster("add", {"--wait", "60s"}, 90'000).exit_code == 0);
+  REQUIRE(c.cluster("remove", {"n2", "--wait", "60s"}, 90'000).exit_code == 0);
+  REQUIRE(c.cluster("down", {}, 30'000).exit_code == 0);
+  auto up = c.cluster("up", {}, 30'000);
+  INFO(up.err);
+  REQUIRE(up.exit_code == 0);
+  const json s = c.status_until([](const json& x) { return x["health"] == "healthy"; }, 20'000);
+  CHECK(node_ids(s) == std::vector<std::string>{"n1", "n3", "n4"});
+  auto get = mq::test::mq({"get", "--endpoints", "127.0.0.1:" + std::to_string(c.base_port()), "u1", "k"});
+  CHECK(get.exit_code == 0);
+  CHECK(get.out == "before");
+}
+
+TEST_CASE("membership mistakes are refused with a clear error and change nothing",
+          "[cluster][process][membership]") {
+  TestCluster c(5, 8);
+  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
+              .exit_code == 0);
+  auto unknown = c.cluster("remove", {"n9"});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err.find("no node 'n9'") != std::string::npos);
+  // Replication 3 on 3 nodes: one fewer would leave shards short.
+  auto below = c.cluster("remove", {"n2"});
+  CHECK(below.exit_code == 2);
+  CHECK(below.err.find("--force") != std::string::npos);
+  auto zero = c.cluster("add", {"-n", "0"});
+  CHECK(zero.exit_code == 2);
+  const json s = c.status_until([](const json& x) { return x["health"] == "healthy"; });
+  CHECK(node_ids(s) == std::vector<std::string>{"n1", "n2", "n3"});
+}
