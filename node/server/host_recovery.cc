@@ -115,12 +115,15 @@ bool NodeHost::recover_or_bootstrap(storage::RecoveredState& recovered, std::str
   groups_.resize(meta + 1);
   next_incarnation_.assign(meta + 1, 0);
   dropped_at_tick_.assign(meta + 1, 0);
+  tombstones_.assign(meta + 1, {});
   auto note_id = [this](uint32_t storage_id) {
     uint32_t& next = next_incarnation_[slot_of_group(storage_id)];
     next = std::max(next, incarnation_of_group(storage_id) + 1);
   };
-  for (uint32_t id : disk_->removed_groups()) {
-    if (slot_of_group(id) <= meta) note_id(id);
+  for (const auto& [id, tombstone] : disk_->removed_groups()) {
+    if (slot_of_group(id) > meta) continue;
+    note_id(id);
+    note_tombstone(slot_of_group(id), tombstone);
   }
   // A node hosts the groups its data dir holds, whatever the flags say:
   // membership changes move replicas after the flags were written.

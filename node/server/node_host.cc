@@ -78,6 +78,7 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
                         (m.type == raft::MessageType::kVote && m.context != raft::kTransferContext))) {
       continue;
     }
+    if (vote_behind_tombstone(gm.shard(), m)) continue;
     g->node->step(m);
   }
 }

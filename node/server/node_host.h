@@ -227,6 +227,8 @@ class NodeHost {
   void drop_group(std::unique_ptr<ShardGroup>& gp, const std::string& why);
   ShardGroup* group_for_message(uint32_t slot, const raft::Message& m);
   void drop_stray_replicas();
+  void note_tombstone(uint32_t slot, const storage::GroupTombstone& t);
+  bool vote_behind_tombstone(uint32_t slot, const raft::Message& m) const;
 
   // write_path.cc
   void issue_writes();
@@ -285,6 +287,7 @@ class NodeHost {
   std::vector<std::unique_ptr<ShardGroup>> retired_groups_;
   std::vector<uint32_t> next_incarnation_;  // by slot: the next storage id's incarnation
   std::vector<uint64_t> dropped_at_tick_;   // by slot: 1 + the tick it was last dropped (0: never)
+  std::vector<storage::GroupTombstone> tombstones_;  // by slot: what removed replicas reached
   ClusterMap map_;  // the metadata group's, as last applied (empty before)
   mutable std::mutex published_mutex_;
   std::shared_ptr<const Topology> published_topology_;

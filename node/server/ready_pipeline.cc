@@ -121,10 +121,19 @@ void NodeHost::persist(std::vector<std::pair<ShardGroup*, raft::Ready>>& readies
     }
     // Term and vote must be durable before any vote or append is
     // acknowledged; a change of commit alone costs no sync (the core says
-    // which is which).
+    // which is which), except one that commits a membership change: the
+    // configuration a node counts votes and acknowledgements by is the one
+    // its commit index reaches, and after a restart it must not fall back
+    // to an older one, whose majority may not overlap the current one's
+    // (node simulator, seed 12: a node restarted two changes back won an
+    // election with a removed member's vote, without an entry the current
+    // members had committed).
+    const bool commits_membership =
+        std::any_of(rd.committed_entries.begin(), rd.committed_entries.end(),
+                    [](const raft::Entry& e) { return e.type == raft::EntryType::kConfChange; });
     std::optional<raft::HardState> hs;
     if (rd.hard_state) {
-      if (rd.must_sync) {
+      if (rd.must_sync || commits_membership) {
         MQ_INVARIANT(rd.hard_state->term >= g->persisted.term);
         hs = rd.hard_state;
       } else {

@@ -21,6 +21,7 @@
 // replica appears when a leader first sends to it (group_for_message).
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "node/raft/conf_change.h"
 #include "node/server/group_ids.h"
@@ -217,7 +218,16 @@ void NodeHost::drop_group(std::unique_ptr<ShardGroup>& gp, const std::string& wh
   for (auto& [index, reads] : ready) {
     for (auto& r : reads) r(Outcome::with(Outcome::Code::kUnavailable, why));
   }
-  check_storage(disk_->remove_group(g.storage_id));
+  storage::GroupTombstone tombstone;
+  tombstone.term = g.log.hard_state().term;
+  tombstone.vote = g.log.hard_state().vote;
+  tombstone.last_index = g.log.last_index();
+  uint64_t last_term = 0;
+  if (g.log.term(tombstone.last_index, &last_term) == raft::StorageError::kOk) {
+    tombstone.last_term = last_term;
+  }
+  check_storage(disk_->remove_group(g.storage_id, tombstone));
+  note_tombstone(g.shard, tombstone);
   dropped_at_tick_[g.shard] = ticks_ + 1;
   log(LogLevel::kInfo, why + ": its replica is dropped");
   // A lease reader on another thread may still hold the group: it stays
@@ -249,6 +259,11 @@ ShardGroup* NodeHost::group_for_message(uint32_t slot, const raft::Message& m) {
     return nullptr;
   }
   auto g = new_group(slot, group_storage_id(slot, next_incarnation_[slot]++));
+  // A replica this node had before may still be counted as a voter by
+  // members that have not learned of its removal: the new one carries on
+  // from its term and vote (storage::GroupTombstone).
+  const storage::GroupTombstone& tomb = tombstones_[slot];
+  if (tomb.term > 0) g->log.set_hard_state(raft::HardState{tomb.term, tomb.vote, 0});
   std::string error;
   if (!make_raft_node(*g, 0, &error)) {
     log(LogLevel::kError, group_name(slot) + ": cannot start a replica: " + error);
@@ -259,6 +274,27 @@ ShardGroup* NodeHost::group_for_message(uint32_t slot, const raft::Message& m) {
   groups_[slot] = std::move(g);
   lease_view_[slot].store(groups_[slot].get(), std::memory_order_release);
   return groups_[slot].get();
+}
+
+// Keeps, per slot, the most a removed replica of it had reached.
+void NodeHost::note_tombstone(uint32_t slot, const storage::GroupTombstone& t) {
+  storage::GroupTombstone& kept = tombstones_[slot];
+  if (t.term > kept.term) {
+    kept.term = t.term;
+    kept.vote = t.vote;
+  }
+  if (std::tie(t.last_term, t.last_index) > std::tie(kept.last_term, kept.last_index)) {
+    kept.last_term = t.last_term;
+    kept.last_index = t.last_index;
+  }
+}
+
+// A vote this slot's removed replica would have refused (the candidate's
+// log is behind the last entry it had) is refused here too.
+bool NodeHost::vote_behind_tombstone(uint32_t slot, const raft::Message& m) const {
+  if (m.type != raft::MessageType::kVote && m.type != raft::MessageType::kPreVote) return false;
+  const storage::GroupTombstone& t = tombstones_[slot];
+  return std::tie(m.log_term, m.index) < std::tie(t.last_term, t.last_index);
 }
 
 // Empty replicas nobody fed and the map does not place here.

@@ -1,5 +1,7 @@
 #include "node/storage/record.h"
 
+#include "node/storage/wal.h"
+
 #include <cstring>
 
 #include "node/storage/coding.h"
@@ -51,8 +53,14 @@ void append_entry(std::string* out, uint32_t group, const raft::Entry& entry) {
   });
 }
 
-void append_group_removed(std::string* out, uint32_t group) {
-  frame(out, RecordType::kGroupRemoved, [&] { put_u32(out, group); });
+void append_group_removed(std::string* out, uint32_t group, const GroupTombstone& t) {
+  frame(out, RecordType::kGroupRemoved, [&] {
+    put_u32(out, group);
+    put_u64(out, t.term);
+    put_u64(out, t.vote);
+    put_u64(out, t.last_index);
+    put_u64(out, t.last_term);
+  });
 }
 
 size_t entry_record_bytes(const raft::Entry& entry) { return kRecordHeaderBytes + 4 + 8 + 8 + 1 + entry.data.size(); }
@@ -87,9 +95,16 @@ bool decode_entry(std::string_view payload, uint32_t* group, raft::Entry* out) {
   return true;
 }
 
-bool decode_group_removed(std::string_view payload, uint32_t* group) {
+bool decode_group_removed(std::string_view payload, uint32_t* group, GroupTombstone* t) {
   Decoder d(payload);
   d.u32(group);
+  *t = GroupTombstone{};
+  if (d.ok() && !d.rest().empty()) {
+    d.u64(&t->term);
+    d.u64(&t->vote);
+    d.u64(&t->last_index);
+    d.u64(&t->last_term);
+  }
   return d.ok() && d.rest().empty();
 }
 

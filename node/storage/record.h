@@ -10,7 +10,9 @@
 //   kSegmentHeader  u64 magic (bytes "MQWALSEG"), u32 format version, u64 segment sequence
 //   kHardState      u32 group, u64 term, u64 vote, u64 commit
 //   kEntry          u32 group, u64 term, u64 index, u8 entry type, data (rest)
-//   kGroupRemoved   u32 group: every earlier record of the group is void
+//   kGroupRemoved   u32 group, then (optional) u64 term, u64 vote, u64 last
+//                   index, u64 last term: every earlier record of the
+//                   group is void; the rest is its tombstone (wal.h)
 #pragma once
 
 #include <cstdint>
@@ -38,7 +40,8 @@ constexpr uint32_t kSegmentFormatVersion = 2;
 void append_segment_header(std::string* out, uint64_t segment_seq);
 void append_hard_state(std::string* out, uint32_t group, const raft::HardState& hs);
 void append_entry(std::string* out, uint32_t group, const raft::Entry& entry);
-void append_group_removed(std::string* out, uint32_t group);
+struct GroupTombstone;
+void append_group_removed(std::string* out, uint32_t group, const GroupTombstone& tombstone);
 size_t entry_record_bytes(const raft::Entry& entry);
 
 struct SegmentHeader {
@@ -50,7 +53,7 @@ struct SegmentHeader {
 bool decode_segment_header(std::string_view payload, SegmentHeader* out);
 bool decode_hard_state(std::string_view payload, uint32_t* group, raft::HardState* out);
 bool decode_entry(std::string_view payload, uint32_t* group, raft::Entry* out);
-bool decode_group_removed(std::string_view payload, uint32_t* group);
+bool decode_group_removed(std::string_view payload, uint32_t* group, GroupTombstone* tombstone);
 
 // Reads consecutive records of one segment image.
 class RecordReader {

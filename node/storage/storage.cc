@@ -17,13 +17,15 @@ constexpr const char* kWalHeadFile = "WAL_HEAD";
 // storage.h).
 class Rebuilder final : public WalReplayHandler {
  public:
-  Rebuilder(RecoveredState* state, std::set<GroupId>* removed) : state_(state), removed_(removed) {}
+  Rebuilder(RecoveredState* state, std::map<GroupId, GroupTombstone>* removed)
+      : state_(state), removed_(removed) {}
 
   // The group's snapshot goes too: the files of a removed group are
   // deleted once its removal is durable, so any left are from before it.
-  Status on_group_removed(GroupId group, const std::string&) override {
+  Status on_group_removed(GroupId group, const GroupTombstone& tombstone,
+                          const std::string&) override {
     state_->erase(group);
-    removed_->insert(group);
+    (*removed_)[group] = tombstone;
     gaps_.erase(group);
     return Status::ok();
   }
@@ -72,7 +74,7 @@ class Rebuilder final : public WalReplayHandler {
   }
 
   RecoveredState* state_;
-  std::set<GroupId>* removed_;
+  std::map<GroupId, GroupTombstone>* removed_;
   std::map<GroupId, Status> gaps_;
 };
 
@@ -181,7 +183,7 @@ Result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options, Re
 
   // A crash between a group's removal and the deletion of its snapshot
   // files leaves them behind: they go now.
-  for (GroupId group : st->removed_groups_) {
+  for (const auto& [group, tombstone] : st->removed_groups_) {
     if (Status s = st->forget_snapshots(group); !s.is_ok()) return s;
   }
   for (const auto& [group, g] : *recovered) {
@@ -200,12 +202,13 @@ Status Storage::append(const WriteBatch& batch) {
   return wal_->append(batch);
 }
 
-Status Storage::remove_group(GroupId group) {
+Status Storage::remove_group(GroupId group, const GroupTombstone& tombstone) {
   GroupWrite w;
   w.group = group;
   w.removed = true;
+  w.tombstone = tombstone;
   if (Status s = wal_->append({w}); !s.is_ok()) return s;
-  removed_groups_.insert(group);
+  removed_groups_[group] = tombstone;
   return forget_snapshots(group);
 }
 

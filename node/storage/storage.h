@@ -118,10 +118,10 @@ class Storage {
   // its snapshot files are deleted, and the WAL keeps nothing for it. The
   // id must not be written again; a later replica of the same shard takes
   // another (recovery refuses records of a group after its removal).
-  Status remove_group(GroupId group);
-  // Groups whose removal recovery found, still recorded in the WAL: their
+  Status remove_group(GroupId group, const GroupTombstone& tombstone);
+  // Every group removed from this node, with its tombstone (wal.h): their
   // ids are not to be reused.
-  const std::set<GroupId>& removed_groups() const { return removed_groups_; }
+  const std::map<GroupId, GroupTombstone>& removed_groups() const { return removed_groups_; }
   // The data dir was written before nodes recorded their member id (and
   // before the cluster map existed).
   bool predates_membership() const { return predates_membership_; }
@@ -159,7 +159,7 @@ class Storage {
   };
   std::vector<Deferred> deferred_;  // written, not yet synced
   std::map<GroupId, uint64_t> compacted_through_;
-  std::set<GroupId> removed_groups_;
+  std::map<GroupId, GroupTombstone> removed_groups_;
   bool predates_membership_ = false;
 };
 

@@ -319,13 +319,15 @@ Status Wal::replay_batch(const std::string& path, uint64_t at, std::string_view 
       }
       case RecordType::kGroupRemoved: {
         uint32_t group;
-        if (!*saw_header || !decode_group_removed(reader.payload(), &group)) {
+        GroupTombstone tombstone;
+        if (!*saw_header || !decode_group_removed(reader.payload(), &group, &tombstone)) {
           return {StatusCode::kCorrupt, here + ": malformed group removal record"};
         }
         // The segment being replayed is not yet among segments_.
         segment->max_index.erase(group);
         forget_group(group);
-        if (Status s = handler->on_group_removed(group, here); !s.is_ok()) return s;
+        removed_[group] = tombstone;
+        if (Status s = handler->on_group_removed(group, tombstone, here); !s.is_ok()) return s;
         break;
       }
       default:
@@ -362,6 +364,7 @@ Status Wal::roll() {
   const size_t start = begin_batch(&buffer_);
   append_segment_header(&buffer_, seq);
   for (const auto& [group, hs] : hard_states_) append_hard_state(&buffer_, group, hs);
+  for (const auto& [group, t] : removed_) append_group_removed(&buffer_, group, t);
   seal_batch(&buffer_, start, next_batch_seq_++);
   active_header_bytes_ = buffer_.size();
   const bool sync = options_.fsync_mode != FsyncMode::kNone;
@@ -400,7 +403,7 @@ Status Wal::append(const WriteBatch& batch) {
   const bool per_group_sync = options_.fsync_mode == FsyncMode::kAlways;
   auto record_bytes = [](const GroupWrite& w) {
     size_t bytes = w.hard_state ? kRecordHeaderBytes + 28 : 0;
-    if (w.removed) bytes += kRecordHeaderBytes + 4;
+    if (w.removed) bytes += kRecordHeaderBytes + 36;
     for (const raft::Entry& e : w.entries) bytes += entry_record_bytes(e);
     return bytes;
   };
@@ -433,8 +436,9 @@ Status Wal::append(const WriteBatch& batch) {
       max_index = std::max(max_index, w.entries.back().index);
     }
     if (w.removed) {
-      append_group_removed(&buffer_, w.group);
+      append_group_removed(&buffer_, w.group, w.tombstone);
       forget_group(w.group);
+      removed_[w.group] = w.tombstone;
     }
   };
   if (per_group_sync) {

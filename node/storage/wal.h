@@ -123,11 +123,25 @@ bool parse_fsync_mode(std::string_view text, FsyncMode* mode);
 // longer keeps segments or checkpoints for it. Such a write carries nothing
 // else, and the group id is not written again (a replica created later gets
 // another id).
+// What a removed group leaves behind: its last hard state and the position
+// of its last entry. A replica of the same Raft group started later on this
+// node (under another id) begins at that term and vote, and refuses votes
+// to candidates whose logs are behind that position: members that have not
+// learned of the removal still count this node as a voter, and an empty
+// replica's vote would elect a leader lacking entries this one had.
+struct GroupTombstone {
+  uint64_t term = 0;
+  uint64_t vote = 0;
+  uint64_t last_index = 0;
+  uint64_t last_term = 0;
+};
+
 struct GroupWrite {
   GroupId group = 0;
   std::optional<raft::HardState> hard_state;
   std::span<const raft::Entry> entries;
   bool removed = false;
+  GroupTombstone tombstone;  // with removed
 };
 using WriteBatch = std::vector<GroupWrite>;
 
@@ -140,7 +154,8 @@ class WalReplayHandler {
   // `where` is "<file> offset <n>", ready for an error message.
   virtual Status on_hard_state(GroupId group, const raft::HardState& hs, const std::string& where) = 0;
   virtual Status on_entry(GroupId group, raft::Entry&& entry, const std::string& where) = 0;
-  virtual Status on_group_removed(GroupId group, const std::string& where) = 0;
+  virtual Status on_group_removed(GroupId group, const GroupTombstone& tombstone,
+                                  const std::string& where) = 0;
 };
 
 struct WalOptions {
@@ -207,6 +222,9 @@ class Wal {
   std::unique_ptr<WritableFile> active_;
   uint64_t active_header_bytes_ = 0;
   std::map<GroupId, raft::HardState> hard_states_;  // latest, for checkpoints
+  // Removed groups, checkpointed into every new segment like hard states,
+  // so their tombstones outlive the segment that first recorded them.
+  std::map<GroupId, GroupTombstone> removed_;
   std::string buffer_;                              // reused encoding buffer
   uint64_t next_batch_seq_ = 0;  // the next batch's sequence number; 0 while replay has seen none
   uint64_t bytes_written_ = 0;

@@ -890,7 +890,7 @@ TEST_CASE("a removed group is forgotten: its records, its snapshot and its pins"
     const size_t before = st->wal_segment_count();
     REQUIRE(before > 2);
 
-    REQUIRE(st->remove_group(2).is_ok());
+    REQUIRE(st->remove_group(2, GroupTombstone{3, 1, 20, 2}).is_ok());
     // Nothing pins the old segments any more: the next release lets them go.
     CHECK(st->oldest_segment_pins().empty());
     REQUIRE(st->compact(1, 100).is_ok());
@@ -910,7 +910,12 @@ TEST_CASE("a removed group is forgotten: its records, its snapshot and its pins"
   CHECK(rec.count(2) == 0);
   REQUIRE(rec.count(1) == 1);
   check_entries(rec[1], 101, 200, 1, 1);
-  CHECK(st->removed_groups() == std::set<GroupId>{2});
+  REQUIRE(st->removed_groups().size() == 1);
+  // The tombstone outlives the segment that first recorded it.
+  CHECK(st->removed_groups().at(2).term == 3);
+  CHECK(st->removed_groups().at(2).vote == 1);
+  CHECK(st->removed_groups().at(2).last_index == 20);
+  CHECK(st->removed_groups().at(2).last_term == 2);
 
   SECTION("records of the group after its removal are corruption, not a new replica") {
     REQUIRE(append_entries(*st, 2, make_entries(2, 1, 1, 1)).is_ok());
@@ -934,7 +939,7 @@ TEST_CASE("a removed group's entries may start anywhere once older segments are 
       REQUIRE(append_entries(*st, 1, make_entries(1, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
       REQUIRE(append_entries(*st, 2, make_entries(2, i, 10, 1), raft::HardState{1, 1, i + 9}).is_ok());
     }
-    REQUIRE(st->remove_group(2).is_ok());
+    REQUIRE(st->remove_group(2, GroupTombstone{3, 1, 20, 2}).is_ok());
     REQUIRE(st->save_snapshot(1, raft::Snapshot{{150, 1, {1}, {}}, "group one"}).is_ok());
     const size_t before = st->wal_segment_count();
     REQUIRE(st->compact(1, 150).is_ok());
@@ -958,7 +963,7 @@ TEST_CASE("snapshot files left by a crash during a group's removal are deleted a
     auto st = open_ok(o, &rec);
     REQUIRE(append_entries(*st, 2, make_entries(2, 1, 20, 1), raft::HardState{1, 1, 20}).is_ok());
     REQUIRE(st->save_snapshot(2, snap).is_ok());
-    REQUIRE(st->remove_group(2).is_ok());
+    REQUIRE(st->remove_group(2, GroupTombstone{3, 1, 20, 2}).is_ok());
   }
   // As if the process died after the removal was synced and before its
   // files were deleted: the same file, written by another data dir, is put
