@@ -72,11 +72,13 @@ int member_list(int argc, char** argv) {
   mq member list -o json | jq '.members[] | select(.state == "active") | .name'
   mq member list --endpoints 127.0.0.1:7002 -o plain
 
-The map as the answering node holds it. REPLICAS counts the shards placed on
-a member and LEADS those it is the preferred leader of; a member just added
-receives its replicas one at a time (mq status shows where they are). Removed
-members stay listed, last, so their ids are never reused. Plain: one line per
-member, "ID NAME ADDRESS STATE".
+The map as the answering node holds it. STATE is active, joining (added by
+mq member add or replace; its node has not yet started with --join) or
+removed. REPLICAS counts the shards placed on a member and LEADS those it is
+the preferred leader of; they move to a new member one at a time once its
+node runs (mq status shows where they are). Removed members stay listed,
+last, so their ids are never reused. Plain: one line per member,
+"ID NAME ADDRESS STATE".
 Exit codes: 0 ok, 2 bad arguments, 3 cannot reach the cluster.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   ResolvedClient resolved;
@@ -94,8 +96,9 @@ Exit codes: 0 ok, 2 bad arguments, 3 cannot reach the cluster.)");
 int member_add(int argc, char** argv) {
   ClientFlags flags;
   std::string name, address;
-  CLI::App app{"Add a member to the cluster map. The placement gives it replicas, which move to it "
-               "once its node runs.",
+  CLI::App app{"Add a member to the cluster map ahead of its node: it is joining, with the replicas "
+               "the placement gives it, until its node starts with --join under this name and "
+               "address; the replicas then move to it.",
                "mq member add"};
   app.add_option("NAME", name, "The new member's name, its node's --id: 1..64 of A-Z a-z 0-9 - _ .")
       ->required();
@@ -106,10 +109,11 @@ int member_add(int argc, char** argv) {
   mq member add n4 127.0.0.1:7004
   mq member add -o json n4 10.0.0.4:7001
 
-A node started with --join adds itself, so most clusters never need this
-verb: mq node --id n4 --listen 127.0.0.1:7004 --data-dir DIR --join 127.0.0.1:7001
-The nodes must run with --enable-member-changes; a name or address already
-in use is refused.)") + kExitCodes);
+Prints the command that starts the member's node. A node started with
+--join also adds itself when nobody added it first, so this verb is for
+fixing a member's name and address before its machine is ready. A name or
+address already in use is refused; the nodes must run with
+--enable-member-changes.)") + kExitCodes);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   ResolvedClient resolved;
   int exit_code = 0;
@@ -134,7 +138,7 @@ int member_remove(int argc, char** argv) {
                "mq member remove"};
   app.add_option("MEMBER", member, "The member's name (n3) or id (3)")->required();
   app.add_flag("--force", force,
-               "Remove it even when fewer active members than the replication factor remain "
+               "Remove it even when fewer members than the replication factor remain "
                "(each shard then keeps fewer replicas)");
   add_client_flags(app, flags, false);
   say_plain_is_default(app);
@@ -145,8 +149,8 @@ int member_remove(int argc, char** argv) {
 
 The removed member stays in mq member list as "removed", and its id is never
 reused; its node keeps running, holding nothing, until it is stopped. A
-removal that would leave fewer active members than the replication factor
-is refused without --force; the last member is never removed.)") + kExitCodes);
+removal that would leave fewer members than the replication factor is
+refused without --force; the last member is never removed.)") + kExitCodes);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   ResolvedClient resolved;
   int exit_code = 0;
@@ -162,7 +166,7 @@ is refused without --force; the last member is never removed.)") + kExitCodes);
     // stands; the removal itself is done either way.
     MemberList list;
     if (client.list_members(&list).ok()) {
-      for (const auto& m : list.members) after.active_after += m.state == "active";
+      for (const auto& m : list.members) after.members_after += m.state != "removed";
       after.replication = list.replication;
     }
   }
@@ -185,9 +189,9 @@ int member_replace(int argc, char** argv) {
   mq member replace n3 n5 127.0.0.1:7005
   mq member replace 3 n5 10.0.0.5:7001 -o json
 
-For a machine that died for good: its replicas are rebuilt on the new member
-once its node runs (mq node --id n5 ... --join HOST:PORT), and the
-replication factor is kept meanwhile by the other replicas.)") + kExitCodes);
+For a machine that is gone for good: the new member is joining until its
+node starts (mq node --id n5 ... --join HOST:PORT, printed by this verb),
+and each shard's replica is then rebuilt on it from the others.)") + kExitCodes);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   ResolvedClient resolved;
   int exit_code = 0;
@@ -231,8 +235,7 @@ Exit codes: 0 ok, 2 bad arguments or refused, 3 cannot reach the cluster,
 const CommandTable& member_verbs() {
   static const CommandTable table = {
       {"list", "Members with their address, state, replicas and preferred leaderships", member_list},
-      {"add", "Add a member: add NAME HOST:PORT (a node started with --join adds itself)",
-       member_add},
+      {"add", "Add a member ahead of its node: add NAME HOST:PORT", member_add},
       {"remove", "Remove a member (NAME or ID); its replicas move to the others", member_remove},
       {"replace", "Replace a member: replace OLD NAME HOST:PORT; the new one takes its replicas",
        member_replace},

@@ -92,10 +92,10 @@ std::string render_member_removed(Format f, const MemberInfo& removed, const Rem
   if (f == Format::kTable) return member_table({removed});
   // Below the replication factor (only with --force) there is nowhere for
   // the replicas to go: each shard just has fewer of them.
-  if (after.active_after > 0 && after.active_after < after.replication) {
-    return "removed " + named(removed) + ": " + std::to_string(after.active_after) +
-           " active member(s) remain for replication " + std::to_string(after.replication) +
-           ", so each shard keeps " + std::to_string(after.active_after) +
+  if (after.members_after > 0 && after.members_after < after.replication) {
+    return "removed " + named(removed) + ": " + std::to_string(after.members_after) +
+           " member(s) remain for replication " + std::to_string(after.replication) +
+           ", so each shard keeps " + std::to_string(after.members_after) +
            " replica(s) until a member is added\n";
   }
   return "removed " + named(removed) + ": its replicas move to the other members\n";

@@ -12,8 +12,9 @@
 
 namespace mq::cli {
 
-// The order every format lists members in: active ones by id, then the
-// removed ones (tombstones kept so an id is never reused) by id.
+// The order every format lists members in: those not removed (active, or
+// joining: added and not yet claimed by their node) by id, then the removed
+// ones (tombstones kept so an id is never reused) by id.
 std::vector<MemberInfo> members_in_display_order(const std::vector<MemberInfo>& members);
 
 // plain: "ID NAME ADDRESS STATE" per member; table: a line naming the
@@ -28,11 +29,11 @@ std::string start_command(const MemberInfo& m, const std::string& join_endpoint)
 std::string render_member_added(Format f, const MemberInfo& added, const std::string& join_endpoint);
 
 // remove: "removed n3 (id 3): its replicas move to the other members", or,
-// when fewer active members than the replication factor remain (a forced
+// when fewer members than the replication factor remain (a forced
 // removal), how many replicas each shard keeps. `after` is the map once the
-// change is applied; active_after 0 when it could not be read.
+// change is applied; members_after 0 when it could not be read.
 struct RemovalContext {
-  size_t active_after = 0;
+  size_t members_after = 0;  // not removed: active or joining
   uint32_t replication = 0;
 };
 std::string render_member_removed(Format f, const MemberInfo& removed, const RemovalContext& after);
