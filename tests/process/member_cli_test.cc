@@ -1,6 +1,7 @@
 // `mq member` against real clusters: listing, a node that joins and
-// receives replicas, removals that move them away with the data kept, and
-// every refusal as one line, exit 2 and no change to the cluster map.
+// receives replicas (by itself, or as a member added ahead of it), removals
+// that move them away with the data kept, and every refusal as one line,
+// exit 2 and no change to the cluster map.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -266,7 +267,7 @@ TEST_CASE("mq member remove moves the member's replicas away and keeps the data"
   const RunResult forced = c.mq({"member", "remove", "--force", "n3"});
   INFO("stderr: " << forced.err);
   REQUIRE(forced.exit_code == 0);
-  CHECK(forced.out == "removed n3 (id 3): 2 active member(s) remain for replication 3, so each shard "
+  CHECK(forced.out == "removed n3 (id 3): 2 member(s) remain for replication 3, so each shard "
                       "keeps 2 replica(s) until a member is added\n");
   CHECK(poll_until([&] { return shards_held(c.endpoint(2)) == 0; }, kMovesTimeoutMs));
   // Each shard now lives on n1 and n2; the data written before is all there.
@@ -318,8 +319,8 @@ TEST_CASE("mq member add and replace print the member as the map holds it after 
   REQUIRE(c.wait_ready());
   const uint64_t version = members_json(c)["version"];
 
-  // Members whose nodes never start: nothing is promoted to them, and they
-  // are removed again below.
+  // Members whose nodes never start: they stay joining, nothing is
+  // promoted to them, and they are removed again below.
   const RunResult added = c.mq({"member", "add", "n9", c.spare_address(0)});
   INFO("stderr: " << added.err);
   REQUIRE(added.exit_code == 0);
@@ -335,7 +336,7 @@ TEST_CASE("mq member add and replace print the member as the map holds it after 
   CHECK(r["removed"]["replicas"] == 0);
   CHECK(r["added"]["name"] == "n8");
   CHECK(r["added"]["id"] == 5);
-  CHECK(r["added"]["state"] == "active");
+  CHECK(r["added"]["state"] == "joining");
 
   const RunResult plain = c.mq({"member", "replace", "5", "n7", c.spare_address(2)});
   REQUIRE(plain.exit_code == 0);
@@ -373,27 +374,28 @@ TEST_CASE("every member verb has --help with examples and exit codes", "[process
   CHECK_THAT(typo.err, Contains("did you mean 'mq member remove'?"));
 }
 
-// The command `mq member add` prints for starting the member's node. A
-// node's --join asks to be admitted under its name, and a name already in
-// the map is refused (node/server/join.cc: never admitted twice, since a
-// node whose data dir was lost must not come back as the member it was),
-// so today the printed command fails with "name n4 is in use": the Cluster
-// service's own contract (proto/mq/v1/cluster.proto: "an operator may add a
-// member first and start the node after") is not met. Hidden until the
-// node admits a member that was added and never ran.
-TEST_CASE("a member added with mq member add starts with the command it printed",
-          "[process][member][.][member-add-then-join]") {
+TEST_CASE("a member added with mq member add is joining until its node starts as printed", "[process][member]") {
   MemberCluster c({.nodes = 3, .shards = 4});
   REQUIRE(c.wait_ready());
   const RunResult added = c.mq({"member", "add", "n4", c.spare_address(0)});
   REQUIRE(added.exit_code == 0);
-  const std::string hint = "start it with: mq node ";
-  REQUIRE(added.out.find(hint) != std::string::npos);
-  CHECK_THAT(added.out, Contains("--join " + c.endpoint(0)));
+  CHECK_THAT(added.out, Contains("start it with: mq node --id n4 --listen " + c.spare_address(0) +
+                                 " --data-dir DIR --join " + c.endpoint(0)));
+  const json before = members_json(c);
+  const json* m = find_member(before, "n4");
+  REQUIRE(m != nullptr);
+  CHECK((*m)["state"] == "joining");
+  const uint64_t id = (*m)["id"], replicas = (*m)["replicas"];
+  CHECK(replicas == 3);  // 4 shards x 3 replicas over 4 members
 
   NodeProcess& n4 = c.start_joiner("n4", 0);  // the printed flags, with a data dir
   const bool ready = n4.wait_ready(kMovesTimeoutMs);
   INFO("n4's log:\n" << n4.log());
   REQUIRE(ready);
-  CHECK(poll_until([&] { return shards_held(n4.endpoint()) == 3; }, kMovesTimeoutMs));
+  const json after = members_json(c);
+  m = find_member(after, "n4");
+  REQUIRE(m != nullptr);
+  CHECK((*m)["state"] == "active");
+  CHECK((*m)["id"] == id);  // claimed, not added again
+  CHECK(poll_until([&] { return shards_held(n4.endpoint()) == replicas; }, kMovesTimeoutMs));
 }

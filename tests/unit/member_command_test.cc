@@ -23,7 +23,8 @@ MemberInfo member(uint64_t id, const std::string& name, const std::string& state
   return {id, name, "127.0.0.1:700" + std::to_string(id), state, replicas, leads};
 }
 
-// A cluster of 16 shards, replication 3, whose n2 was removed and n4 added.
+// A cluster of 16 shards, replication 3, whose n2 was removed and n4 added
+// (its node has not claimed it yet).
 MemberList sample_list() {
   MemberList l;
   l.cluster_id = "c0ffee";
@@ -32,7 +33,7 @@ MemberList sample_list() {
   l.shard_count = 16;
   l.replication = 3;
   l.members = {member(1, "n1", "active", 16, 6), member(2, "n2", "removed", 0, 0),
-               member(3, "n3", "active", 16, 5), member(4, "n4", "active", 16, 5)};
+               member(3, "n3", "active", 16, 5), member(4, "n4", "joining", 16, 5)};
   return l;
 }
 
@@ -48,7 +49,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("members are listed active first, then the removed ones, each by id", "[member]") {
+TEST_CASE("members are listed by id, the removed ones last", "[member]") {
   const auto ordered = members_in_display_order(sample_list().members);
   REQUIRE(ordered.size() == 4);
   CHECK(ordered[0].name == "n1");
@@ -60,7 +61,7 @@ TEST_CASE("members are listed active first, then the removed ones, each by id", 
 TEST_CASE("member list: plain lines, a table under a cluster line, one JSON object", "[member]") {
   const MemberList l = sample_list();
   CHECK(render_member_list(Format::kPlain, l) ==
-        "1 n1 127.0.0.1:7001 active\n3 n3 127.0.0.1:7003 active\n4 n4 127.0.0.1:7004 active\n"
+        "1 n1 127.0.0.1:7001 active\n3 n3 127.0.0.1:7003 active\n4 n4 127.0.0.1:7004 joining\n"
         "2 n2 127.0.0.1:7002 removed\n");
 
   const auto table = lines_of(render_member_list(Format::kTable, l));
@@ -68,6 +69,7 @@ TEST_CASE("member list: plain lines, a table under a cluster line, one JSON obje
   CHECK(table[0] == "cluster c0ffee, map version 3, 16 shards, replication 3, answered by n1");
   CHECK(table[1].empty());
   CHECK(table[2] == "ID  NAME  ADDRESS         STATE    REPLICAS  LEADS");
+  CHECK(table[5] == "4   n4    127.0.0.1:7004  joining  16        5");
   CHECK(table[3] == "1   n1    127.0.0.1:7001  active   16        6");
   CHECK(table[6] == "2   n2    127.0.0.1:7002  removed  0         0");
 
@@ -102,7 +104,7 @@ TEST_CASE("member remove says where the replicas go, or that there is nowhere", 
   CHECK(render_member_removed(Format::kPlain, removed, {0, 0}) ==
         "removed n3 (id 3): its replicas move to the other members\n");
   CHECK(render_member_removed(Format::kPlain, removed, {2, 3}) ==
-        "removed n3 (id 3): 2 active member(s) remain for replication 3, so each shard keeps 2 "
+        "removed n3 (id 3): 2 member(s) remain for replication 3, so each shard keeps 2 "
         "replica(s) until a member is added\n");
   CHECK(json::parse(render_member_removed(Format::kJson, removed, {2, 3}))["state"] == "removed");
 }
