@@ -30,10 +30,10 @@ Examples:
   mq help cluster up
   source <(mq completion bash)
 
-Client flags (set, get, del, keys, status, repl, bench), before or after the
-command: --endpoints HOST:PORT[,...] or --cluster NAME, -o plain|json|table,
---timeout DURATION, -v. Every flag can also be set as MQ_<FLAG>, e.g.
-MQ_ENDPOINTS, MQ_TIMEOUT=2s. Durations: 250ms, 5s, 1.5s, 2m, 1h.
+Client flags (set, get, del, keys, status, member, repl, bench), before or
+after the command: --endpoints HOST:PORT[,...] or --cluster NAME,
+-o plain|json|table, --timeout DURATION, -v. Every flag can also be set as
+MQ_<FLAG>, e.g. MQ_ENDPOINTS, MQ_TIMEOUT=2s. Durations: 250ms, 5s, 1.5s, 2m, 1h.
 Exit codes: 0 ok, 1 not found, 2 bad arguments, 3 cannot reach the cluster or
 no quorum, 4 outcome unknown.
 )");

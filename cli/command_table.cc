@@ -13,6 +13,7 @@ const CommandTable& subcommands() {
       {"del", "Delete a key", cmd_del},
       {"keys", "List a user's keys matching a glob", cmd_keys},
       {"status", "Show nodes and shards", cmd_status},
+      {"member", "Cluster membership: list, add, remove, replace", cmd_member, member_verbs},
       {"cluster", "Run a local cluster: up, status, kill, partition, watch, down, ...", cmd_cluster,
        cluster_verbs},
       {"demo", "Failover demo on a local cluster, with a linearizability check", cmd_demo,

@@ -26,11 +26,14 @@ int cmd_version(int argc, char** argv);     // cmd_help.cc
 int cmd_cluster(int argc, char** argv);  // mq cluster VERB ... (cmd_cluster.cc)
 int cmd_demo(int argc, char** argv);     // mq demo failover ... (cmd_demo.cc)
 int demo_rebalance(int argc, char** argv);  // mq demo rebalance (cmd_demo_rebalance.cc)
+int cmd_member(int argc, char** argv);   // mq member VERB ... (cmd_member.cc)
 int cluster_watch(int argc, char** argv);  // mq cluster watch (cmd_cluster_watch.cc)
 
-// The verbs of `mq cluster` and the demonstrations of `mq demo`.
+// The verbs of `mq cluster`, the demonstrations of `mq demo` and the verbs
+// of `mq member`.
 const CommandTable& cluster_verbs();
 const CommandTable& demo_commands();
+const CommandTable& member_verbs();
 
 // The usage of `mq` itself: its commands, conventions and exit codes.
 void print_usage(FILE* out);

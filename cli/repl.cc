@@ -34,7 +34,7 @@ const std::vector<std::string>& command_names() {
 
 constexpr const char* kHelpOneLine =
     "commands: set USER KEY VALUE | get USER KEY | del USER KEY | keys USER [GLOB] | status | "
-    "help | quit | \\cluster VERB ... | \\demo failover ...";
+    "help | quit | \\cluster VERB ... | \\demo failover ... | \\member VERB ...";
 
 constexpr const char* kHelp = R"(Commands:
   set USER KEY VALUE   store VALUE (quote values with spaces: "hello world")
@@ -44,6 +44,7 @@ constexpr const char* kHelp = R"(Commands:
   status               nodes and shards as seen by the connected node
   \cluster VERB ...    a local cluster command: \cluster kill n2, \cluster status
   \demo failover ...   the failover demo (mq demo failover --help)
+  \member VERB ...     members of the connected cluster: \member list
   help                 this text
   quit, exit           leave (Ctrl-D too)
 Quoting: "..." takes \n \t \\ \" \xNN escapes; '...' is literal.
@@ -65,8 +66,10 @@ CompletionWords completion_words() {
   w.commands = command_names();
   w.commands.push_back("\\cluster");
   w.commands.push_back("\\demo");
+  w.commands.push_back("\\member");
   for (const auto& verb : cluster_verbs()) w.cluster_verbs.push_back(verb.name);
   for (const auto& demo : demo_commands()) w.demo_verbs.push_back(demo.name);
+  for (const auto& verb : member_verbs()) w.member_verbs.push_back(verb.name);
   w.shard_count = 16;  // the default, until a node says otherwise
   return w;
 }
@@ -86,7 +89,7 @@ std::vector<std::string> local_node_ids() {
 
 ReplStep repl_execute(Client& client, const std::string& line, Format format,
                       Consistency consistency, bool one_line) {
-  if (auto out = run_launcher_line(line, format, one_line)) return {*out};
+  if (auto out = run_launcher_line(line, format, one_line, client.current_endpoint())) return {*out};
   std::string error;
   auto words = tokenize(line, &error);
   if (!words) return {error_line(format, ErrorKind::kInvalid, error)};

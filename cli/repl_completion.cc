@@ -64,6 +64,8 @@ std::vector<std::string> complete_repl_word(const std::string& before, const std
     pool = typed.size() == 1 ? words.cluster_verbs : cluster_operands(typed, words);
   } else if (typed[0] == "\\demo" && typed.size() == 1) {
     pool = words.demo_verbs;
+  } else if (typed[0] == "\\member" && typed.size() == 1) {
+    pool = words.member_verbs;
   }
   std::vector<std::string> out;
   for (const auto& candidate : pool) {

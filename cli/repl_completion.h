@@ -1,7 +1,7 @@
 // What Tab offers in the REPL: the commands for the first word, the verbs
-// after \cluster and \demo, node ids where a verb takes a node, shard
-// numbers where it takes a shard. A pure function of the line, so a test
-// can check it without a terminal.
+// after \cluster, \demo and \member, node ids where a verb takes a node,
+// shard numbers where it takes a shard. A pure function of the line, so a
+// test can check it without a terminal.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +11,10 @@
 namespace mq::cli {
 
 struct CompletionWords {
-  std::vector<std::string> commands;       // set, get, ..., \cluster, \demo
+  std::vector<std::string> commands;       // set, get, ..., \cluster, \demo, \member
   std::vector<std::string> cluster_verbs;  // up, status, kill, ...
   std::vector<std::string> demo_verbs;     // failover
+  std::vector<std::string> member_verbs;   // list, add, remove, replace
   std::vector<std::string> node_ids;       // of the local cluster, when there is one
   uint32_t shard_count = 0;                // 0 when unknown
 };

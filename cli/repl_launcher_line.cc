@@ -78,7 +78,7 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-// The error code of an `mq cluster` / `mq demo` exit code.
+// The error code of an `mq cluster`, `mq demo` or `mq member` exit code.
 ErrorKind kind_of_exit(int code) {
   switch (code) {
     case 1: return ErrorKind::kNotFound;
@@ -89,9 +89,12 @@ ErrorKind kind_of_exit(int code) {
 }
 
 // Why the command failed: its last stderr line, without the "mq cluster
-// VERB: " it starts with when run from a shell.
+// VERB: " it starts with when run from a shell. A usage error ends with a
+// pointer to --help ("Run 'mq member add --help' for usage."): the reason
+// is the line before it.
 std::string failure_message(const Captured& c) {
-  const auto lines = lines_of(c.err);
+  auto lines = lines_of(c.err);
+  if (lines.size() > 1 && lines.back().rfind("Run '", 0) == 0) lines.pop_back();
   std::string message = lines.empty() ? "failed with exit code " + std::to_string(c.exit_code)
                                       : lines.back();
   if (message.rfind("mq ", 0) == 0) {
@@ -170,14 +173,38 @@ std::string one_line(Format format, const Captured& c, bool ran_json) {
   return (joined.empty() ? "OK" : joined) + "\n";
 }
 
+// A \member verb acts on the cluster the REPL is connected to, not on
+// whatever the flags' defaults would name, unless the line says where.
+void target_repl_endpoint(std::vector<std::string>* words, const std::string& endpoint) {
+  if (endpoint.empty() || words->empty() || !find_command(member_verbs(), words->front())) return;
+  for (const auto& w : *words) {
+    for (const char* flag : {"--endpoints", "--cluster"}) {
+      const size_t n = std::strlen(flag);
+      if (w.compare(0, n, flag) == 0 && (w.size() == n || w[n] == '=')) return;
+    }
+  }
+  words->push_back("--endpoints=" + endpoint);
+}
+
+// Runs `mq COMMAND WORDS...` in this process.
+int run_words(const std::string& command, const std::vector<std::string>& words) {
+  if (command != "member") return run_cluster_words(command, words);
+  std::vector<std::string> storage = {"mq member"};
+  storage.insert(storage.end(), words.begin(), words.end());
+  std::vector<char*> args;
+  for (auto& s : storage) args.push_back(s.data());
+  args.push_back(nullptr);
+  return cmd_member(static_cast<int>(storage.size()), args.data());
+}
+
 }  // namespace
 
 std::optional<std::string> run_launcher_line(const std::string& line, Format format,
-                                             bool one_line_output) {
+                                             bool one_line_output, const std::string& endpoint) {
   const size_t start = line.find_first_not_of(" \t");
   if (start == std::string::npos || line[start] != '\\') return std::nullopt;
   std::string command;
-  for (const char* c : {"cluster", "demo"}) {
+  for (const char* c : {"cluster", "demo", "member"}) {
     const size_t n = std::strlen(c);
     if (line.compare(start + 1, n, c) == 0 &&
         (start + 1 + n == line.size() || line[start + 1 + n] == ' ' || line[start + 1 + n] == '\t')) {
@@ -188,11 +215,18 @@ std::optional<std::string> run_launcher_line(const std::string& line, Format for
   std::string error;
   auto words = tokenize(line.substr(start + 1 + command.size()), &error);
   if (!words) return render_error(format, Error{ErrorKind::kInvalid, error});
+  if (command == "member") target_repl_endpoint(&*words, endpoint);
   if (!one_line_output) {
     std::fflush(stdout);
-    run_cluster_words(command, *words);
+    run_words(command, *words);
     std::fflush(stdout);
     return std::string();
+  }
+  if (words->empty()) {
+    // Without a verb the command prints its usage on stderr, whose last
+    // line alone would make a puzzling error.
+    return render_error(format, Error{ErrorKind::kInvalid, "\\" + command + " needs a verb; \\" +
+                                                               command + " --help lists them"});
   }
   if (is_live_view(command, *words)) {
     return render_error(format, Error{ErrorKind::kInvalid,
@@ -217,7 +251,7 @@ std::optional<std::string> run_launcher_line(const std::string& line, Format for
     kept.push_back("-o=json");
     *words = std::move(kept);
   }
-  const Captured c = capture([&] { return run_cluster_words(command, *words); });
+  const Captured c = capture([&] { return run_words(command, *words); });
   // What the command said on stderr (progress, hints) still reaches stderr.
   if (c.exit_code == 0 && !c.err.empty()) std::fwrite(c.err.data(), 1, c.err.size(), stderr);
   return one_line(format, c, run_json);

@@ -51,9 +51,11 @@ TEST_CASE("the bash completion completes commands, verbs and flags", "[process][
   CHECK(bash_complete(path, {"mq", "get", "--endp"}) == V{"--endpoints"});
   // Flags and their values before the command do not hide it.
   CHECK(bash_complete(path, {"mq", "-o", "json", "cluster", "do"}) == V{"down"});
-  CHECK(bash_complete(path, {"mq", "demo", ""}) == V{"failover"});
+  CHECK(bash_complete(path, {"mq", "demo", ""}) == V{"failover", "rebalance"});
   CHECK(bash_complete(path, {"mq", "completion", "z"}) == V{"zsh"});
   CHECK(bash_complete(path, {"mq", "help", "clu"}) == V{"cluster"});
+  CHECK(bash_complete(path, {"mq", "member", "re"}) == V{"remove", "replace"});
+  CHECK(bash_complete(path, {"mq", "member", "remove", "--fo"}) == V{"--force"});
 }
 
 TEST_CASE("the fish completion completes for real inside fish", "[process][completion]") {

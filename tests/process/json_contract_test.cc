@@ -26,9 +26,11 @@ json one_object(const RunResult& r) {
 }
 
 // Runs the command and checks its stdout against the schema and its exit code.
+// -o json goes right after the command's words (`mq member add -o json ...`).
 json conforming(const NodeProcess& node, const std::string& schema, std::vector<std::string> args,
                 int exit_code, std::string_view stdin_data = {}) {
-  args.insert(args.begin() + 1, {"-o", "json"});
+  const long command_words = args.size() > 1 && args[0] == "member" ? 2 : 1;
+  args.insert(args.begin() + command_words, {"-o", "json"});
   const RunResult r = node.client(args, stdin_data);
   INFO("mq " << args[0] << " " << args.back() << "\nstdout: " << r.out << "\nstderr: " << r.err);
   CHECK(r.exit_code == exit_code);
@@ -179,4 +181,46 @@ TEST_CASE("the piped REPL's JSON lines follow the same schemas", "[process][json
     for (const auto& v : violations) UNSCOPED_INFO(v);
     CHECK(violations.empty());
   }
+}
+
+TEST_CASE("member commands print JSON of one shape, failing or not", "[process][json][member]") {
+  TempDir dir;
+  NodeProcess node(dir / "n1", free_loopback_port(), {"--enable-member-changes"});
+  REQUIRE(node.wait_ready());
+  // Addresses no node serves: members added here never run, and the one
+  // node keeps every shard's leadership meanwhile.
+  const std::string a2 = "127.0.0.1:" + std::to_string(free_loopback_port());
+  const std::string a3 = "127.0.0.1:" + std::to_string(free_loopback_port());
+
+  json j = conforming(node, "member_list", {"member", "list"}, 0);
+  CHECK(j["members"].size() == 1);
+  j = conforming(node, "member", {"member", "add", "n2", a2}, 0);
+  CHECK(j["id"] == 2);
+  CHECK(j["state"] == "joining");  // until a node claims it with --join
+  j = conforming(node, "member_replace", {"member", "replace", "n2", "n3", a3}, 0);
+  CHECK(j["removed"]["state"] == "removed");
+  CHECK(j["added"]["name"] == "n3");
+  j = conforming(node, "member", {"member", "remove", "n3"}, 0);
+  CHECK(j["state"] == "removed");
+  j = conforming(node, "member_list", {"member", "list"}, 0);
+  CHECK(j["members"].size() == 3);  // removed members stay listed
+
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"member", "add", "n1", a2},  // a name in use
+        {"member", "add", "n4", "no-port"},
+        {"member", "remove", "n9"},
+        {"member", "remove", "n1"},  // the last active member
+        {"member", "replace", "n9", "n4", a2}}) {
+    j = conforming(node, "error", args, 2);
+    CHECK(j["error"]["code"] == "invalid_argument");
+  }
+  TempDir closed_dir;
+  NodeProcess closed(closed_dir / "n1", free_loopback_port());
+  REQUIRE(closed.wait_ready());
+  j = conforming(closed, "error", {"member", "add", "n2", a2}, 2);
+  CHECK_THAT(j["error"]["message"].get<std::string>(), Contains("--enable-member-changes"));
+  const RunResult dead = run_mq({"member", "list", "-o", "json", "--timeout", "2s", "--endpoints",
+                                 "127.0.0.1:" + std::to_string(free_loopback_port())});
+  CHECK(dead.exit_code == 3);
+  CHECK(schema_violations(load_output_schema("error"), one_object(dead)).empty());
 }

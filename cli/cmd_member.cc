@@ -1,0 +1,250 @@
+// mq member: the cluster's membership (its cluster map) through the
+// Cluster service: list the members, add, remove or replace one. A client
+// command like `mq status`: it takes the client flags (--endpoints or
+// --cluster, -o, --timeout, -v), and a change goes to the metadata group's
+// leader, found by following the answering node's hint. Every verb also
+// runs inside the REPL as `\member VERB ...`.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/client_flags.h"
+#include "cli/commands.h"
+#include "cli/member_render.h"
+
+namespace mq::cli {
+
+namespace {
+
+void write_stdout(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+// A failed verb: one line on stderr and, with -o json, the error object on
+// stdout, as every client command does (cli/json_schema/error.json).
+int fail(const std::string& verb, bool json, const Error& e) {
+  if (json) write_stdout(render_error(Format::kJson, e));
+  std::string message = e.message;
+  for (char& c : message) {
+    if (c == '\n') c = ' ';
+  }
+  std::fprintf(stderr, "mq member %s: %s\n", verb.c_str(), message.c_str());
+  return exit_code_of(e.kind);
+}
+
+// Resolves the client flags with the default format of the verb's result.
+bool resolve(const std::string& verb, const ClientFlags& flags, ResultShape shape, ResolvedClient* out,
+             int* exit_code) {
+  if (auto e = resolve_client_flags(flags, out); !e.empty()) {
+    *exit_code = fail(verb, flags.output == "json", {ErrorKind::kInvalid, e});
+    return false;
+  }
+  if (flags.output.empty()) out->format = default_format(shape, isatty(STDOUT_FILENO));
+  return true;
+}
+
+// A change prints one sentence (or one member): plain unless -o says.
+void say_plain_is_default(CLI::App& app) {
+  app.get_option("-o")->description("Output format: plain, json or table (default: plain)");
+}
+
+// Where a new member's node should --join: the node that answered the
+// change (the metadata group's leader, or the first endpoint).
+std::string join_endpoint(const Client& client) { return client.current_endpoint(); }
+
+constexpr const char* kExitCodes = R"(
+Exit codes: 0 done, 2 bad arguments or refused (the message says why: a name
+or address in use, no such member, too few members left for the replication
+factor, a node without --enable-member-changes), 3 cannot reach the cluster or
+no leader, 4 outcome unknown (the change was sent and its answer lost: mq
+member list shows whether it happened).)";
+
+int member_list(int argc, char** argv) {
+  ClientFlags flags;
+  CLI::App app{"List the members of the cluster: id, name, address, state and the shards the "
+               "placement gives each.",
+               "mq member list"};
+  add_client_flags(app, flags, false);
+  app.footer(R"(Examples:
+  mq member list
+  mq member list -o json | jq '.members[] | select(.state == "active") | .name'
+  mq member list --endpoints 127.0.0.1:7002 -o plain
+
+The map as the answering node holds it. STATE is active, joining (added by
+mq member add or replace; its node has not yet started with --join) or
+removed. REPLICAS counts the shards placed on a member and LEADS those it is
+the preferred leader of; they move to a new member one at a time once its
+node runs (mq status shows where they are). Removed members stay listed,
+last, so their ids are never reused. Plain: one line per member,
+"ID NAME ADDRESS STATE".
+Exit codes: 0 ok, 2 bad arguments, 3 cannot reach the cluster.)");
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  ResolvedClient resolved;
+  int exit_code = 0;
+  if (!resolve("list", flags, ResultShape::kRows, &resolved, &exit_code)) return exit_code;
+  Client client(resolved.options);
+  MemberList list;
+  if (Error e = client.list_members(&list); !e.ok()) {
+    return fail("list", resolved.format == Format::kJson, e);
+  }
+  write_stdout(render_member_list(resolved.format, list));
+  return 0;
+}
+
+int member_add(int argc, char** argv) {
+  ClientFlags flags;
+  std::string name, address;
+  CLI::App app{"Add a member to the cluster map ahead of its node: it is joining, with the replicas "
+               "the placement gives it, until its node starts with --join under this name and "
+               "address; the replicas then move to it.",
+               "mq member add"};
+  app.add_option("NAME", name, "The new member's name, its node's --id: 1..64 of A-Z a-z 0-9 - _ .")
+      ->required();
+  app.add_option("ADDRESS", address, "host:port its node will serve on (its --listen)")->required();
+  add_client_flags(app, flags, false);
+  say_plain_is_default(app);
+  app.footer(std::string(R"(Examples:
+  mq member add n4 127.0.0.1:7004
+  mq member add -o json n4 10.0.0.4:7001
+
+Prints the command that starts the member's node. A node started with
+--join also adds itself when nobody added it first, so this verb is for
+fixing a member's name and address before its machine is ready. A name or
+address already in use is refused; the nodes must run with
+--enable-member-changes.)") + kExitCodes);
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  ResolvedClient resolved;
+  int exit_code = 0;
+  if (!resolve("add", flags, ResultShape::kSingle, &resolved, &exit_code)) return exit_code;
+  const bool json = resolved.format == Format::kJson;
+  Client client(resolved.options);
+  MemberInfo added;
+  if (Error e = client.add_member(name, address, &added); !e.ok()) return fail("add", json, e);
+  write_stdout(render_member_added(resolved.format, added, join_endpoint(client)));
+  if (resolved.format == Format::kTable) {
+    std::fprintf(stderr, "start it with: %s\n", start_command(added, join_endpoint(client)).c_str());
+  }
+  return 0;
+}
+
+int member_remove(int argc, char** argv) {
+  ClientFlags flags;
+  std::string member;
+  bool force = false;
+  CLI::App app{"Remove a member from the cluster map: its replicas move to the other members, "
+               "then its node holds nothing.",
+               "mq member remove"};
+  app.add_option("MEMBER", member, "The member's name (n3) or id (3)")->required();
+  app.add_flag("--force", force,
+               "Remove it even when fewer members than the replication factor remain "
+               "(each shard then keeps fewer replicas)");
+  add_client_flags(app, flags, false);
+  say_plain_is_default(app);
+  app.footer(std::string(R"(Examples:
+  mq member remove n3
+  mq member remove 3 -o json
+  mq member remove --force n2      # leaves fewer members than the replication factor
+
+The removed member stays in mq member list as "removed", and its id is never
+reused; its node keeps running, holding nothing, until it is stopped. A
+removal that would leave fewer members than the replication factor is
+refused without --force; the last member is never removed.)") + kExitCodes);
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  ResolvedClient resolved;
+  int exit_code = 0;
+  if (!resolve("remove", flags, ResultShape::kSingle, &resolved, &exit_code)) return exit_code;
+  const bool json = resolved.format == Format::kJson;
+  Client client(resolved.options);
+  MemberInfo removed;
+  if (Error e = client.remove_member(member, force, &removed); !e.ok()) return fail("remove", json, e);
+  RemovalContext after;
+  if (resolved.format == Format::kPlain) {
+    // Whether the replicas had somewhere to go, for the sentence: read from
+    // the node that made the change. Without an answer the usual sentence
+    // stands; the removal itself is done either way.
+    MemberList list;
+    if (client.list_members(&list).ok()) {
+      for (const auto& m : list.members) after.members_after += m.state != "removed";
+      after.replication = list.replication;
+    }
+  }
+  write_stdout(render_member_removed(resolved.format, removed, after));
+  return 0;
+}
+
+int member_replace(int argc, char** argv) {
+  ClientFlags flags;
+  std::string old_member, name, address;
+  CLI::App app{"Replace a member by a new one in one change: the new member takes the old one's "
+               "replicas, and nothing else moves.",
+               "mq member replace"};
+  app.add_option("OLD", old_member, "The member to remove: its name (n3) or id (3)")->required();
+  app.add_option("NAME", name, "The new member's name, its node's --id")->required();
+  app.add_option("ADDRESS", address, "host:port the new member's node will serve on")->required();
+  add_client_flags(app, flags, false);
+  say_plain_is_default(app);
+  app.footer(std::string(R"(Examples:
+  mq member replace n3 n5 127.0.0.1:7005
+  mq member replace 3 n5 10.0.0.5:7001 -o json
+
+For a machine that is gone for good: the new member is joining until its
+node starts (mq node --id n5 ... --join HOST:PORT, printed by this verb),
+and each shard's replica is then rebuilt on it from the others.)") + kExitCodes);
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  ResolvedClient resolved;
+  int exit_code = 0;
+  if (!resolve("replace", flags, ResultShape::kSingle, &resolved, &exit_code)) return exit_code;
+  const bool json = resolved.format == Format::kJson;
+  Client client(resolved.options);
+  MemberInfo removed, added;
+  if (Error e = client.replace_member(old_member, name, address, &removed, &added); !e.ok()) {
+    return fail("replace", json, e);
+  }
+  write_stdout(render_member_replaced(resolved.format, removed, added, join_endpoint(client)));
+  if (resolved.format == Format::kTable) {
+    std::fprintf(stderr, "start it with: %s\n", start_command(added, join_endpoint(client)).c_str());
+  }
+  return 0;
+}
+
+void print_member_usage(FILE* to) {
+  std::fprintf(to, "Usage: mq member <verb> [flags] [args]   (mq member <verb> --help for details)\n\n"
+                   "Shows and changes which nodes make up the cluster (its cluster map, replicated\n"
+                   "by every node). Replicas move to and from members one at a time.\n\nVerbs:\n");
+  for (const auto& v : member_verbs()) std::fprintf(to, "  %-10s %s\n", v.name, v.summary);
+  std::fprintf(to, R"(
+Every verb takes the client flags: --endpoints HOST:PORT[,...] or --cluster
+NAME, -o plain|json|table, --timeout DURATION, -v. Changes are refused unless
+the nodes run with --enable-member-changes. In the REPL: \member VERB ...
+
+Examples:
+  mq member list
+  mq node --id n4 --listen 127.0.0.1:7004 --data-dir d4 --join 127.0.0.1:7001   # adds itself
+  mq member remove n4
+  mq member replace n3 n5 127.0.0.1:7005
+
+Exit codes: 0 ok, 2 bad arguments or refused, 3 cannot reach the cluster,
+4 outcome unknown.
+)");
+}
+
+}  // namespace
+
+const CommandTable& member_verbs() {
+  static const CommandTable table = {
+      {"list", "Members with their address, state, replicas and preferred leaderships", member_list},
+      {"add", "Add a member ahead of its node: add NAME HOST:PORT", member_add},
+      {"remove", "Remove a member (NAME or ID); its replicas move to the others", member_remove},
+      {"replace", "Replace a member: replace OLD NAME HOST:PORT; the new one takes its replicas",
+       member_replace},
+  };
+  return table;
+}
+
+int cmd_member(int argc, char** argv) {
+  return dispatch("mq member", "verb", member_verbs(), print_member_usage, argc, argv);
+}
+
+}  // namespace mq::cli
