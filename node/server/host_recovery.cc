@@ -48,6 +48,9 @@ std::unique_ptr<NodeHost> NodeHost::open(const NodeHostOptions& options, NodeEnv
   }
   host->disk_ = std::move(opened.value());
   if (!host->recover_or_bootstrap(recovered, error, exit_code)) return nullptr;
+  // Counted at once, not only at the first check: /metrics may be asked
+  // before it (a fix for a test that read 0 in one run of 25).
+  if (host->env_.memory_in_use) host->memory_in_use_ = host->env_.memory_in_use();
   return host;
 }
 

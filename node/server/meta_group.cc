@@ -125,6 +125,13 @@ void NodeHost::refresh_map() {
   }
 }
 
+std::optional<Outcome> NodeHost::meta_not_leader() const {
+  const uint32_t meta = topology().meta_shard();
+  const ShardGroup* g = group(meta);
+  if (g && g->role == raft::Role::kLeader) return std::nullopt;
+  return not_leader(meta, g);
+}
+
 void NodeHost::change_members(const MapCommand& command, MemberChangeDone done) {
   const uint32_t meta = topology().meta_shard();
   ShardGroup* g = group(meta);

@@ -161,7 +161,8 @@ static NodeHostOptions host_options_for(const NodeConfig& config) {
   NodeHostOptions options;
   options.topology = *make_topology(config.peers, config.id, config.listen, config.shard_count,
                                     config.replication, &error, &note);
-  if (!note.empty()) log_info(note);
+  // A joining node's flags name no peers; the cluster's settings come later.
+  if (!note.empty() && config.join.empty()) log_info(note);
   options.data_dir = config.data_dir;
   storage::parse_fsync_mode(config.fsync, &options.fsync_mode);
   if (options.fsync_mode == storage::FsyncMode::kNone) {

@@ -158,6 +158,9 @@ class NodeHost {
       std::function<void(const Outcome&, const MapChange&, const ClusterMap& next)>;
   void change_members(const MapCommand& command, MemberChangeDone done);
   const ClusterMap& cluster_map() const { return map_; }
+  // Where a membership command goes: nullopt on the metadata group's
+  // leader, else the kNotLeader answer naming it.
+  std::optional<Outcome> meta_not_leader() const;
   // Groups this node leads whose replicas are not yet where the map wants
   // them.
   size_t moves_in_flight() const;

@@ -414,6 +414,12 @@ void RaftBackend::remove_member(const v1::RemoveMemberRequest& req, v1::RemoveMe
   const bool force = req.force();
   lp->post_request(
       [lp, resp, shared_done, name, force] {
+        // The leader's map decides which members exist: a follower's may be
+        // behind.
+        if (auto redirect = lp->host->meta_not_leader()) {
+          (*shared_done)(to_grpc(*redirect));
+          return;
+        }
         const Member* m = find_member(lp->host->cluster_map(), name);
         if (!m) {
           (*shared_done)({grpc::StatusCode::INVALID_ARGUMENT,
@@ -448,6 +454,10 @@ void RaftBackend::replace_member(const v1::ReplaceMemberRequest& req,
   command.address = req.address();
   lp->post_request(
       [lp, resp, shared_done, old_name, command]() mutable {
+        if (auto redirect = lp->host->meta_not_leader()) {
+          (*shared_done)(to_grpc(*redirect));
+          return;
+        }
         const Member* m = find_member(lp->host->cluster_map(), old_name);
         if (!m) {
           (*shared_done)({grpc::StatusCode::INVALID_ARGUMENT,
