@@ -7,17 +7,13 @@
 #include <iterator>
 
 #include "cli/client_flags.h"
+#include "cli/command_result.h"
 #include "cli/commands.h"
 #include "cli/kv_command.h"
 
 namespace mq::cli {
 
 namespace {
-
-void write_stdout(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
 
 bool read_all_stdin(std::string* out) {
   out->clear();
@@ -28,40 +24,16 @@ bool read_all_stdin(std::string* out) {
   return !std::ferror(stdin);
 }
 
-// A failed command: one line on stderr for people and, with -o json, the
-// error object on stdout too, so a program reading stdout always gets one
-// JSON object, whatever happened.
-int fail(const char* name, bool json, const Error& e) {
-  if (json) write_stdout(render_error(Format::kJson, e));
-  std::string message = e.message;
-  for (char& c : message) {
-    if (c == '\n') c = ' ';
-  }
-  std::fprintf(stderr, "mq %s: %s\n", name, message.c_str());
-  return exit_code_of(e.kind);
-}
+int fail(const char* name, bool json, const Error& e) { return fail_command(name, json, e); }
 
 // Before the flags are resolved, the format asked for (a bad -o is not json).
 bool json_requested(const ClientFlags& flags) { return flags.output == "json"; }
 
-// Resolves the flags, with the default format of the command's result shape.
 bool resolve(const char* name, const ClientFlags& flags, ResultShape shape, ResolvedClient* out,
              int* exit_code) {
-  if (auto e = resolve_client_flags(flags, out); !e.empty()) {
-    *exit_code = fail(name, json_requested(flags), {ErrorKind::kInvalid, e});
-    return false;
-  }
-  if (flags.output.empty()) out->format = default_format(shape, isatty(STDOUT_FILENO));
-  return true;
+  return resolve_command_flags(name, flags, shape, out, exit_code);
 }
 
-// A command of a single result is plain by default, terminal or not (the
-// shared flag's help speaks of the commands that print rows).
-void say_plain_is_default(CLI::App& app) {
-  app.get_option("-o")->description("Output format: plain, json or table (default: plain)");
-}
-
-// Shared tail of the data commands: connect, run, print, map to exit code.
 int run_data(const char* name, const ClientFlags& flags, KvCommand command) {
   const ResultShape shape = command.verb == KvCommand::kKeys ? ResultShape::kRows : ResultShape::kSingle;
   ResolvedClient resolved;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/client_flags.h"
+#include "cli/command_result.h"
 #include "cli/commands.h"
 #include "cli/duration.h"
 #include "cli/leading_flags.h"
@@ -57,11 +58,6 @@ struct Phase {
                            : 0.0;
   }
 };
-
-void out(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
 
 int64_t us_since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count();
@@ -253,7 +249,7 @@ not be reached or did not balance within --wait, 5 it could not start.)");
                                                                             : "unknown";
     j["read_back"] = read_back;
     if (!failed.ok()) j["error"] = failed.message;
-    out(j.dump() + "\n");
+    write_stdout(j.dump() + "\n");
   } else {
     std::string text = "PHASE                   NODES  TOOK      MOVES  PER MOVE  WRITES/S  VS BEFORE\n";
     for (const auto& p : phases) {
@@ -272,7 +268,7 @@ not be reached or did not balance within --wait, 5 it could not start.)");
             std::to_string(unknown) + " unknown; history " + verdict_word + "; " +
             (read_back ? "every key read back after the changes" : "keys NOT read back") + "\n";
     if (verdict.verdict == lincheck::Result::kNotLinearizable) text += verdict.explanation + "\n";
-    out(text);
+    write_stdout(text);
   }
   if (!failed.ok()) {
     std::fprintf(stderr, "mq demo rebalance: %s\n", failed.message.c_str());

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "cli/client_flags.h"
+#include "cli/command_result.h"
 #include "cli/commands.h"
 #include "cli/member_render.h"
 
@@ -17,37 +18,13 @@ namespace mq::cli {
 
 namespace {
 
-void write_stdout(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-
-// A failed verb: one line on stderr and, with -o json, the error object on
-// stdout, as every client command does (cli/json_schema/error.json).
 int fail(const std::string& verb, bool json, const Error& e) {
-  if (json) write_stdout(render_error(Format::kJson, e));
-  std::string message = e.message;
-  for (char& c : message) {
-    if (c == '\n') c = ' ';
-  }
-  std::fprintf(stderr, "mq member %s: %s\n", verb.c_str(), message.c_str());
-  return exit_code_of(e.kind);
+  return fail_command("member " + verb, json, e);
 }
 
-// Resolves the client flags with the default format of the verb's result.
 bool resolve(const std::string& verb, const ClientFlags& flags, ResultShape shape, ResolvedClient* out,
              int* exit_code) {
-  if (auto e = resolve_client_flags(flags, out); !e.empty()) {
-    *exit_code = fail(verb, flags.output == "json", {ErrorKind::kInvalid, e});
-    return false;
-  }
-  if (flags.output.empty()) out->format = default_format(shape, isatty(STDOUT_FILENO));
-  return true;
-}
-
-// A change prints one sentence (or one member): plain unless -o says.
-void say_plain_is_default(CLI::App& app) {
-  app.get_option("-o")->description("Output format: plain, json or table (default: plain)");
+  return resolve_command_flags("member " + verb, flags, shape, out, exit_code);
 }
 
 // Where a new member's node should --join: the node that answered the
