@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "node/raft/types.h"
+#include "node/server/placement.h"
 
 namespace mq::server {
 
@@ -39,12 +40,6 @@ struct Member {
   std::string address;  // "host:port" of its gRPC listener: unique likewise
   MemberState state = MemberState::kActive;
   bool operator==(const Member&) const = default;
-};
-
-struct ShardPlacement {
-  std::vector<raft::NodeId> replicas;  // sorted by id, no duplicates
-  raft::NodeId preferred_leader = raft::kNoNode;  // one of replicas
-  bool operator==(const ShardPlacement&) const = default;
 };
 
 // One change to the map, as the metadata group's log carries it.

@@ -55,7 +55,7 @@ Topology topology_of(const v1::ListMembersResponse& cluster, raft::NodeId self,
 
 }  // namespace
 
-bool join_topology(const NodeConfig& config, Topology* topology, std::string* error,
+bool join_topology(const JoinFlags& config, Topology* topology, std::string* error,
                    int* exit_code) {
   const PeerInfo self_info{config.id, config.listen, raft::kNoNode, false};
   // Joined before: the data dir knows who this node is.

@@ -5,14 +5,23 @@
 
 #include <string>
 
-#include "node/server/node.h"
+#include <cstdint>
+
 #include "node/server/topology.h"
 
 namespace mq::server {
 
+struct JoinFlags {
+  std::string id;        // --id
+  std::string listen;    // --listen: the address the cluster reaches it at
+  std::string data_dir;  // --data-dir
+  std::string join;      // --join: host:port[,host:port...]
+  uint32_t replication = 3;
+};
+
 // Fills *topology for a node started with --join. On failure returns false
 // with a one-line error and the node's exit code.
-bool join_topology(const NodeConfig& config, Topology* topology, std::string* error,
+bool join_topology(const JoinFlags& config, Topology* topology, std::string* error,
                    int* exit_code);
 
 }  // namespace mq::server

@@ -228,7 +228,8 @@ int run_node(const NodeConfig& config) {
   NodeHostOptions options = host_options_for(config);
   int exit_code = kNodeExitCannotStart;
   if (!config.join.empty()) {
-    if (!join_topology(config, &options.topology, &error, &exit_code)) {
+    const JoinFlags join{config.id, config.listen, config.data_dir, config.join, config.replication};
+    if (!join_topology(join, &options.topology, &error, &exit_code)) {
       std::fprintf(stderr, "mq node: %s\n", error.c_str());
       ::close(lock_fd);
       return exit_code;

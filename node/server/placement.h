@@ -27,9 +27,15 @@
 #include <vector>
 
 #include "node/raft/types.h"
-#include "node/server/cluster_map.h"
 
 namespace mq::server {
+
+struct ShardPlacement {
+  std::vector<raft::NodeId> replicas;  // sorted by id, no duplicates
+  raft::NodeId preferred_leader = raft::kNoNode;  // one of replicas
+  bool operator==(const ShardPlacement&) const = default;
+};
+
 
 // current: the placement to start from, by shard (shorter or longer than
 // shard_count is fine: missing shards start empty, extra ones are ignored);
