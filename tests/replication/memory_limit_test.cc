@@ -113,7 +113,9 @@ TEST_CASE("a node over --max-memory refuses writes, serves reads and deletes, th
   const auto s = nlohmann::json::parse(status.out);
   CHECK(s["memory"]["full"] == true);
   CHECK(s["memory"]["limit_bytes"] == 96u << 20);
-  CHECK(s["memory"]["used_bytes"] >= 96u << 20);
+  // Full until it falls below 90% of the limit: status counts memory when
+  // asked, after the allocator may have returned some (seen: 94 MiB, full).
+  CHECK(s["memory"]["used_bytes"] >= (96u << 20) / 10 * 9);
 
   // Deletes are served, and bring the node below its limit: writes resume.
   delete_all(client, f.acknowledged);
