@@ -44,6 +44,11 @@ int cmd_node(int argc, char** argv) {
                  "node belongs to a running cluster, so an empty data dir (a lost or replaced "
                  "disk) is refused (exit 13). Required when the data dir is empty and --peers "
                  "names other nodes; ignored once the data dir holds state");
+  app.add_option("--initial-cluster-token", config.initial_cluster_token,
+                 "Mixed into the cluster id (as etcd's flag), so that two clusters bootstrapped "
+                 "with the same --peers get different ids and refuse each other's nodes; give every "
+                 "bootstrapping node the same token at every start (mq cluster up draws a random "
+                 "one). Without it the id comes from --peers, --shards and --replication alone");
   app.set_config("--config", "", "Read these flags from a TOML file (key = value per flag)")
       ->envname("MQ_CONFIG");
   app.add_option("--max-value-bytes", config.value_bytes_max,

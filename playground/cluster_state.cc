@@ -91,6 +91,7 @@ std::string state_to_json(const ClusterState& s) {
   j["replication"] = s.replication;
   j["node_flags"] = s.node_flags;
   j["initial_peers"] = s.initial_peers;
+  j["initial_cluster_token"] = s.initial_cluster_token;
   j["nodes"] = json::array();
   for (const auto& n : s.nodes) {
     j["nodes"].push_back({{"id", n.id},
@@ -119,6 +120,7 @@ std::string state_from_json(const std::string& text, ClusterState* out) {
     s.replication = j.at("replication").get<uint32_t>();
     s.node_flags = j.value("node_flags", std::vector<std::string>{});
     s.initial_peers = j.value("initial_peers", std::string());
+    s.initial_cluster_token = j.value("initial_cluster_token", std::string());
     for (const auto& jn : j.at("nodes")) {
       NodeRecord n;
       n.id = jn.at("id").get<std::string>();

@@ -73,6 +73,10 @@ struct ClusterState {
   // member id by position. Empty in states written before membership
   // changes: then the nodes make it.
   std::string initial_peers;
+  // --initial-cluster-token of the bootstrap nodes: random, drawn by up.
+  // Empty in states written before: the nodes' cluster id then comes from
+  // the flags alone, as it did.
+  std::string initial_cluster_token;
 
   NodeRecord* find(const std::string& id);
   const NodeRecord* find(const std::string& id) const;

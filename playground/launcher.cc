@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -248,6 +249,12 @@ Outcome cluster_up(const UpOptions& asked, const ProgressFn& progress, ClusterSt
         state->nodes.push_back(n);
       }
       state->initial_peers = state->peers();
+      // A random cluster id: a cluster brought up again with the same
+      // ports is another cluster, and refuses the old one's data dirs.
+      std::random_device entropy;
+      char token[17];
+      std::snprintf(token, sizeof token, "%08x%08x", entropy(), entropy());
+      state->initial_cluster_token = token;
     }
     for (size_t i = 0; i < state->nodes.size(); ++i) {
       if (node_liveness(*state, state->nodes[i]) == Liveness::kDown) to_start.push_back(i);

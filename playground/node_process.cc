@@ -116,6 +116,9 @@ std::vector<std::string> node_command(const ClusterState& state, const NodeRecor
     args.insert(args.end(), {"--peers", state.peers(), "--shards", std::to_string(state.shard_count),
                              "--replication", std::to_string(state.replication),
                              "--initial-cluster-state", node.bootstrapped ? "existing" : "new"});
+    if (!state.initial_cluster_token.empty()) {
+      args.insert(args.end(), {"--initial-cluster-token", state.initial_cluster_token});
+    }
   }
   // partition, isolate and heal install their faults with SetFaults, and
   // add and remove change the members: a node refuses both without these.

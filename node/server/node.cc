@@ -148,7 +148,13 @@ std::string validate_node_config(const NodeConfig& c) {
     }
   }
   std::string note;
-  if (!make_topology(c.peers, c.id, c.listen, c.shard_count, c.replication, &error, &note)) {
+  if (c.initial_cluster_token.size() > 128 ||
+      c.initial_cluster_token.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != std::string::npos) {
+    return "--initial-cluster-token must be at most 128 letters, digits, '-', '_' or '.'";
+  }
+  if (!make_topology(c.peers, c.id, c.listen, c.shard_count, c.replication, &error, &note,
+                     c.initial_cluster_token)) {
     return error;
   }
   return "";
@@ -160,7 +166,8 @@ static NodeHostOptions host_options_for(const NodeConfig& config) {
   std::string note;
   NodeHostOptions options;
   options.topology = *make_topology(config.peers, config.id, config.listen, config.shard_count,
-                                    config.replication, &error, &note);
+                                    config.replication, &error, &note,
+                                    config.initial_cluster_token);
   // A joining node's flags name no peers; the cluster's settings come later.
   if (!note.empty() && config.join.empty()) log_info(note);
   options.data_dir = config.data_dir;

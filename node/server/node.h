@@ -30,6 +30,9 @@ struct NodeConfig {
   // member of a running cluster (an empty data dir is refused); "": an empty
   // data dir of a node with peers is refused, asking for one of the two.
   std::string initial_cluster_state;
+  // Mixed into the cluster id (etcd's flag): every bootstrapping node gets
+  // the same one, at every start; mq cluster up draws a random one.
+  std::string initial_cluster_token;
   // host:port of the HTTP listener (REST API, health, /metrics); "" = none.
   std::string http_listen;
   // The admin RPC SetFaults (and any admin endpoint over HTTP) is refused

@@ -37,7 +37,7 @@ const PeerInfo* Topology::find(const std::string& id) const {
 std::optional<Topology> make_topology(const std::string& peers, const std::string& self_id,
                                       const std::string& self_address, uint32_t shard_count,
                                       uint32_t replication, std::string* error,
-                                      std::string* note) {
+                                      std::string* note, const std::string& token) {
   Topology t;
   t.shard_count = shard_count;
   if (peers.empty()) {
@@ -98,6 +98,7 @@ std::optional<Topology> make_topology(const std::string& peers, const std::strin
   std::string canonical = "shards=" + std::to_string(shard_count) +
                           ";replication=" + std::to_string(replication) + ";";
   for (const auto& p : t.nodes) canonical += p.id + "=" + p.address + ",";
+  if (!token.empty()) canonical += ";token=" + token;
   uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : canonical) {
     h ^= c;

@@ -54,9 +54,12 @@ Topology topology_from_map(const ClusterMap& map, raft::NodeId self, const PeerI
 
 // peers: "n1=127.0.0.1:7001,n2=..." or "" for a cluster of one node at
 // self_address. note receives a line worth logging (replication clamped).
+// token (--initial-cluster-token, as etcd's) is mixed into the cluster id,
+// so two clusters bootstrapped with the same peers differ; "" leaves the
+// id of clusters bootstrapped before tokens existed as it was.
 std::optional<Topology> make_topology(const std::string& peers, const std::string& self_id,
                                       const std::string& self_address, uint32_t shard_count,
                                       uint32_t replication, std::string* error,
-                                      std::string* note);
+                                      std::string* note, const std::string& token = "");
 
 }  // namespace mq::server

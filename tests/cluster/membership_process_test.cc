@@ -165,3 +165,25 @@ TEST_CASE("membership mistakes are refused with a clear error and change nothing
   const json s = c.status_until([](const json& x) { return x["health"] == "healthy"; });
   CHECK(node_ids(s) == std::vector<std::string>{"n1", "n2", "n3"});
 }
+
+TEST_CASE("a cluster brought up again on the same ports gets another random cluster id",
+          "[cluster][process][membership]") {
+  TestCluster c(3, 8);
+  const std::vector<std::string> up = {"-n", "3", "--shards", "8", "--base-port",
+                                       std::to_string(c.base_port())};
+  auto cluster_id = [&] {
+    auto s = mq::test::mq({"status", "-o", "json", "--endpoints",
+                           "127.0.0.1:" + std::to_string(c.base_port())});
+    REQUIRE(s.exit_code == 0);
+    return s.json()["cluster_id"].get<std::string>();
+  };
+  REQUIRE(c.cluster("up", up).exit_code == 0);
+  const std::string first = cluster_id();
+  REQUIRE(c.cluster("down", {"--purge"}).exit_code == 0);
+  REQUIRE(c.cluster("up", up).exit_code == 0);
+  const std::string second = cluster_id();
+  CHECK(first != second);
+  // A restart keeps it: the token is in the cluster's state.
+  REQUIRE(c.cluster("restart", {"n2"}).exit_code == 0);
+  CHECK(cluster_id() == second);
+}
