@@ -225,7 +225,11 @@ std::string status_summary(const ClusterStatus& s) {
   for (const auto& n : s.nodes) up += n.reachable;
   return "node " + s.node + ": " + std::to_string(up) + "/" + std::to_string(s.nodes.size()) +
          " nodes up, " + std::to_string(led) + "/" + std::to_string(s.shards.size()) +
-         " shards with a leader" + (s.memory_full ? ", " + memory_summary(s) : "") + "\n";
+         " shards with a leader" + (s.memory_full ? ", " + memory_summary(s) : "") +
+         (s.moves_in_flight > 0 ? ", " + std::to_string(s.moves_in_flight) +
+                                      " of the shards it leads moving replicas"
+                                : "") +
+         "\n";
 }
 
 json status_json(const ClusterStatus& s) {
@@ -239,6 +243,7 @@ json status_json(const ClusterStatus& s) {
   j["memory"] = {{"used_bytes", s.memory_used_bytes},
                  {"limit_bytes", s.memory_limit_bytes},
                  {"full", s.memory_full}};
+  j["membership"] = {{"map_version", s.map_version}, {"moves_in_flight", s.moves_in_flight}};
   j["nodes"] = json::array();
   for (const auto& n : s.nodes) {
     j["nodes"].push_back({{"id", n.id}, {"address", n.address}, {"reachable", n.reachable}});
