@@ -130,6 +130,7 @@ ClusterView build_view(const ClusterState& state, const std::vector<Liveness>& l
       n.memory_used_bytes = statuses[i]->memory_used_bytes;
       n.memory_limit_bytes = statuses[i]->memory_limit_bytes;
       n.memory_full = statuses[i]->memory_full;
+      n.moves_in_flight = statuses[i]->moves_in_flight;
     }
     if (n.liveness == Liveness::kUp) up_ids.push_back(r.id);
     view.nodes.push_back(n);
@@ -221,6 +222,13 @@ ClusterView build_view(const ClusterState& state, const std::vector<Liveness>& l
   if (!leaderless.empty() && no_quorum.empty()) {
     reasons.push_back(std::string("electing a leader for shard") + (leaderless.size() > 1 ? "s " : " ") +
                       join(leaderless));
+  }
+  // Not a fault: members changed and replicas follow (mq cluster add/remove).
+  uint32_t moving = 0;
+  for (const auto& n : view.nodes) moving += n.liveness == Liveness::kUp ? n.moves_in_flight : 0;
+  if (moving > 0) {
+    reasons.push_back(std::to_string(moving) + (moving > 1 ? " shards" : " shard") +
+                      " moving replicas to the cluster map's placement");
   }
   view.health_reason = join(reasons, "; ");
   return view;

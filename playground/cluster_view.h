@@ -42,6 +42,8 @@ struct NodeView {
   // and whether it refuses writes for it.
   uint64_t memory_used_bytes = 0, memory_limit_bytes = 0;
   bool memory_full = false;
+  // From its answer: shards it leads still moving replicas (membership).
+  uint32_t moves_in_flight = 0;
   // "up", "down", "paused" or "partitioned".
   std::string state_word() const;
 };
