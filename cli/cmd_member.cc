@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <map>
 
 #include "cli/client_flags.h"
 #include "cli/command_result.h"
@@ -186,6 +187,70 @@ and each shard's replica is then rebuilt on it from the others.)") + kExitCodes)
   return 0;
 }
 
+// Moves every shard leadership off a member, one transfer per shard it
+// leads, each to another of that shard's replicas (--to when it is one).
+int member_transfer_leadership(int argc, char** argv) {
+  ClientFlags flags;
+  std::string member, to;
+  CLI::App app{"Move the leadership of every shard a member leads to other replicas of those "
+               "shards (before maintenance of its machine, say).",
+               "mq member transfer-leadership"};
+  app.add_option("MEMBER", member, "The member whose leaderships move: its name (n1)")->required();
+  app.add_option("--to", to, "Prefer this member where it holds a replica of the shard");
+  add_client_flags(app, flags, false);
+  say_plain_is_default(app);
+  app.footer(std::string(R"(Examples:
+  mq member transfer-leadership n1
+  mq member transfer-leadership n1 --to n2 -o json
+
+Each transfer starts at once; the new leaders are elected within an election
+timeout. The placement's preferred leaders are unchanged, so a member that
+stays takes its preferred shards back once it has been up and caught up for
+a while (remove it, or replace it, to move them for good).)") + kExitCodes);
+  if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
+  ResolvedClient resolved;
+  int exit_code = 0;
+  if (!resolve("transfer-leadership", flags, ResultShape::kSingle, &resolved, &exit_code)) {
+    return exit_code;
+  }
+  const bool json = resolved.format == Format::kJson;
+  Client client(resolved.options);
+  MemberList list;
+  if (Error e = client.list_members(&list); !e.ok()) return fail("transfer-leadership", json, e);
+  const MemberInfo* target = nullptr;
+  for (const auto& m : list.members) {
+    if (m.name == member && m.state != "removed") target = &m;
+  }
+  if (!target) {
+    return fail("transfer-leadership", json,
+                {ErrorKind::kInvalid, "no member " + member + " (mq member list shows them)"});
+  }
+  // What it leads, as it says itself.
+  ClientOptions at_member = resolved.options;
+  at_member.endpoints = {target->address};
+  Client member_client(at_member);
+  ClusterStatus status;
+  if (Error e = member_client.status(&status); !e.ok()) return fail("transfer-leadership", json, e);
+  std::vector<std::pair<uint32_t, std::string>> moved;
+  std::map<std::string, int> given;  // spread: the replica given the fewest so far
+  for (const auto& shard : status.shards) {
+    if (shard.role != "leader") continue;
+    std::string next;
+    for (const auto& r : shard.replicas) {
+      if (r.node == member || next == to) continue;
+      if (next.empty() || r.node == to || given[r.node] < given[next]) next = r.node;
+    }
+    ++given[next];
+    if (next.empty()) continue;  // a shard with one replica has nowhere to go
+    if (Error e = client.transfer_leader(shard.id, next); !e.ok()) {
+      return fail("transfer-leadership", json, e);
+    }
+    moved.emplace_back(shard.id, next);
+  }
+  write_stdout(render_leadership_moved(resolved.format, member, moved));
+  return 0;
+}
+
 void print_member_usage(FILE* to) {
   std::fprintf(to, "Usage: mq member <verb> [flags] [args]   (mq member <verb> --help for details)\n\n"
                    "Shows and changes which nodes make up the cluster (its cluster map, replicated\n"
@@ -214,6 +279,8 @@ const CommandTable& member_verbs() {
       {"list", "Members with their address, state, replicas and preferred leaderships", member_list},
       {"add", "Add a member ahead of its node: add NAME HOST:PORT", member_add},
       {"remove", "Remove a member (NAME or ID); its replicas move to the others", member_remove},
+      {"transfer-leadership", "Move every shard leadership off a member: transfer-leadership NAME",
+       member_transfer_leadership},
       {"replace", "Replace a member: replace OLD NAME HOST:PORT; the new one takes its replicas",
        member_replace},
   };

@@ -109,4 +109,20 @@ std::string render_member_replaced(Format f, const MemberInfo& removed, const Me
          ", which takes its replicas; start it with: " + start_command(added, join_endpoint) + "\n";
 }
 
+std::string render_leadership_moved(Format f, const std::string& member,
+                                    const std::vector<std::pair<uint32_t, std::string>>& moved) {
+  if (f == Format::kJson) {
+    nlohmann::json j;
+    j["member"] = member;
+    j["moved"] = nlohmann::json::array();
+    for (const auto& [shard, to] : moved) j["moved"].push_back({{"shard", shard}, {"to", to}});
+    return j.dump() + "\n";
+  }
+  if (moved.empty()) return member + " leads no shard that has another replica: nothing moved\n";
+  std::string out = "moved the leadership of " + std::to_string(moved.size()) +
+                    (moved.size() > 1 ? " shards" : " shard") + " off " + member + ":";
+  for (const auto& [shard, to] : moved) out += " " + std::to_string(shard) + "->" + to;
+  return out + "\n";
+}
+
 }  // namespace mq::cli

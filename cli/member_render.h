@@ -39,6 +39,10 @@ struct RemovalContext {
 std::string render_member_removed(Format f, const MemberInfo& removed, const RemovalContext& after);
 
 // replace: what was removed and what was added, and how to start the new one.
+// transfer-leadership: the shards whose leadership moved, and where to.
+std::string render_leadership_moved(Format f, const std::string& member,
+                                    const std::vector<std::pair<uint32_t, std::string>>& moved);
+
 std::string render_member_replaced(Format f, const MemberInfo& removed, const MemberInfo& added,
                                    const std::string& join_endpoint);
 

@@ -28,6 +28,7 @@ std::string status_json(const v1::StatusResponse& s) {
   j["memory"] = {{"used_bytes", s.memory_used_bytes()},
                  {"limit_bytes", s.memory_limit_bytes()},
                  {"full", s.memory_full()}};
+  j["membership"] = {{"map_version", s.map_version()}, {"moves_in_flight", s.moves_in_flight()}};
   j["nodes"] = json::array();
   for (const auto& n : s.nodes()) {
     j["nodes"].push_back({{"id", n.id()}, {"address", n.address()}, {"reachable", n.reachable()}});

@@ -228,3 +228,25 @@ TEST_CASE("a node joins while a member is cut off; the moves finish once it is h
   CHECK(n4_holds);
   w.check();
 }
+
+TEST_CASE("transfer-leadership moves every shard a member leads to another replica",
+          "[cluster][process][membership]") {
+  TestCluster c(3, 8);
+  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
+              .exit_code == 0);
+  const std::string endpoint = "127.0.0.1:" + std::to_string(c.base_port());
+  const json before = c.status();
+  size_t led_by_n1 = 0;
+  for (const auto& shard : before["shards"]) led_by_n1 += shard["leader"] == "n1";
+  REQUIRE(led_by_n1 > 0);
+  auto moved = mq::test::mq({"member", "transfer-leadership", "n1", "-o", "json", "--endpoints", endpoint});
+  INFO(moved.err);
+  REQUIRE(moved.exit_code == 0);
+  const json j = moved.json();
+  CHECK(j["member"] == "n1");
+  CHECK(j["moved"].size() == led_by_n1);
+  for (const auto& m : j["moved"]) CHECK(m["to"] != "n1");
+  auto unknown = mq::test::mq({"member", "transfer-leadership", "n9", "--endpoints", endpoint});
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err.find("no member n9") != std::string::npos);
+}

@@ -50,6 +50,7 @@ TEST_CASE("the schema check finds what breaks a schema", "[process][json]") {
   const json good = {{"node", "n1"},       {"cluster_id", "c"}, {"version", "v"}, {"shard_count", 1},
                      {"replication", 1},   {"uptime_ms", 5},
                      {"memory", {{"used_bytes", 1}, {"limit_bytes", 0}, {"full", false}}},
+                     {"membership", {{"map_version", 1}, {"moves_in_flight", 0}}},
                      {"nodes", json::array()},
                      {"shards", json::array({{{"id", 0}, {"leader", ""}, {"role", "follower"},
                                               {"term", 1}, {"commit", 1}, {"applied", 1}, {"keys", 0},

@@ -130,7 +130,7 @@ TEST_CASE("the member verbs are in the command tree, completion and the REPL's T
     CHECK(c.spec.find_flag("--endpoints") != nullptr);
     CHECK(c.spec.find_flag("-o") != nullptr);
   }
-  CHECK(described == std::vector<std::string>{"list", "add", "remove", "replace"});
+  CHECK(described == std::vector<std::string>{"list", "add", "remove", "transfer-leadership", "replace"});
 
   CommandLookup remove = lookup_command({"member", "remove", "n3", "--force"});
   REQUIRE(remove.is_leaf);
@@ -145,7 +145,7 @@ TEST_CASE("the member verbs are in the command tree, completion and the REPL's T
   for (const auto& node : completion_nodes()) {
     if (node.path != "member") continue;
     completed = true;
-    CHECK(node.words == std::vector<std::string>{"list", "add", "remove", "replace"});
+    CHECK(node.words == std::vector<std::string>{"list", "add", "remove", "transfer-leadership", "replace"});
   }
   CHECK(completed);
 
