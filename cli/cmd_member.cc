@@ -237,7 +237,7 @@ a while (remove it, or replace it, to move them for good).)") + kExitCodes);
     if (shard.role != "leader") continue;
     std::string next;
     for (const auto& r : shard.replicas) {
-      if (r.node == member || next == to) continue;
+      if (r.node == member || (!to.empty() && next == to)) continue;
       if (next.empty() || r.node == to || given[r.node] < given[next]) next = r.node;
     }
     ++given[next];

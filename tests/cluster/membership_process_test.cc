@@ -235,10 +235,16 @@ TEST_CASE("transfer-leadership moves every shard a member leads to another repli
   REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
               .exit_code == 0);
   const std::string endpoint = "127.0.0.1:" + std::to_string(c.base_port());
-  const json before = c.status();
+  // What n1 leads, as it says itself (a fresh cluster's leaders settle first).
   size_t led_by_n1 = 0;
-  for (const auto& shard : before["shards"]) led_by_n1 += shard["leader"] == "n1";
-  REQUIRE(led_by_n1 > 0);
+  REQUIRE(mq::test::wait_ms_until([&] {
+    auto s = mq::test::mq({"status", "-o", "json", "--endpoints", endpoint});
+    if (s.exit_code != 0) return false;
+    const json st = s.json();
+    led_by_n1 = 0;
+    for (const auto& shard : st["shards"]) led_by_n1 += shard["role"] == "leader";
+    return led_by_n1 == 3;  // 8 shards over 3 nodes: n1 prefers 0, 3 and 6
+  }, 10'000));
   auto moved = mq::test::mq({"member", "transfer-leadership", "n1", "-o", "json", "--endpoints", endpoint});
   INFO(moved.err);
   REQUIRE(moved.exit_code == 0);
