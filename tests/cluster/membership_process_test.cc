@@ -52,6 +52,12 @@ class CheckedWorkload {
   std::unique_ptr<pg::Workload> workload_;
 };
 
+// Three nodes of the fixture's ports (it keeps room for two more), 8 shards.
+void up_three(TestCluster& c) {
+  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
+              .exit_code == 0);
+}
+
 void settle_a_little() { std::this_thread::sleep_for(std::chrono::milliseconds(700)); }
 
 std::vector<std::string> node_ids(const json& status) {
@@ -65,8 +71,7 @@ std::vector<std::string> node_ids(const json& status) {
 TEST_CASE("the rebalance demo grows 3 -> 5 -> 3 with a linearizable history and no write lost",
           "[cluster][process][membership]") {
   TestCluster c(5, 8);
-  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
-              .exit_code == 0);
+  up_three(c);
   auto d = mq::test::mq({"demo", "rebalance", "--dir", c.dir(), "--steady", "1500ms", "--clients", "6",
                          "-o", "json"},
                         180'000);
@@ -89,8 +94,7 @@ TEST_CASE("the rebalance demo grows 3 -> 5 -> 3 with a linearizable history and 
 TEST_CASE("a node killed with kill -9 is replaced: a new node joins, the dead one is removed",
           "[cluster][process][membership]") {
   TestCluster c(5, 8);
-  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
-              .exit_code == 0);
+  up_three(c);
   CheckedWorkload w(c);
   settle_a_little();
   REQUIRE(c.cluster("kill", {"n3"}).exit_code == 0);
@@ -110,8 +114,7 @@ TEST_CASE("a node killed with kill -9 is replaced: a new node joins, the dead on
 TEST_CASE("removing the node that leads shards moves their leadership first",
           "[cluster][process][membership]") {
   TestCluster c(5, 8);
-  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
-              .exit_code == 0);
+  up_three(c);
   REQUIRE(c.cluster("add", {"--wait", "60s"}, 90'000).exit_code == 0);
   const json before = c.status();
   const std::string leader = before["shards"][0]["leader"].get<std::string>();
@@ -130,8 +133,7 @@ TEST_CASE("removing the node that leads shards moves their leadership first",
 TEST_CASE("after membership changes, a restart of every node brings the new membership back",
           "[cluster][process][membership]") {
   TestCluster c(5, 8);
-  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
-              .exit_code == 0);
+  up_three(c);
   REQUIRE(mq::test::mq({"set", "--endpoints", "127.0.0.1:" + std::to_string(c.base_port()), "u1", "k",
                         "before"})
               .exit_code == 0);
@@ -151,8 +153,7 @@ TEST_CASE("after membership changes, a restart of every node brings the new memb
 TEST_CASE("membership mistakes are refused with a clear error and change nothing",
           "[cluster][process][membership]") {
   TestCluster c(5, 8);
-  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
-              .exit_code == 0);
+  up_three(c);
   auto unknown = c.cluster("remove", {"n9"});
   CHECK(unknown.exit_code == 1);
   CHECK(unknown.err.find("no node 'n9'") != std::string::npos);
@@ -191,8 +192,7 @@ TEST_CASE("a cluster brought up again on the same ports gets another random clus
 TEST_CASE("a node joins while a member is cut off; the moves finish once it is healed",
           "[cluster][process][membership]") {
   TestCluster c(5, 8);
-  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
-              .exit_code == 0);
+  up_three(c);
   CheckedWorkload w(c);
   settle_a_little();
   REQUIRE(c.cluster("isolate", {"n3"}).exit_code == 0);
@@ -232,8 +232,7 @@ TEST_CASE("a node joins while a member is cut off; the moves finish once it is h
 TEST_CASE("transfer-leadership moves every shard a member leads to another replica",
           "[cluster][process][membership]") {
   TestCluster c(3, 8);
-  REQUIRE(c.cluster("up", {"-n", "3", "--shards", "8", "--base-port", std::to_string(c.base_port())})
-              .exit_code == 0);
+  up_three(c);
   const std::string endpoint = "127.0.0.1:" + std::to_string(c.base_port());
   // What n1 leads, as it says itself (a fresh cluster's leaders settle first).
   size_t led_by_n1 = 0;
