@@ -1,11 +1,12 @@
 // host:port parsing and the "is this port free" probe, shared by the node
-// (--listen, --peers) and the client (--endpoints).
+// (--listen, --peers, --join) and the client (--endpoints).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mq::server {
 
@@ -26,6 +27,13 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::string* erro
 // binds (--listen) and announces to its peers, where a name would be
 // resolved differently on each machine.
 std::optional<HostPort> parse_dial_address(std::string_view text, std::string* error);
+
+// The items of a comma-separated list ("a:1,b:2"), empty ones dropped.
+std::vector<std::string> split_commas(std::string_view list);
+
+// Node ids, member names and cluster tokens: 1..max_length letters,
+// digits, '-', '_' or '.'.
+bool is_plain_name(std::string_view text, size_t max_length);
 
 // Whether a TCP connection to `address` (an IP literal or localhost) is
 // accepted within timeout_ms.

@@ -9,6 +9,7 @@
 
 #include "mq/v1/cluster.grpc.pb.h"
 #include "mq/v1/kv.pb.h"
+#include "node/server/address.h"
 #include "node/server/exit_codes.h"
 #include "node/server/log.h"
 #include "node/storage/file_system.h"
@@ -25,18 +26,6 @@ constexpr auto kJoinPatience = std::chrono::seconds(30);
 constexpr auto kJoinCallDeadline = std::chrono::seconds(3);
 constexpr auto kJoinRetryPause = std::chrono::milliseconds(200);
 
-std::vector<std::string> split_endpoints(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    if (comma > start) out.push_back(list.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 Topology topology_of(const v1::ListMembersResponse& cluster, raft::NodeId self,
                      const PeerInfo& self_info) {
   Topology t;
@@ -44,12 +33,12 @@ Topology topology_of(const v1::ListMembersResponse& cluster, raft::NodeId self,
   t.shard_count = cluster.shard_count();
   t.replication = cluster.replication();
   t.self = self;
+  std::vector<Member> members;
   for (const v1::Member& m : cluster.members()) {
-    while (t.nodes.size() + 1 < m.id()) t.nodes.push_back({"", "", t.nodes.size() + 1, true});
-    t.nodes.push_back({m.name(), m.address(), m.id(), m.state() == "removed"});
+    members.push_back({m.id(), m.name(), m.address(),
+                       m.state() == "removed" ? MemberState::kRemoved : MemberState::kActive});
   }
-  while (t.nodes.size() < self) t.nodes.push_back({"", "", t.nodes.size() + 1, true});
-  t.nodes[self - 1] = self_info;
+  t.nodes = nodes_by_id(members, self, self_info);
   return t;
 }
 
@@ -68,19 +57,19 @@ bool join_topology(const JoinFlags& config, Topology* topology, std::string* err
     t.shard_count = identity.shard_count;
     t.replication = config.replication;
     t.self = identity.member_id;
-    for (raft::NodeId id = 1; id < t.self; ++id) t.nodes.push_back({"", "", id, true});
-    t.nodes.push_back({config.id, config.listen, t.self, false});
+    // The others come with the cluster map the node recovers or is sent.
+    t.nodes = nodes_by_id({}, t.self, self_info);
     *topology = std::move(t);
     return true;
   }
-  std::vector<std::string> endpoints = split_endpoints(config.join);
+  std::vector<std::string> endpoints = split_commas(config.join);
   const auto give_up = std::chrono::steady_clock::now() + kJoinPatience;
   std::string last_error = "no endpoint answered";
   bool ambiguous = false;  // an attempt may have been admitted without answering
   while (std::chrono::steady_clock::now() < give_up) {
     for (size_t i = 0; i < endpoints.size(); ++i) {
       auto channel = grpc::CreateChannel(endpoints[i], grpc::InsecureChannelCredentials());
-      auto stub = v1::Cluster::NewStub(channel);
+      auto cluster_api = v1::Cluster::NewStub(channel);
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + kJoinCallDeadline);
       v1::AddMemberRequest req;
@@ -88,7 +77,7 @@ bool join_topology(const JoinFlags& config, Topology* topology, std::string* err
       req.set_address(config.listen);
       req.set_join(true);
       v1::AddMemberResponse resp;
-      const grpc::Status s = stub->AddMember(&ctx, req, &resp);
+      const grpc::Status s = cluster_api->AddMember(&ctx, req, &resp);
       if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
           s.error_code() == grpc::StatusCode::ABORTED) {
         ambiguous = true;

@@ -221,9 +221,7 @@ namespace {
 // What a member command checks before the cluster map does: names and
 // addresses a node could be started with.
 std::optional<std::string> check_new_member(const std::string& name, const std::string& address) {
-  if (name.empty() || name.size() > 64 ||
-      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-          std::string::npos) {
+  if (!is_plain_name(name, 64)) {
     return "member name '" + name + "' must be 1..64 letters, digits, '-', '_' or '.'";
   }
   std::string error;

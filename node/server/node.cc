@@ -38,16 +38,6 @@ namespace {
 constexpr size_t kGrpcMessageOverheadBytes = 64 << 10;
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
 
-bool valid_node_id(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Creates the data dir if needed and takes an exclusive lock on it, so two
 // nodes can never share one directory. The lock lives as long as the fd.
 int open_data_dir(const std::string& dir, std::string* error) {
@@ -91,7 +81,7 @@ void raise_open_file_limit() {
 }  // namespace
 
 std::string validate_node_config(const NodeConfig& c) {
-  if (!valid_node_id(c.id)) {
+  if (!is_plain_name(c.id, 64)) {
     return "--id '" + c.id + "' must be 1..64 characters of letters, digits, '-', '_' or '.'";
   }
   std::string error;
@@ -139,18 +129,14 @@ std::string validate_node_config(const NodeConfig& c) {
       return "--join and --initial-cluster-state exclude each other: a joining node is new by "
              "definition";
     }
-    size_t start = 0;
-    while (start <= c.join.size()) {
-      size_t comma = c.join.find(',', start);
-      if (comma == std::string::npos) comma = c.join.size();
-      if (!parse_host_port(c.join.substr(start, comma - start), &error)) return "--join: " + error;
-      start = comma + 1;
+    const std::vector<std::string> join = split_commas(c.join);
+    if (join.empty()) return "--join needs at least one host:port";
+    for (const std::string& address : join) {
+      if (!parse_host_port(address, &error)) return "--join: " + error;
     }
   }
   std::string note;
-  if (c.initial_cluster_token.size() > 128 ||
-      c.initial_cluster_token.find_first_not_of(
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != std::string::npos) {
+  if (!c.initial_cluster_token.empty() && !is_plain_name(c.initial_cluster_token, 128)) {
     return "--initial-cluster-token must be at most 128 letters, digits, '-', '_' or '.'";
   }
   if (!make_topology(c.peers, c.id, c.listen, c.shard_count, c.replication, &error, &note,

@@ -114,22 +114,28 @@ std::optional<Topology> make_topology(const std::string& peers, const std::strin
   return t;
 }
 
+std::vector<PeerInfo> nodes_by_id(const std::vector<Member>& members, raft::NodeId self,
+                                  const PeerInfo& self_info) {
+  std::vector<PeerInfo> nodes;
+  auto fill_to = [&](raft::NodeId id) {
+    while (nodes.size() + 1 < id) nodes.push_back({"", "", nodes.size() + 1, true});
+  };
+  for (const Member& m : members) {
+    fill_to(m.id);
+    nodes.push_back({m.name, m.address, m.id, m.state == MemberState::kRemoved});
+  }
+  fill_to(self + 1);
+  if (self != raft::kNoNode) nodes[self - 1] = {self_info.id, self_info.address, self, false};
+  return nodes;
+}
+
 Topology topology_from_map(const ClusterMap& map, raft::NodeId self, const PeerInfo& self_info) {
   Topology t;
   t.shard_count = map.shard_count();
   t.replication = map.replication();
   t.cluster_id = map.cluster_id();
   t.self = self;
-  for (const Member& m : map.members()) {
-    t.nodes.push_back({m.name, m.address, m.id, m.state == MemberState::kRemoved});
-  }
-  // Ids are handed out in order and never reused, so members are 1..N; a
-  // node admitted after this map was written fills the gap up to itself.
-  while (t.nodes.size() < self) {
-    const raft::NodeId id = t.nodes.size() + 1;
-    t.nodes.push_back(id == self ? PeerInfo{self_info.id, self_info.address, id, false}
-                                 : PeerInfo{"", "", id, true});
-  }
+  t.nodes = nodes_by_id(map.members(), self, self_info);
   for (uint32_t s = 0; s < t.shard_count; ++s) t.placement.push_back(map.placement(s));
   return t;
 }

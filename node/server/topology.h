@@ -48,6 +48,13 @@ struct Topology {
   const PeerInfo& self_info() const { return nodes[self - 1]; }
 };
 
+// Members as the topology lists them, by id (ids are handed out in order
+// and never reused, so members are 1..N): gaps up to `self` are filled,
+// and self is described by self_info (a node that joined knows itself
+// before its admission reaches its copy of the map).
+std::vector<PeerInfo> nodes_by_id(const std::vector<Member>& members, raft::NodeId self,
+                                  const PeerInfo& self_info);
+
 // The view of a map, for the node `self` (which the map need not list yet:
 // a node that joined acts before its own admission reaches it).
 Topology topology_from_map(const ClusterMap& map, raft::NodeId self, const PeerInfo& self_info);
