@@ -265,6 +265,7 @@ bool NodeHost::recover_group(ShardGroup& g, storage::RecoveredGroup rg, uint64_t
       return false;
     }
     *applied = rg.snapshot->meta.index;
+    g.config_from = {rg.snapshot->meta.index, rg.snapshot->meta.term};
     // The log in memory starts after the snapshot, and so will every later
     // recovery: the WAL's entries up to it are never read again, and the
     // segments holding only such entries can go now rather than after the

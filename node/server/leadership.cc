@@ -99,7 +99,9 @@ void NodeHost::tick() {
   if (ticks_ % kReconcileEveryTicks == 0) {
     reconcile();
     drop_removed_groups();
+    stop_if_removed();
   }
+  if (ticks_ % kAskWhenQuietEveryTicks == 0) ask_when_quiet();
   if (ticks_ % kSnapshotSyncEveryTicks == 0) drop_stray_replicas();
   if (ticks_ <= kEagerCampaignTicks && ticks_ % 5 == 0) campaign_where_preferred();
 }

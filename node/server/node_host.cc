@@ -35,6 +35,27 @@ void NodeHost::run_iteration() {
   take_one_due_snapshot();
 }
 
+namespace {
+
+// A message that wants something of its receiver (entries, a heartbeat, a
+// snapshot, a vote), not an answer to what the receiver asked: a replica
+// that is leaving goes once nobody has asked anything of it for a while,
+// however often its own vote requests are answered.
+bool asks_something(raft::MessageType t) {
+  switch (t) {
+    case raft::MessageType::kPreVoteResp:
+    case raft::MessageType::kVoteResp:
+    case raft::MessageType::kAppResp:
+    case raft::MessageType::kHeartbeatResp:
+    case raft::MessageType::kSnapResp:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
 void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
   if (from < peer_vote_refusal_us_.size()) {
     // A sender that does not say how long it refuses votes promises
@@ -48,6 +69,8 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
       full = {};
     }
   }
+  if (batch.has_removal()) on_removal_notice(from, batch.removal());
+
   const NodeTime now = env_.now();
   const bool votes_quiet = now < votes_quiet_until_;
   PeerCounters* counters = from < metrics_.peers.size() ? &metrics_.peers[from] : nullptr;
@@ -64,7 +87,7 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
     }
     ShardGroup* g = group_for_message(gm.shard(), m);
     if (!g) continue;
-    g->last_heard_tick = ticks_;
+    if (asks_something(m.type)) g->last_heard_tick = ticks_;
     if (gm.applied() > 0) {
       uint64_t& applied = g->peer_applied[from];
       applied = std::max(applied, gm.applied());
@@ -81,6 +104,7 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
     if (vote_behind_tombstone(gm.shard(), m)) continue;
     g->node->step(m);
   }
+  answer_quiet_groups(from, batch);
 }
 
 // At shutdown: everything pending is answered. A write may already be on a

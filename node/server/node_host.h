@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "mq/peer/raft.pb.h"
@@ -75,6 +76,7 @@ constexpr uint64_t kSnapshotSyncEveryTicks = 100;
 // How often (in ticks) a leader moves its groups toward the cluster map's
 // placement (reconcile.cc).
 constexpr uint64_t kReconcileEveryTicks = 10;
+constexpr uint64_t kAskWhenQuietEveryTicks = 100;  // removal_notice.cc
 
 struct NodeHostOptions {
   Topology topology;
@@ -233,6 +235,15 @@ class NodeHost {
   void note_tombstone(uint32_t slot, const storage::GroupTombstone& t);
   bool vote_behind_tombstone(uint32_t slot, const raft::Message& m) const;
 
+  // removal_notice.cc
+  bool sender_left_group(raft::NodeId from, const ShardGroup& g) const;
+  void answer_quiet_groups(raft::NodeId from, const peer::PeerBatch& batch);
+  void ask_when_quiet();
+  void tell_removed(raft::NodeId to, const std::vector<uint32_t>& slots);
+  bool missed_removal(const ShardGroup& g, const peer::GroupLeft& left) const;
+  void on_removal_notice(raft::NodeId from, const peer::RemovalNotice& notice);
+  void stop_if_removed();
+
   // write_path.cc
   void issue_writes();
   void apply(ShardGroup& g, const std::vector<raft::Entry>& entries);
@@ -292,6 +303,12 @@ class NodeHost {
   std::vector<uint64_t> dropped_at_tick_;   // by slot: 1 + the tick it was last dropped (0: never)
   std::vector<storage::GroupTombstone> tombstones_;  // by slot: what removed replicas reached
   ClusterMap map_;  // the metadata group's, as last applied (empty before)
+  // A peer said this node was removed from the cluster (removal_notice.cc).
+  struct ToldRemoved {
+    std::string by;
+    uint64_t map_version = 0;  // 0: nobody said so
+  } told_removed_;
+  std::unordered_map<raft::NodeId, uint64_t> removal_told_at_tick_;  // 1 + when told, by peer
   mutable std::mutex published_mutex_;
   std::shared_ptr<const Topology> published_topology_;
   void publish_topology();

@@ -87,11 +87,15 @@ void NodeHost::process_ready() {
 // removal from it, and (for the metadata group) the cluster map.
 void NodeHost::after_membership_applied(ShardGroup& g, const raft::Ready& rd) {
   bool changed = rd.snapshot.has_value();
-  if (rd.snapshot) g.last_conf_index = std::max(g.last_conf_index, rd.snapshot->meta.index);
+  if (rd.snapshot) {
+    g.last_conf_index = std::max(g.last_conf_index, rd.snapshot->meta.index);
+    g.config_from = {rd.snapshot->meta.index, rd.snapshot->meta.term};
+  }
   for (const raft::Entry& e : rd.committed_entries) {
     if (e.type != raft::EntryType::kConfChange) continue;
     changed = true;
     g.last_conf_index = e.index;
+    g.config_from = {e.index, e.term};
     const auto cc = raft::decode_conf_change(e.data);
     if (cc && cc->type == raft::ConfChangeType::kRemoveNode && cc->node == topology().self) {
       g.removed_self = true;
@@ -101,10 +105,12 @@ void NodeHost::after_membership_applied(ShardGroup& g, const raft::Ready& rd) {
     std::unique_lock lock(g.shared_state);
     refresh_replicas(g);
   }
-  // Removed and then added back before this iteration: it stays.
-  if (g.removed_self && std::find(g.replicas.begin(), g.replicas.end(), topology().self) != g.replicas.end()) {
-    g.removed_self = false;
-  }
+  // Removed and then added back before this iteration: it stays. A peer's
+  // notice that it was removed is void once a configuration applied here
+  // holds it again (it was added back).
+  const bool member = std::find(g.replicas.begin(), g.replicas.end(), topology().self) != g.replicas.end();
+  if (g.removed_self && member) g.removed_self = false;
+  if (changed && member) g.told_removed = false;
   if (is_meta(g) && (rd.snapshot || !rd.committed_entries.empty())) refresh_map();
 }
 

@@ -78,7 +78,7 @@ size_t NodeHost::moves_in_flight() const {
   if (map_.empty()) return 0;
   size_t moving = 0;
   for (const auto& gp : groups_) {
-    if (gp && gp->role == raft::Role::kLeader && !gp->removed_self && !settled(*gp)) ++moving;
+    if (gp && gp->role == raft::Role::kLeader && !gp->leaving() && !settled(*gp)) ++moving;
   }
   return moving;
 }
@@ -98,7 +98,26 @@ void NodeHost::reconcile() {
   if (map_.empty()) return;
   std::vector<ShardGroup*> led;
   for (auto& gp : groups_) {
-    if (gp && gp->role == raft::Role::kLeader && !gp->removed_self) led.push_back(gp.get());
+    if (gp && gp->role == raft::Role::kLeader && !gp->leaving()) led.push_back(gp.get());
+  }
+  // Told it was removed from the cluster (removal_notice.cc), this node
+  // knows its own map is stale: it takes no step, and hands each group it
+  // leads to a caught-up voter, whose map is the cluster's.
+  if (told_removed_.map_version != 0) {
+    for (ShardGroup* g : led) {
+      const raft::Status st = g->node->status();
+      if (st.lead_transferee != raft::kNoNode) continue;
+      for (const auto& [id, pr] : st.progress) {
+        if (id == topology().self || pr.match < st.last_index || !contains(g->node->voters(), id)) continue;
+        forbid_lease(*g);
+        if (g->node->transfer_leader(id) == raft::ProposeError::kOk) {
+          log(LogLevel::kInfo, group_name(g->shard) + ": handing leadership to " + node_name(id) +
+                                   ": this node was removed from the cluster");
+        }
+        break;
+      }
+    }
+    return;
   }
   size_t catching_up = 0;
   for (ShardGroup* g : led) {
@@ -205,7 +224,10 @@ void NodeHost::refresh_replicas(ShardGroup& g) {
 // another id.
 void NodeHost::drop_removed_groups() {
   for (auto& gp : groups_) {
-    if (!gp || !gp->removed_self || ticks_ < gp->last_heard_tick + kLeavingQuietTicks) continue;
+    if (!gp || !gp->leaving() || ticks_ < gp->last_heard_tick + kLeavingQuietTicks) continue;
+    // A leader is asked nothing, only answered: one that was told it left
+    // (removal_notice.cc) waits until it learns it no longer leads.
+    if (gp->told_removed && !gp->removed_self && gp->role == raft::Role::kLeader) continue;
     drop_group(gp, "this node was removed from " + group_name(gp->shard));
   }
 }
@@ -258,6 +280,7 @@ ShardGroup* NodeHost::group_for_message(uint32_t slot, const raft::Message& m) {
   if (const Member* me = map_.find(topology().self); me && me->state == MemberState::kRemoved) {
     return nullptr;
   }
+  if (told_removed_.map_version != 0) return nullptr;
   auto g = new_group(slot, group_storage_id(slot, next_incarnation_[slot]++));
   // A replica this node had before may still be counted as a voter by
   // members that have not learned of its removal: the new one carries on
@@ -299,14 +322,17 @@ bool NodeHost::vote_behind_tombstone(uint32_t slot, const raft::Message& m) cons
 
 // Empty replicas nobody fed and the map does not place here.
 void NodeHost::drop_stray_replicas() {
-  if (map_.empty()) return;
+  // A node told it was removed from the cluster is placed nowhere,
+  // whatever its own map (if it has one yet) still says.
+  const bool removed = told_removed_.map_version != 0;
+  if (map_.empty() && !removed) return;
   for (auto& gp : groups_) {
     if (!gp || gp->log.last_index() > 0 || gp->log.snapshot_meta().index > 0) continue;
     if (ticks_ < gp->created_at_tick + kStrayReplicaTicks) continue;
-    const bool placed = gp->shard == topology().meta_shard()
-                            ? contains(map_.meta_voters(), topology().self) ||
-                                  contains(map_.meta_learners(), topology().self)
-                            : map_.hosts(topology().self, gp->shard);
+    const bool placed = !removed && (gp->shard == topology().meta_shard()
+                                         ? contains(map_.meta_voters(), topology().self) ||
+                                               contains(map_.meta_learners(), topology().self)
+                                         : map_.hosts(topology().self, gp->shard));
     if (placed) continue;
     drop_group(gp, group_name(gp->shard) + " was never filled on this node");
   }

@@ -53,11 +53,21 @@ struct ShardGroup {
   // This node's removal from the group applied: the group is dropped once
   // nobody has written to it for a while (reconcile.cc).
   bool removed_self = false;
+  // A peer whose applied configuration omits this node, and whose map does
+  // not place it here, said so: this replica missed its removal while
+  // away, and goes the same way (removal_notice.cc).
+  bool told_removed = false;
+  bool leaving() const { return removed_self || told_removed; }
   uint64_t created_at_tick = 0;
-  uint64_t last_heard_tick = 0;  // a peer's message for this group last arrived
+  uint64_t last_heard_tick = 0;  // a peer last asked something of this replica
   // The index of the last membership change applied here, and what each
   // peer last said it applied (GroupMessage.applied), for reconcile.cc.
   uint64_t last_conf_index = 0;
+  // The entry the applied configuration comes from: the last membership
+  // change applied, or the snapshot it was restored from (removal_notice.cc).
+  struct LogPoint {
+    uint64_t index = 0, term = 0;
+  } config_from;
   std::unordered_map<raft::NodeId, uint64_t> peer_applied;
   raft::MemoryStorage log;
   std::unique_ptr<raft::RawNode> node;

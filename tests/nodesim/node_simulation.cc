@@ -566,11 +566,11 @@ NodeSimResult Simulation::run() {
   const int64_t end_at = heal_at + opt_.liveness_ms_max * 1000;
   while (!events_.empty()) {
     Event e = events_.top();
-    if (e.at_us > end_at) break;
+    if (e.at_us > (finals_left_ == 0 && finals_started_ ? convergence_deadline_us_ : end_at)) break;
     events_.pop();
     now_ = e.at_us;
     e.fn();
-    if (finals_started_ && finals_left_ == 0) break;
+    if (finals_started_ && finals_left_ == 0 && (!opt_.membership || convergence_done_)) break;
     if (result_.violations.size() > 5) break;
   }
   check_end();

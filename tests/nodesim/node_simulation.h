@@ -25,7 +25,9 @@
 // a final read of every key. Checked: at most one leader per shard and term,
 // every history linearizable (acknowledged writes are durable: the final
 // reads must see them), stale reads return written values, replicas that
-// applied the same index hold the same state.
+// applied the same index hold the same state, and (with membership
+// changes) the cluster then settles on its newest map: removed members
+// stop, every shard's replicas are the ones placed.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +44,9 @@ struct NodeSimOptions {
   uint32_t shards = 3;
   int64_t safety_ms = 6'000;
   int64_t liveness_ms_max = 15'000;
+  // With membership changes: after the final reads, the cluster must
+  // settle on its newest map within this long.
+  int64_t convergence_ms_max = 30'000;
   bool trace = false;
   bool stream_trace = false;  // print trace lines as they happen
   bool membership = true;     // operators change the members during the run
@@ -61,6 +66,7 @@ struct NodeSimResult {
   uint64_t memory_refusals = 0;  // writes refused because a replica was over --max-memory
   uint64_t member_changes = 0;   // membership changes that applied
   uint64_t joins = 0;            // spare nodes that joined
+  uint64_t convergence_unchecked = 0;  // runs where a wiped member could never settle
   uint64_t retimed_restarts = 0;
   uint64_t messages = 0;
   int64_t liveness_ms = 0;

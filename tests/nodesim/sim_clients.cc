@@ -228,7 +228,10 @@ void Simulation::finish(Client& c, lc::Outcome outcome) {
   }
   if (c.id >= kClients) {  // a final reader
     if (outcome == lc::Outcome::kOk) {
-      if (--finals_left_ == 0) result_.liveness_ms = (now_ - heal_us_) / 1000;
+      if (--finals_left_ == 0) {
+        result_.liveness_ms = (now_ - heal_us_) / 1000;
+        after_finals();
+      }
       return;
     }
     // Retry the same key until it reads.
@@ -262,26 +265,31 @@ void Simulation::final_reads() {
   }
 }
 
+// What each replica thinks, for the trace of a stuck run.
+void Simulation::dump_groups() {
+  for (auto& np : nodes_) {
+    if (!np->host) continue;
+    for (uint32_t s = 0; s <= opt_.shards; ++s) {
+      const server::ShardGroup* g = np->host->group(s);
+      if (!g) continue;
+      const raft::Status st = g->node->status();
+      std::string voters, learners;
+      for (auto v : st.voters) voters += " " + std::to_string(v);
+      for (auto l : st.learners) learners += " " + std::to_string(l);
+      log(np->id + " group " + std::to_string(s) + ": " + std::string(raft::to_string(st.role)) +
+          " term " + std::to_string(st.term) + " lead " + std::to_string(st.lead) + " commit " +
+          std::to_string(st.commit) + " applied " + std::to_string(st.applied) + " last " +
+          std::to_string(st.last_index) + " voters" + voters + " learners" + learners +
+          (g->leaving() ? " (leaving)" : ""));
+    }
+  }
+}
+
 void Simulation::check_end() {
   if (finals_left_ != 0 || !finals_started_) {
     violation("liveness: the cluster did not serve every client within " +
               std::to_string(opt_.liveness_ms_max) + " ms of the heal");
-    // What each replica thinks, for the trace of a stuck run.
-    for (auto& np : nodes_) {
-      if (!np->host) continue;
-      for (uint32_t s = 0; s <= opt_.shards; ++s) {
-        const server::ShardGroup* g = np->host->group(s);
-        if (!g) continue;
-        const raft::Status st = g->node->status();
-        std::string voters, learners;
-        for (auto v : st.voters) voters += " " + std::to_string(v);
-        for (auto l : st.learners) learners += " " + std::to_string(l);
-        log(np->id + " group " + std::to_string(s) + ": " + std::string(raft::to_string(st.role)) +
-            " term " + std::to_string(st.term) + " lead " + std::to_string(st.lead) + " commit " +
-            std::to_string(st.commit) + " applied " + std::to_string(st.applied) + " last " +
-            std::to_string(st.last_index) + " voters" + voters + " learners" + learners);
-      }
-    }
+    dump_groups();
   }
   const lc::Result r = lc::check(history_);
   if (r.verdict == lc::Result::kNotLinearizable) violation("history not linearizable: " + r.explanation);

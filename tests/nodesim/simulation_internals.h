@@ -39,6 +39,8 @@ constexpr int kRedirectsMax = 8;
 // Nodes beyond the first ones, started only when an operator adds them.
 constexpr int kSpareNodes = 2;
 const char* const kDataDir = "/data";
+// unconverged(): a member can never come back, so the cluster cannot settle.
+const char* const kUncheckable = "uncheckable";
 
 // Thrown through the host when the node stops: its halt() (storage failed)
 // or a power loss in the middle of a sync. The host is then discarded.
@@ -152,7 +154,11 @@ class Simulation {
   void client_timeout(int client);
   void finish(Client& c, lc::Outcome outcome);
   void final_reads();
+  void after_finals();
+  void check_convergence();
+  std::string unconverged() const;
   void check_end();
+  void dump_groups();
 
   static std::string user_of(const std::string& key) { return "user-" + key; }
   uint32_t shard_of_key(const std::string& key) const {
@@ -182,6 +188,9 @@ class Simulation {
   bool finals_started_ = false;
   size_t finals_left_ = 0;
   int64_t heal_us_ = 0;
+  int64_t convergence_deadline_us_ = 0;
+  bool converged_ = false;
+  bool convergence_done_ = false;
 };
 
 }  // namespace mq::nodesim::internal

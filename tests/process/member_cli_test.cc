@@ -255,8 +255,12 @@ TEST_CASE("mq member remove moves the member's replicas away and keeps the data"
   uint64_t replicas = 0;
   for (const auto& m : after["members"]) replicas += m["replicas"].get<uint64_t>();
   CHECK(replicas == 8 * 3);
-  // The replicas leave n4 for real, not only in the map.
-  CHECK(poll_until([&] { return shards_held(c.endpoint(3)) == 0; }, kMovesTimeoutMs));
+  // The replicas leave n4 for real, not only in the map; then n4, a removed
+  // member holding nothing, stops (as etcd's removed members do).
+  const std::optional<int> n4_exit = c.node(3).process().wait(kMovesTimeoutMs);
+  REQUIRE(n4_exit.has_value());
+  CHECK(*n4_exit == 14);
+  CHECK_THAT(c.node(3).log(), Contains("was removed from cluster") && Contains("holds no replicas: it stops"));
   CHECK(keys_readable(c, 0, kUsers));
 
   // Below the replication factor only with --force, and the sentence says
@@ -269,7 +273,10 @@ TEST_CASE("mq member remove moves the member's replicas away and keeps the data"
   REQUIRE(forced.exit_code == 0);
   CHECK(forced.out == "removed n3 (id 3): 2 member(s) remain for replication 3, so each shard "
                       "keeps 2 replica(s) until a member is added\n");
-  CHECK(poll_until([&] { return shards_held(c.endpoint(2)) == 0; }, kMovesTimeoutMs));
+  // n3 gives its replicas up, and then stops as n4 did.
+  const std::optional<int> n3_exit = c.node(2).process().wait(kMovesTimeoutMs);
+  REQUIRE(n3_exit.has_value());
+  CHECK(*n3_exit == 14);
   // Each shard now lives on n1 and n2; the data written before is all there.
   CHECK(poll_until([&] { return keys_readable(c, 0, kUsers); }, kMovesTimeoutMs));
   const json two = members_json(c);
@@ -398,4 +405,53 @@ TEST_CASE("a member added with mq member add is joining until its node starts as
   CHECK((*m)["state"] == "active");
   CHECK((*m)["id"] == id);  // claimed, not added again
   CHECK(poll_until([&] { return shards_held(n4.endpoint()) == replicas; }, kMovesTimeoutMs));
+}
+
+// Every live node of the first `live` says no replica of a shard it leads
+// is still moving.
+bool moves_done(const MemberCluster& c, size_t live) {
+  for (size_t i = 0; i < live; ++i) {
+    const RunResult r = c.mq_at(i, {"status", "-o", "json", "--timeout", "1s"});
+    if (r.exit_code != 0) return false;
+    const json j = json::parse(r.out, nullptr, false);
+    if (j.is_discarded() || j["membership"]["moves_in_flight"] != 0 || j["shards"].size() != 4) return false;
+  }
+  return true;
+}
+
+TEST_CASE("a member removed while it was down is told so when it comes back, and stops for good",
+          "[process][member]") {
+  MemberCluster c({.nodes = 4, .shards = 4});
+  REQUIRE(c.wait_ready());
+  constexpr int kUsers = 12;
+  write_keys(c, kUsers);
+  REQUIRE(c.node(3).stop().has_value());
+
+  const RunResult removed = c.mq({"member", "remove", "n4"});
+  INFO("stderr: " << removed.err);
+  REQUIRE(removed.exit_code == 0);
+  // Three members left, four shards of three replicas: each holds all four.
+  REQUIRE(poll_until([&] { return moves_done(c, 3); }, kMovesTimeoutMs));
+
+  // Back with its old data dir: its own map never learned of the removal
+  // (the metadata group had dropped it too), so its peers tell it, and it
+  // drops what it held and stops.
+  NodeProcess& back = c.restart(3);
+  const std::optional<int> told = back.process().wait(kMovesTimeoutMs);
+  REQUIRE(told.has_value());
+  CHECK(*told == 14);
+  const std::string log = back.log();
+  CHECK_THAT(log, Contains("says this node was removed from cluster"));
+  CHECK_THAT(log, Contains("(told by n") && Contains("holds no replicas: it stops"));
+
+  // And for good: the same data dir is refused at once, with the way out.
+  NodeProcess& again = c.restart(3);
+  const std::optional<int> refused = again.process().wait(10'000);
+  REQUIRE(refused.has_value());
+  CHECK(*refused == 14);
+  CHECK_THAT(again.log(), Contains("start it with an empty data dir and --join"));
+
+  CHECK(keys_readable(c, 0, kUsers));
+  const json after = members_json(c);
+  CHECK(after["members"][3]["state"] == "removed");
 }

@@ -109,7 +109,15 @@ MemberCluster::MemberCluster(MemberClusterOptions options) : options_(options) {
     const std::string id = "n" + std::to_string(i + 1);
     nodes_.push_back(std::make_unique<NodeProcess>(dir_ / id, static_cast<uint16_t>(base_port_ + i),
                                                    flags, id));
+    flags_.push_back(std::move(flags));
   }
+}
+
+NodeProcess& MemberCluster::restart(size_t i) {
+  const std::string id = "n" + std::to_string(i + 1);
+  nodes_.at(i).reset();  // stops it by its PID, if it still runs
+  nodes_[i] = std::make_unique<NodeProcess>(dir_ / id, static_cast<uint16_t>(base_port_ + i), flags_[i], id);
+  return *nodes_[i];
 }
 
 MemberCluster::~MemberCluster() {

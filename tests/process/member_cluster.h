@@ -38,6 +38,9 @@ class MemberCluster {
   std::string endpoint(size_t node) const;  // of n<node+1>
   std::string spare_address(size_t k) const;
   NodeProcess& node(size_t i) { return *nodes_.at(i); }
+  // Stops n<i+1> if it runs, then starts it again with the same flags and
+  // data dir (without waiting).
+  NodeProcess& restart(size_t i);
 
   // Every node answers and every shard it holds has a leader; false after
   // timeout_ms (bounded polling).
@@ -60,6 +63,7 @@ class MemberCluster {
   TempDir dir_;
   uint16_t base_port_ = 0;
   std::vector<std::unique_ptr<NodeProcess>> nodes_;
+  std::vector<std::vector<std::string>> flags_;  // of each of nodes_
   std::vector<std::unique_ptr<NodeProcess>> joiners_;
 };
 
