@@ -93,7 +93,9 @@ void NodeHost::tick() {
   if (ticks_ % kWalCheckEveryTicks == 0) release_wal();
   if (ticks_ % kSnapshotSyncEveryTicks == 0) sync_snapshots();
   for (auto& g : groups_) {
-    if (g) g->node->tick();
+    // A follower told it left the group (removal_notice.cc) does not stand
+    // for election: nobody counts it.
+    if (g && !(g->told_removed && g->role != raft::Role::kLeader)) g->node->tick();
   }
   if (ticks_ % kRebalanceEveryTicks == 0) rebalance();
   if (ticks_ % kReconcileEveryTicks == 0) {

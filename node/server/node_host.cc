@@ -88,6 +88,10 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
     ShardGroup* g = group_for_message(gm.shard(), m);
     if (!g) continue;
     if (asks_something(m.type)) g->last_heard_tick = ticks_;
+    if (m.type == raft::MessageType::kApp || m.type == raft::MessageType::kHeartbeat ||
+        m.type == raft::MessageType::kSnap) {
+      g->last_fed_tick = ticks_;
+    }
     if (gm.applied() > 0) {
       uint64_t& applied = g->peer_applied[from];
       applied = std::max(applied, gm.applied());

@@ -4,7 +4,7 @@
 // vain for ever; and a member removed from the cluster while away comes
 // back not even knowing that, since the metadata group dropped it too.
 //
-// So a replica nobody has asked anything of for a while asks its peers
+// So a replica no leader has fed for a while asks its peers
 // (PeerBatch.quiet_groups; a node holding nothing a configuration counts
 // says so instead, holds_nothing). A peer whose applied configuration of
 // the group omits the asker, and whose cluster map does not place it
@@ -14,11 +14,12 @@
 // the asker from the cluster altogether, which is final: member ids are
 // never reused.
 //
-// A told replica leaves like one that applied its own removal: it goes
-// once nobody has asked anything of it for a while (and it does not
-// lead), so a leader with a newer map that adds it back (and feeds it)
-// keeps it, and applying a configuration that holds it again clears the
-// notice (ready_pipeline.cc). A removed member that holds nothing more
+// A told replica leaves like one that applied its own removal: it stops
+// campaigning (two such replicas would otherwise keep each other busy with
+// vote requests for ever), and it goes once nobody has asked anything of
+// it for a while (and it does not lead), so a leader with a newer map that
+// adds it back (and feeds it) keeps it, and applying a configuration that
+// holds it again clears the notice (ready_pipeline.cc). A removed member that holds nothing more
 // stops, as etcd's removed members do, and its data dir is refused at the
 // next start (host_recovery.cc).
 #include <algorithm>
@@ -32,7 +33,7 @@ namespace {
 
 // One notice per peer at most this often.
 constexpr uint64_t kRemovalNoticeEveryTicks = 10;
-// A replica asked nothing for this long asks its peers whether they still
+// A replica no leader fed for this long asks its peers whether they still
 // count it (healthy followers hear heartbeats far more often).
 constexpr uint64_t kQuietTicks = 100;
 
@@ -58,8 +59,8 @@ void NodeHost::answer_quiet_groups(raft::NodeId from, const peer::PeerBatch& bat
   if (!left.empty() || batch.holds_nothing()) tell_removed(from, left);
 }
 
-// Every replica nobody has asked anything of for a while (and that does not
-// lead) says so to the peers its configuration names, or to every peer if
+// Every replica no leader has fed for a while (and that does not lead)
+// says so to the peers its configuration names, or to every peer if
 // it names none; a node without one replica a configuration counts says
 // that it holds nothing.
 void NodeHost::ask_when_quiet() {
@@ -70,7 +71,7 @@ void NodeHost::ask_when_quiet() {
     if (!gp) continue;
     const ShardGroup& g = *gp;
     counted = counted || (!g.replicas.empty() && !g.leaving());
-    if (g.role == raft::Role::kLeader || ticks_ < g.last_heard_tick + kQuietTicks) continue;
+    if (g.role == raft::Role::kLeader || ticks_ < g.last_fed_tick + kQuietTicks) continue;
     for (const PeerInfo& p : topology().nodes) {
       if (p.raft_id == topology().self || p.removed) continue;
       if (!g.replicas.empty() && std::find(g.replicas.begin(), g.replicas.end(), p.raft_id) == g.replicas.end()) {
@@ -117,21 +118,22 @@ void NodeHost::tell_removed(raft::NodeId to, const std::vector<uint32_t>& slots)
 }
 
 // This replica missed the configuration that omits it when either
-//   - its log ends before that configuration's entry: it is no voter of
-//     any later configuration either, since a learner is promoted only
-//     once caught up; or
+//   - its log ends before that configuration's entry, or holds another
+//     entry (of another term) there: its log agrees with the committed one
+//     only before that entry, so it acknowledged nothing committed from
+//     there on, and it never applied a configuration from there on; or
 //   - its log holds that very entry (same index and term, so the same log
 //     up to there) and no membership change after it: every configuration
 //     it knows of, committed or not, omits it.
-// Either way the worst the notice does is drop a lagging learner, which a
-// leader then fills again from empty.
+// Either way it holds nothing the group needs. Should a leader with a newer
+// map have added it back meanwhile, that leader feeds it, and the first
+// configuration it applies that holds it voids the notice.
 bool NodeHost::missed_removal(const ShardGroup& g, const peer::GroupLeft& left) const {
   const uint64_t last = g.log.last_index();
   if (last < left.config_index()) return true;
   uint64_t term = 0;
-  if (g.log.term(left.config_index(), &term) != raft::StorageError::kOk || term != left.config_term()) {
-    return false;
-  }
+  if (g.log.term(left.config_index(), &term) != raft::StorageError::kOk) return false;
+  if (term != left.config_term()) return true;
   std::vector<raft::Entry> after;
   if (last > left.config_index() &&
       g.log.entries(left.config_index() + 1, last + 1, UINT64_MAX, &after) != raft::StorageError::kOk) {

@@ -60,6 +60,7 @@ struct ShardGroup {
   bool leaving() const { return removed_self || told_removed; }
   uint64_t created_at_tick = 0;
   uint64_t last_heard_tick = 0;  // a peer last asked something of this replica
+  uint64_t last_fed_tick = 0;    // a leader last sent entries, a heartbeat or a snapshot
   // The index of the last membership change applied here, and what each
   // peer last said it applied (GroupMessage.applied), for reconcile.cc.
   uint64_t last_conf_index = 0;

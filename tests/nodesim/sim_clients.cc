@@ -280,6 +280,7 @@ void Simulation::dump_groups() {
           " term " + std::to_string(st.term) + " lead " + std::to_string(st.lead) + " commit " +
           std::to_string(st.commit) + " applied " + std::to_string(st.applied) + " last " +
           std::to_string(st.last_index) + " voters" + voters + " learners" + learners +
+          " config from " + std::to_string(g->config_from.index) + "/" + std::to_string(g->config_from.term) +
           (g->leaving() ? " (leaving)" : ""));
     }
   }
