@@ -1,4 +1,5 @@
 #include "node/server/peer_transport.h"
+#include "node/server/peer_batch_merge.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -200,11 +201,10 @@ void PeerTransport::run_link(Link* link) {
         while (!link->queue.empty()) {
           peer::PeerBatch& next = link->queue.front();
           const size_t bytes = next.ByteSizeLong();
-          if (out.empty() || merged_bytes + bytes > kMergedBatchBytesMax) {
+          if (out.empty() || merged_bytes + bytes > kMergedBatchBytesMax || !merge_batch(out.back(), next)) {
             out.push_back(std::move(next));
             merged_bytes = bytes;
           } else {
-            for (auto& m : *next.mutable_messages()) out.back().add_messages()->Swap(&m);
             merged_bytes += bytes;
           }
           link->queue.pop_front();
