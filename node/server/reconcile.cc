@@ -95,14 +95,14 @@ NodeHost::GroupTarget NodeHost::target_of(const ShardGroup& g) const {
 }
 
 void NodeHost::reconcile() {
-  if (map_.empty()) return;
   std::vector<ShardGroup*> led;
   for (auto& gp : groups_) {
     if (gp && gp->role == raft::Role::kLeader && !gp->leaving()) led.push_back(gp.get());
   }
   // Told it was removed from the cluster (removal_notice.cc), this node
-  // knows its own map is stale: it takes no step, and hands each group it
-  // leads to a caught-up voter, whose map is the cluster's.
+  // knows its own map is stale, or gone with its metadata replica: it takes
+  // no step, and hands each group it leads to a caught-up voter, whose map
+  // is the cluster's.
   if (told_removed_.map_version != 0) {
     for (ShardGroup* g : led) {
       const raft::Status st = g->node->status();
@@ -119,6 +119,7 @@ void NodeHost::reconcile() {
     }
     return;
   }
+  if (map_.empty()) return;
   size_t catching_up = 0;
   for (ShardGroup* g : led) {
     const GroupTarget t = target_of(*g);
