@@ -62,6 +62,8 @@ class FrameDecoder {
   Result next(Frame* frame, std::string* error);
 
   size_t buffered() const { return end_ - begin_; }
+  // Forgets everything, for a new connection (the buffer is kept).
+  void reset() { begin_ = end_ = 0; failed_ = false; }
 
  private:
   const size_t payload_bytes_max_;

@@ -1,0 +1,519 @@
+#include "node/server/tcp_peer_transport.h"
+
+#include <boost/asio.hpp>
+#include <deque>
+
+#include "node/server/log.h"
+#include "node/server/peer_batch_merge.h"
+#include "node/server/peer_frame.h"
+
+namespace mq::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// A read asks for at least this much room.
+constexpr size_t kReadChunkBytes = 64 << 10;
+// Merged batches stay well below a receiver's frame limit.
+constexpr size_t kMergedBatchBytesMax = 16 << 20;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// "host:port" (the last colon splits, so "[::1]:7001" works too).
+bool split_address(const std::string& address, std::string* host, std::string* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
+  *host = address.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  *port = address.substr(colon + 1);
+  return true;
+}
+
+}  // namespace
+
+struct TcpPeerTransport::Io {
+  asio::io_context context;
+  asio::executor_work_guard<asio::io_context::executor_type> work{context.get_executor()};
+  tcp::acceptor acceptor{context};
+  asio::steady_timer accept_retry{context};
+  std::set<std::shared_ptr<Inbound>> inbound;  // IO thread only
+};
+
+// One destination. The queue is shared with senders; the rest belongs to
+// the IO thread.
+struct TcpPeerTransport::Link {
+  Link(asio::io_context& io, std::string name) : name(std::move(name)), socket(io), resolver(io), retry(io) {}
+  const std::string name;  // the member's name, for good
+  std::mutex mutex;
+  PeerInfo peer;  // its address may change (set_members)
+  std::deque<peer::PeerBatch> queue;
+  size_t queued_bytes = 0;
+  bool flush_posted = false;
+
+  using Stream = tcp::socket;
+  Stream socket;
+  tcp::resolver resolver;
+  asio::steady_timer retry;
+  enum class State { kIdle, kConnecting, kUp, kWaiting } state = State::kIdle;
+  uint64_t generation = 0;  // bumped per connection: late callbacks of an old one are ignored
+  std::chrono::milliseconds backoff{0};
+  std::vector<char> out;  // frames being written, reused
+  bool writing = false;
+  bool logged_failure = false;
+  FrameDecoder refusals{64 << 10};
+};
+
+struct TcpPeerTransport::Inbound {
+  Inbound(asio::io_context& io, size_t frame_bytes_max) : socket(io), decoder(frame_bytes_max) {}
+  tcp::socket socket;
+  FrameDecoder decoder;
+  std::string remote;
+  std::optional<raft::NodeId> from;  // set by the hello
+  std::string from_name;
+  bool closing = false;
+};
+
+TcpPeerTransport::TcpPeerTransport(const Topology& topology, Receiver receiver, Options options)
+    : cluster_id_(topology.cluster_id),
+      self_(topology.self),
+      self_name_(topology.self_info().id),
+      receiver_(std::move(receiver)),
+      options_(std::move(options)),
+      io_(std::make_unique<Io>()) {
+  if (!options_.address_of) options_.address_of = [](const PeerInfo& p) { return p.address; };
+  set_members(topology.nodes);
+}
+
+TcpPeerTransport::~TcpPeerTransport() { stop(); }
+
+std::string TcpPeerTransport::start(const std::string& host, uint16_t port) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) return "not an IP address: " + host;
+  const tcp::endpoint at(address, port);
+  io_->acceptor.open(at.protocol(), ec);
+  if (!ec) io_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) io_->acceptor.bind(at, ec);
+  if (!ec) io_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return ec.message();
+  port_ = io_->acceptor.local_endpoint().port();
+  accept();
+  thread_ = std::thread([this] { io_->context.run(); });
+  return "";
+}
+
+void TcpPeerTransport::stop() {
+  if (stopping_.exchange(true)) return;
+  if (thread_.joinable()) {
+    asio::post(io_->context, [this] {
+      boost::system::error_code ignored;
+      io_->acceptor.close(ignored);
+      io_->accept_retry.cancel();
+      for (const auto& in : io_->inbound) in->socket.close(ignored);
+      std::lock_guard lock(links_mutex_);
+      for (auto& [id, link] : links_) {
+        link->socket.close(ignored);
+        link->retry.cancel();
+        link->resolver.cancel();
+      }
+      io_->work.reset();
+      io_->context.stop();
+    });
+    thread_.join();
+  }
+}
+
+void TcpPeerTransport::set_members(const std::vector<PeerInfo>& nodes) {
+  std::lock_guard lock(links_mutex_);
+  for (const PeerInfo& p : nodes) {
+    if (p.id.empty()) continue;
+    ids_[p.id] = p.raft_id;
+    if (p.raft_id == self_) continue;
+    auto it = links_.find(p.raft_id);
+    if (it == links_.end()) {
+      add_link(p);
+    } else {
+      std::lock_guard link_lock(it->second->mutex);
+      it->second->peer = p;
+    }
+  }
+}
+
+void TcpPeerTransport::add_link(const PeerInfo& peer) {
+  auto link = std::make_unique<Link>(io_->context, peer.id);
+  link->peer = peer;
+  link->backoff = options_.backoff_min;
+  links_[peer.raft_id] = std::move(link);
+}
+
+TcpPeerTransport::Link* TcpPeerTransport::link_of(raft::NodeId id) const {
+  std::lock_guard lock(links_mutex_);
+  auto it = links_.find(id);
+  return it == links_.end() ? nullptr : it->second.get();
+}
+
+std::optional<raft::NodeId> TcpPeerTransport::id_of(const std::string& name) const {
+  std::lock_guard lock(links_mutex_);
+  auto it = ids_.find(name);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+void TcpPeerTransport::send(raft::NodeId to, peer::PeerBatch&& batch) {
+  Link* link = link_of(to);
+  if (!link || stopping_) return;
+  std::lock_guard lock(link->mutex);
+  if (blocked(blocked_out_, link->name)) return;
+  const size_t bytes = batch.ByteSizeLong();
+  uint64_t dropped = 0;
+  while (!link->queue.empty() && (link->queue.size() >= options_.queue_batches_max ||
+                                  link->queued_bytes + bytes > options_.queue_bytes_max)) {
+    link->queued_bytes -= link->queue.front().ByteSizeLong();
+    link->queue.pop_front();
+    ++dropped;
+  }
+  if (dropped > 0) {
+    std::lock_guard stats_lock(stats_mutex_);
+    stats_.dropped += dropped;
+  }
+  link->queue.push_back(std::move(batch));
+  link->queued_bytes += bytes;
+  if (!link->flush_posted) {
+    link->flush_posted = true;
+    asio::post(io_->context, [this, link] { flush(link); });
+  }
+}
+
+// IO thread: everything queued leaves in one write, after the hello on a
+// fresh connection.
+void TcpPeerTransport::flush(Link* link) {
+  std::deque<peer::PeerBatch> batches;
+  {
+    std::lock_guard lock(link->mutex);
+    link->flush_posted = false;
+    if (link->state == Link::State::kIdle && !link->queue.empty()) {
+      // Connecting takes a while; this flush runs again once it is up.
+    } else if (link->state != Link::State::kUp || link->writing) {
+      return;
+    } else {
+      batches.swap(link->queue);
+      link->queued_bytes = 0;
+    }
+  }
+  if (link->state == Link::State::kIdle) {
+    connect(link);
+    return;
+  }
+  if (batches.empty() && link->out.empty()) return;
+  // Merge what merges (peer_batch_merge.h), then serialize in place.
+  std::vector<peer::PeerBatch*> frames;
+  size_t merged_bytes = 0;
+  for (auto& b : batches) {
+    const size_t bytes = b.ByteSizeLong();
+    if (frames.empty() || merged_bytes + bytes > kMergedBatchBytesMax || !merge_batch(*frames.back(), b)) {
+      frames.push_back(&b);
+      merged_bytes = bytes;
+    } else {
+      merged_bytes += bytes;
+    }
+  }
+  for (peer::PeerBatch* b : frames) {
+    const size_t bytes = b->ByteSizeLong();
+    if (bytes > options_.frame_bytes_max) {
+      log_error("dropped a peer batch of " + std::to_string(bytes) + " bytes for " + link->name +
+                ": above the frame limit");
+      continue;
+    }
+    const size_t at = reserve_frame(&link->out);
+    link->out.resize(at + kFrameHeaderBytes + bytes);
+    b->SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(link->out.data() + at + kFrameHeaderBytes));
+    seal_frame(&link->out, at, FrameKind::kBatch);
+  }
+  if (link->out.empty()) return;
+  link->writing = true;
+  const uint64_t generation = link->generation;
+  asio::async_write(link->socket, asio::buffer(link->out),
+                    [this, link, generation](const boost::system::error_code& ec, size_t) {
+                      if (generation != link->generation) return;
+                      link->writing = false;
+                      link->out.clear();
+                      if (ec) {
+                        disconnect(link, ec.message());
+                        return;
+                      }
+                      flush(link);
+                    });
+}
+
+void TcpPeerTransport::connect(Link* link) {
+  if (stopping_) return;
+  std::string address, host, port;
+  {
+    std::lock_guard lock(link->mutex);
+    address = options_.address_of(link->peer);
+  }
+  if (!split_address(address, &host, &port)) {
+    log_error("peer address " + address + " is not host:port");
+    return;
+  }
+  link->state = Link::State::kConnecting;
+  const uint64_t generation = ++link->generation;
+  // Resolved at every dial: a peer that comes back under a new IP is found.
+  link->resolver.async_resolve(
+      host, port, [this, link, generation, address](const boost::system::error_code& ec,
+                                                    tcp::resolver::results_type results) {
+        if (generation != link->generation) return;
+        if (ec) {
+          disconnect(link, "cannot resolve " + address + ": " + ec.message());
+          return;
+        }
+        asio::async_connect(
+            link->socket, results,
+            [this, link, generation, address](const boost::system::error_code& ec, const tcp::endpoint&) {
+              if (generation != link->generation) return;
+              if (ec) {
+                disconnect(link, ec.message());
+                return;
+              }
+              boost::system::error_code ignored;
+              link->socket.set_option(tcp::no_delay(true), ignored);
+              link->state = Link::State::kUp;
+              link->backoff = options_.backoff_min;
+              if (link->logged_failure) log_info("reconnected to peer " + link->name + " at " + address);
+              link->logged_failure = false;
+              {
+                std::lock_guard stats_lock(stats_mutex_);
+                ++stats_.connected;
+              }
+              peer::PeerHello hello;
+              hello.set_cluster_id(cluster_id_);
+              hello.set_from_node(self_name_);
+              link->out.clear();
+              append_frame(&link->out, FrameKind::kHello, hello.SerializeAsString());
+              link->refusals.reset();
+              read_refusals(link, generation);
+              flush(link);
+            });
+      });
+}
+
+// The peer only ever answers a refusal, then closes; a close is noticed here
+// too, sooner than by the next write.
+void TcpPeerTransport::read_refusals(Link* link, uint64_t generation) {
+  size_t room = 0;
+  char* space = link->refusals.space(4096, &room);
+  link->socket.async_read_some(
+      asio::buffer(space, room), [this, link, generation](const boost::system::error_code& ec, size_t n) {
+        if (generation != link->generation) return;
+        if (ec) {
+          disconnect(link, ec == asio::error::eof ? "closed by the peer" : ec.message());
+          return;
+        }
+        link->refusals.commit(n);
+        FrameDecoder::Frame f;
+        std::string error;
+        while (link->refusals.next(&f, &error) == FrameDecoder::Result::kFrame) {
+          if (f.kind == FrameKind::kRefusal) log_error("peer " + link->name + " refused this node: " + std::string(f.payload));
+        }
+        read_refusals(link, generation);
+      });
+}
+
+void TcpPeerTransport::disconnect(Link* link, const std::string& why) {
+  if (stopping_) return;
+  const bool was_up = link->state == Link::State::kUp;
+  ++link->generation;
+  boost::system::error_code ignored;
+  link->socket.close(ignored);
+  link->writing = false;
+  link->out.clear();
+  {
+    // What was queued for the broken connection is stale by the time a new
+    // one is up; Raft resends what is still needed.
+    std::lock_guard lock(link->mutex);
+    link->queue.clear();
+    link->queued_bytes = 0;
+  }
+  if (was_up || !link->logged_failure) {
+    log_info((was_up ? "lost the connection to peer " : "cannot reach peer ") + link->name + ": " + why);
+    link->logged_failure = true;
+  }
+  link->state = Link::State::kWaiting;
+  link->retry.expires_after(link->backoff);
+  link->backoff = std::min(link->backoff * 2, options_.backoff_max);
+  const uint64_t generation = link->generation;
+  link->retry.async_wait([this, link, generation](const boost::system::error_code& ec) {
+    if (ec || generation != link->generation) return;
+    link->state = Link::State::kIdle;
+    bool waiting = false;
+    {
+      std::lock_guard lock(link->mutex);
+      waiting = !link->queue.empty();
+    }
+    if (waiting) connect(link);
+  });
+}
+
+void TcpPeerTransport::accept() {
+  auto in = std::make_shared<Inbound>(io_->context, options_.frame_bytes_max);
+  io_->acceptor.async_accept(in->socket, [this, in](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted || stopping_) return;
+    if (ec) {
+      // Out of descriptors, most likely: try again in a moment, not at once.
+      log_warn("cannot accept a peer connection: " + ec.message());
+      io_->accept_retry.expires_after(std::chrono::milliseconds(100));
+      io_->accept_retry.async_wait([this](const boost::system::error_code& e) {
+        if (!e && !stopping_) accept();
+      });
+      return;
+    }
+    {
+      boost::system::error_code ignored;
+      in->socket.set_option(tcp::no_delay(true), ignored);
+      const auto remote = in->socket.remote_endpoint(ignored);
+      in->remote = remote.address().to_string() + ":" + std::to_string(remote.port());
+      io_->inbound.insert(in);
+      {
+        std::lock_guard lock(stats_mutex_);
+        ++stats_.accepted;
+      }
+      read_inbound(in);
+    }
+    accept();
+  });
+}
+
+void TcpPeerTransport::read_inbound(const std::shared_ptr<Inbound>& in) {
+  size_t room = 0;
+  char* space = in->decoder.space(kReadChunkBytes, &room);
+  in->socket.async_read_some(asio::buffer(space, room), [this, in](const boost::system::error_code& ec, size_t n) {
+    if (ec) {
+      boost::system::error_code ignored;
+      in->socket.close(ignored);
+      io_->inbound.erase(in);
+      return;
+    }
+    in->decoder.commit(n);
+    if (take_frames(in)) read_inbound(in);
+  });
+}
+
+// Every whole frame read so far; false once the connection is closed.
+bool TcpPeerTransport::take_frames(const std::shared_ptr<Inbound>& in) {
+  auto close_bad = [&](const std::string& why) {
+    log_warn("closed the peer connection from " + (in->from_name.empty() ? in->remote : in->from_name) + ": " + why);
+    {
+      std::lock_guard lock(stats_mutex_);
+      ++stats_.bad_streams;
+    }
+    boost::system::error_code ignored;
+    in->socket.close(ignored);
+    io_->inbound.erase(in);
+    return false;
+  };
+  FrameDecoder::Frame f;
+  std::string error;
+  while (true) {
+    const FrameDecoder::Result r = in->decoder.next(&f, &error);
+    if (r == FrameDecoder::Result::kNeedMore) return true;
+    if (r == FrameDecoder::Result::kError) return close_bad(error);
+    if (!in->from) {
+      peer::PeerHello hello;
+      if (f.kind != FrameKind::kHello || !hello.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size()))) {
+        return close_bad("the first frame is not a hello");
+      }
+      if (hello.cluster_id() != cluster_id_) {
+        refuse(in, "cluster id mismatch: this node belongs to cluster " + cluster_id_ + ", not " + hello.cluster_id());
+        return false;
+      }
+      // A member this node's map does not list yet (admitted a moment ago)
+      // is refused until the map arrives; it redials.
+      in->from = id_of(hello.from_node());
+      if (!in->from) {
+        refuse(in, "node " + hello.from_node() + " is not a member this node knows");
+        return false;
+      }
+      in->from_name = hello.from_node();
+      continue;
+    }
+    if (f.kind != FrameKind::kBatch) return close_bad("a frame that is not a batch after the hello");
+    peer::PeerBatch batch;
+    if (!batch.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size()))) {
+      return close_bad("a batch that does not parse");
+    }
+    if (blocked(blocked_in_, in->from_name) || stopping_) continue;
+    note_heard(*in->from);
+    batch.set_from_node(in->from_name);
+    batch.set_cluster_id(cluster_id_);
+    receiver_(*in->from, std::move(batch));
+  }
+}
+
+void TcpPeerTransport::refuse(const std::shared_ptr<Inbound>& in, const std::string& why) {
+  log_warn("refused the peer connection from " + in->remote + ": " + why);
+  {
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.refused;
+  }
+  auto frame = std::make_shared<std::vector<char>>();
+  append_frame(frame.get(), FrameKind::kRefusal, why);
+  asio::async_write(in->socket, asio::buffer(*frame), [this, in, frame](const boost::system::error_code&, size_t) {
+    boost::system::error_code ignored;
+    in->socket.shutdown(tcp::socket::shutdown_both, ignored);
+    in->socket.close(ignored);
+    io_->inbound.erase(in);
+  });
+}
+
+bool TcpPeerTransport::blocked(const std::set<std::string>& set, const std::string& name) const {
+  std::lock_guard lock(faults_mutex_);
+  return set.count(name) > 0;
+}
+
+void TcpPeerTransport::set_blocked(std::set<std::string> outbound, std::set<std::string> inbound) {
+  std::lock_guard lock(faults_mutex_);
+  blocked_out_ = std::move(outbound);
+  blocked_in_ = std::move(inbound);
+}
+
+std::set<std::string> TcpPeerTransport::blocked_outbound() const {
+  std::lock_guard lock(faults_mutex_);
+  return blocked_out_;
+}
+
+std::set<std::string> TcpPeerTransport::blocked_inbound() const {
+  std::lock_guard lock(faults_mutex_);
+  return blocked_in_;
+}
+
+void TcpPeerTransport::note_heard(raft::NodeId from) {
+  std::lock_guard lock(heard_mutex_);
+  last_heard_ms_[from] = now_ms();
+}
+
+bool TcpPeerTransport::recently_heard(raft::NodeId peer, int64_t within_ms) const {
+  if (peer == self_) return true;
+  std::lock_guard lock(heard_mutex_);
+  auto it = last_heard_ms_.find(peer);
+  return it != last_heard_ms_.end() && now_ms() - it->second <= within_ms;
+}
+
+TcpPeerTransport::Stats TcpPeerTransport::stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return stats_;
+}
+
+size_t TcpPeerTransport::queued(raft::NodeId to) const {
+  Link* link = link_of(to);
+  if (!link) return 0;
+  std::lock_guard lock(link->mutex);
+  return link->queue.size();
+}
+
+}  // namespace mq::server

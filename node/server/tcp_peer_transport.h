@@ -1,0 +1,123 @@
+// Raft traffic between nodes over framed TCP (peer_frame.h) on Boost.Asio,
+// off the client RPC stack, as etcd's rafthttp, Dragonboat and braft keep
+// theirs: one connection per node pair and direction, dialed by the sender
+// and opened with a hello (cluster id, node name). One IO thread serves
+// every connection. A destination's batches wait in a bounded queue (the
+// oldest go first when it is full: a newer batch carries newer state), and
+// everything queued while the previous write was in flight leaves in one
+// write of back-to-back frames, serialized straight into a buffer that is
+// reused from write to write. A broken connection is redialed with
+// backoff; what was queued for it is dropped (Raft resends what matters).
+// A peer that sends anything but well-formed frames is disconnected; the
+// node carries on. The socket is a plain tcp::socket in one place
+// (Connection::Stream), where an asio::ssl::stream can take its place.
+//
+// Fault injection works as the gRPC transport's does: traffic to or from
+// chosen peers is dropped here, so partitions need no root.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mq/peer/raft.pb.h"
+#include "node/server/peer_sender.h"
+#include "node/server/topology.h"
+
+namespace mq::server {
+
+class TcpPeerTransport final : public PeerSender {
+ public:
+  // Called on the IO thread with every batch a peer of this cluster sent.
+  using Receiver = std::function<void(raft::NodeId from, peer::PeerBatch&& batch)>;
+
+  struct Options {
+    size_t queue_batches_max = 4096;
+    size_t queue_bytes_max = size_t{64} << 20;
+    size_t frame_bytes_max = size_t{256} << 20;
+    std::chrono::milliseconds backoff_min{20};
+    std::chrono::milliseconds backoff_max{500};
+    // Where a member's peer listener is (host:port); its address if unset.
+    std::function<std::string(const PeerInfo&)> address_of;
+  };
+
+  struct Stats {
+    uint64_t accepted = 0;     // inbound connections
+    uint64_t refused = 0;      // inbound hellos refused (another cluster, an unknown node)
+    uint64_t bad_streams = 0;  // inbound connections closed for a malformed frame
+    uint64_t connected = 0;    // outbound connections established
+    uint64_t dropped = 0;      // batches dropped from full queues
+  };
+
+  TcpPeerTransport(const Topology& topology, Receiver receiver, Options options);
+  ~TcpPeerTransport() override;
+  TcpPeerTransport(const TcpPeerTransport&) = delete;
+  TcpPeerTransport& operator=(const TcpPeerTransport&) = delete;
+
+  // Listens on host:port (0: a port the kernel picks) and starts the IO
+  // thread; "" or why it cannot.
+  std::string start(const std::string& host, uint16_t port);
+  uint16_t port() const { return port_; }
+  void stop();
+
+  // Non-blocking, from any thread.
+  void send(raft::NodeId to, peer::PeerBatch&& batch) override;
+  void set_members(const std::vector<PeerInfo>& nodes) override;
+  bool recently_heard(raft::NodeId peer, int64_t within_ms) const override;
+
+  void set_blocked(std::set<std::string> outbound, std::set<std::string> inbound);
+  std::set<std::string> blocked_outbound() const;
+  std::set<std::string> blocked_inbound() const;
+
+  Stats stats() const;
+  // Batches waiting for a destination (for tests of the bounds).
+  size_t queued(raft::NodeId to) const;
+
+ private:
+  struct Io;
+  struct Link;
+  struct Inbound;
+  void add_link(const PeerInfo& peer);  // links_mutex_ held
+  Link* link_of(raft::NodeId id) const;
+  void flush(Link* link);
+  void connect(Link* link);
+  void disconnect(Link* link, const std::string& why);
+  void read_refusals(Link* link, uint64_t generation);
+  void accept();
+  void read_inbound(const std::shared_ptr<Inbound>& in);
+  bool take_frames(const std::shared_ptr<Inbound>& in);
+  void refuse(const std::shared_ptr<Inbound>& in, const std::string& why);
+  std::optional<raft::NodeId> id_of(const std::string& name) const;
+  bool blocked(const std::set<std::string>& set, const std::string& name) const;
+  void note_heard(raft::NodeId from);
+
+  const std::string cluster_id_;
+  const raft::NodeId self_;
+  const std::string self_name_;
+  Receiver receiver_;
+  Options options_;
+  std::unique_ptr<Io> io_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex links_mutex_;  // links_ and ids_
+  std::map<raft::NodeId, std::unique_ptr<Link>> links_;
+  std::map<std::string, raft::NodeId> ids_;
+  mutable std::mutex faults_mutex_;
+  std::set<std::string> blocked_out_, blocked_in_;
+  mutable std::mutex heard_mutex_;
+  std::map<raft::NodeId, int64_t> last_heard_ms_;
+  mutable std::mutex stats_mutex_;
+  Stats stats_;
+};
+
+}  // namespace mq::server
