@@ -5,7 +5,7 @@ namespace mq::server {
 namespace {
 
 bool only_messages(const peer::PeerBatch& b) {
-  return !b.has_removal() && !b.holds_nothing() && b.quiet_groups_size() == 0;
+  return !b.has_removal() && !b.asks_if_removed() && b.quiet_groups_size() == 0;
 }
 
 }  // namespace

@@ -5,14 +5,15 @@
 // back not even knowing that, since the metadata group dropped it too.
 //
 // So a replica no leader has fed for a while asks its peers
-// (PeerBatch.quiet_groups; a node holding nothing a configuration counts
-// says so instead, holds_nothing). A peer whose applied configuration of
-// the group omits the asker, and whose cluster map does not place it
-// there, answers with a RemovalNotice naming that configuration's entry;
-// the asker checks against its own log that it missed that configuration
-// (missed_removal). The notice also says whether the peer's map removed
-// the asker from the cluster altogether, which is final: member ids are
-// never reused.
+// (PeerBatch.quiet_groups), and a node holding nothing a configuration
+// counts, or no metadata replica (so its map may stay stale for ever),
+// asks whether it was removed (asks_if_removed). A peer whose applied
+// configuration of the group omits the asker, and whose cluster map does
+// not place it there, answers with a RemovalNotice naming that
+// configuration's entry; the asker checks against its own log that it
+// missed that configuration (missed_removal). The notice also says whether
+// the peer's map removed the asker from the cluster altogether, which is
+// final: member ids are never reused.
 //
 // A told replica leaves like one that applied its own removal: it stops
 // campaigning (two such replicas would otherwise keep each other busy with
@@ -56,13 +57,13 @@ void NodeHost::answer_quiet_groups(raft::NodeId from, const peer::PeerBatch& bat
       left.push_back(slot);
     }
   }
-  if (!left.empty() || batch.holds_nothing()) tell_removed(from, left);
+  if (!left.empty() || batch.asks_if_removed()) tell_removed(from, left);
 }
 
 // Every replica no leader has fed for a while (and that does not lead)
-// says so to the peers its configuration names, or to every peer if
-// it names none; a node without one replica a configuration counts says
-// that it holds nothing.
+// says so to the peers its configuration names, or to every peer if it
+// names none; a node without one replica a configuration counts, or
+// without a metadata replica, asks every peer whether it was removed.
 void NodeHost::ask_when_quiet() {
   if (!env_.peers) return;
   std::unordered_map<raft::NodeId, peer::PeerBatch> out;
@@ -80,9 +81,12 @@ void NodeHost::ask_when_quiet() {
       out[p.raft_id].add_quiet_groups(g.shard);
     }
   }
-  if (!counted) {
+  const uint32_t meta = topology().meta_shard();
+  const ShardGroup* meta_replica = meta < groups_.size() ? groups_[meta].get() : nullptr;
+  const bool map_may_be_stale = !meta_replica || meta_replica->replicas.empty() || meta_replica->leaving();
+  if (!counted || map_may_be_stale) {
     for (const PeerInfo& p : topology().nodes) {
-      if (p.raft_id != topology().self && !p.removed) out[p.raft_id].set_holds_nothing(true);
+      if (p.raft_id != topology().self && !p.removed) out[p.raft_id].set_asks_if_removed(true);
     }
   }
   for (auto& [to, batch] : out) {

@@ -44,9 +44,9 @@ TEST_CASE("a batch with a removal notice or a question is never merged", "[peer]
     CHECK_FALSE(merge_batch(into, next));
     CHECK(next.has_removal());
   }
-  SECTION("holds_nothing") {
+  SECTION("asks_if_removed") {
     auto next = with_messages(0, 100);
-    next.set_holds_nothing(true);
+    next.set_asks_if_removed(true);
     CHECK_FALSE(merge_batch(into, next));
   }
   SECTION("quiet groups, even behind messages") {
