@@ -20,9 +20,9 @@
 // vote requests for ever), and it goes once nobody has asked anything of
 // it for a while (and it does not lead), so a leader with a newer map that
 // adds it back (and feeds it) keeps it, and applying a configuration that
-// holds it again clears the notice (ready_pipeline.cc). A removed member that holds nothing more
-// stops, as etcd's removed members do, and its data dir is refused at the
-// next start (host_recovery.cc).
+// holds it again clears the notice (ready_pipeline.cc). A removed member
+// that holds nothing more stops, as etcd's removed members do, and its
+// data dir is refused at the next start (host_recovery.cc).
 #include <algorithm>
 
 #include "node/server/exit_codes.h"
