@@ -1,7 +1,9 @@
 #include "node/server/tcp_peer_transport.h"
 
-#include <boost/asio.hpp>
 #include <deque>
+#include <utility>  // before Asio: its awaitable.hpp uses std::exchange
+
+#include <boost/asio.hpp>
 
 #include "node/server/log.h"
 #include "node/server/peer_batch_merge.h"
