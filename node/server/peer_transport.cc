@@ -19,12 +19,6 @@ constexpr int kPeerMessageBytesMax = 256 << 20;
 // Merged batches stay well below the receiving node's message limit.
 constexpr size_t kMergedBatchBytesMax = 16 << 20;
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 struct PeerTransport::Link {
@@ -61,9 +55,9 @@ class PeerTransport::Service final : public peer::Peer::CallbackService {
         }
         // A member this node's map does not list yet (it was admitted a
         // moment ago) is not heard until the map arrives; Raft resends.
-        const std::optional<raft::NodeId> from = t_->id_of(batch_.from_node());
-        if (from && !t_->inbound_blocked(batch_.from_node()) && !t_->stopping_) {
-          t_->note_heard(*from);
+        const std::optional<raft::NodeId> from = t_->directory_.id_of(batch_.from_node());
+        if (from && !t_->directory_.inbound_blocked(batch_.from_node()) && !t_->stopping_) {
+          t_->directory_.note_heard(*from);
           t_->receiver_(*from, std::move(batch_));
         }
         batch_.Clear();
@@ -88,17 +82,17 @@ PeerTransport::PeerTransport(const Topology& topology, Receiver receiver)
       self_(topology.self),
       self_name_(topology.self_info().id),
       receiver_(std::move(receiver)),
-      service_(std::make_unique<Service>(this)) {
+      service_(std::make_unique<Service>(this)),
+      directory_(topology.self) {
   set_members(topology.nodes);
 }
 
 void PeerTransport::set_members(const std::vector<PeerInfo>& nodes) {
+  directory_.learn(nodes);
   std::lock_guard lock(links_mutex_);
   if (stopping_) return;
   for (const PeerInfo& p : nodes) {
-    if (p.id.empty()) continue;
-    ids_[p.id] = p.raft_id;
-    if (p.raft_id == self_) continue;
+    if (p.id.empty() || p.raft_id == self_) continue;
     auto it = links_.find(p.raft_id);
     if (it == links_.end()) {
       add_link(p);
@@ -115,13 +109,6 @@ void PeerTransport::add_link(const PeerInfo& peer) {
   Link* raw = link.get();
   links_[peer.raft_id] = std::move(link);
   raw->thread = std::thread([this, raw] { run_link(raw); });
-}
-
-std::optional<raft::NodeId> PeerTransport::id_of(const std::string& name) const {
-  std::lock_guard lock(links_mutex_);
-  auto it = ids_.find(name);
-  if (it == ids_.end()) return std::nullopt;
-  return it->second;
 }
 
 PeerTransport::~PeerTransport() { stop(); }
@@ -153,10 +140,7 @@ void PeerTransport::send(raft::NodeId to, peer::PeerBatch&& batch) {
   batch.set_cluster_id(cluster_id_);
   batch.set_from_node(self_name_);
   std::lock_guard lock(link.mutex);
-  {
-    std::lock_guard faults_lock(faults_mutex_);
-    if (blocked_out_.count(link.peer.id)) return;
-  }
+  if (directory_.outbound_blocked(link.peer.id)) return;
   if (link.queue.size() >= kQueueBatchesMax) {
     link.queue.pop_front();
     ++link.dropped;
@@ -246,36 +230,15 @@ void PeerTransport::run_link(Link* link) {
 }
 
 void PeerTransport::set_blocked(std::set<std::string> outbound, std::set<std::string> inbound) {
-  std::lock_guard lock(faults_mutex_);
-  blocked_out_ = std::move(outbound);
-  blocked_in_ = std::move(inbound);
+  directory_.set_blocked(std::move(outbound), std::move(inbound));
 }
 
-std::set<std::string> PeerTransport::blocked_outbound() const {
-  std::lock_guard lock(faults_mutex_);
-  return blocked_out_;
-}
+std::set<std::string> PeerTransport::blocked_outbound() const { return directory_.blocked_outbound(); }
 
-std::set<std::string> PeerTransport::blocked_inbound() const {
-  std::lock_guard lock(faults_mutex_);
-  return blocked_in_;
-}
-
-bool PeerTransport::inbound_blocked(const std::string& from) const {
-  std::lock_guard lock(faults_mutex_);
-  return blocked_in_.count(from) > 0;
-}
-
-void PeerTransport::note_heard(raft::NodeId from) {
-  std::lock_guard lock(heard_mutex_);
-  last_heard_ms_[from] = now_ms();
-}
+std::set<std::string> PeerTransport::blocked_inbound() const { return directory_.blocked_inbound(); }
 
 bool PeerTransport::recently_heard(raft::NodeId peer, int64_t within_ms) const {
-  if (peer == self_) return true;
-  std::lock_guard lock(heard_mutex_);
-  auto it = last_heard_ms_.find(peer);
-  return it != last_heard_ms_.end() && now_ms() - it->second <= within_ms;
+  return directory_.recently_heard(peer, within_ms);
 }
 
 }  // namespace mq::server

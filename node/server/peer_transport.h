@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "mq/peer/raft.pb.h"
+#include "node/server/peer_directory.h"
 #include "node/server/peer_sender.h"
 #include "node/server/topology.h"
 
@@ -63,23 +64,16 @@ class PeerTransport final : public PeerSender {
   class Service;
   void run_link(Link* link);
   void add_link(const PeerInfo& peer);  // links_mutex_ held
-  bool inbound_blocked(const std::string& from) const;
-  void note_heard(raft::NodeId from);
-  std::optional<raft::NodeId> id_of(const std::string& name) const;
 
   const std::string cluster_id_;
   const raft::NodeId self_;
   const std::string self_name_;
   Receiver receiver_;
   std::unique_ptr<Service> service_;
-  mutable std::mutex links_mutex_;  // links_ and ids_
+  PeerDirectory directory_;
+  mutable std::mutex links_mutex_;  // links_
   std::map<raft::NodeId, std::unique_ptr<Link>> links_;
-  std::map<std::string, raft::NodeId> ids_;  // every member's name
   std::atomic<bool> stopping_{false};
-  mutable std::mutex faults_mutex_;
-  std::set<std::string> blocked_out_, blocked_in_;
-  mutable std::mutex heard_mutex_;
-  std::map<raft::NodeId, int64_t> last_heard_ms_;
 };
 
 }  // namespace mq::server

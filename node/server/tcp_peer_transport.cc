@@ -21,12 +21,6 @@ constexpr size_t kReadChunkBytes = 64 << 10;
 // Merged batches stay well below a receiver's frame limit.
 constexpr size_t kMergedBatchBytesMax = 16 << 20;
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // "host:port" (the last colon splits, so "[::1]:7001" works too).
 bool split_address(const std::string& address, std::string* host, std::string* port) {
   const size_t colon = address.rfind(':');
@@ -87,7 +81,8 @@ TcpPeerTransport::TcpPeerTransport(const Topology& topology, Receiver receiver, 
       self_name_(topology.self_info().id),
       receiver_(std::move(receiver)),
       options_(std::move(options)),
-      io_(std::make_unique<Io>()) {
+      io_(std::make_unique<Io>()),
+      directory_(topology.self) {
   if (!options_.address_of) options_.address_of = [](const PeerInfo& p) { return p.address; };
   set_members(topology.nodes);
 }
@@ -132,11 +127,10 @@ void TcpPeerTransport::stop() {
 }
 
 void TcpPeerTransport::set_members(const std::vector<PeerInfo>& nodes) {
+  directory_.learn(nodes);
   std::lock_guard lock(links_mutex_);
   for (const PeerInfo& p : nodes) {
-    if (p.id.empty()) continue;
-    ids_[p.id] = p.raft_id;
-    if (p.raft_id == self_) continue;
+    if (p.id.empty() || p.raft_id == self_) continue;
     auto it = links_.find(p.raft_id);
     if (it == links_.end()) {
       add_link(p);
@@ -160,18 +154,11 @@ TcpPeerTransport::Link* TcpPeerTransport::link_of(raft::NodeId id) const {
   return it == links_.end() ? nullptr : it->second.get();
 }
 
-std::optional<raft::NodeId> TcpPeerTransport::id_of(const std::string& name) const {
-  std::lock_guard lock(links_mutex_);
-  auto it = ids_.find(name);
-  if (it == ids_.end()) return std::nullopt;
-  return it->second;
-}
-
 void TcpPeerTransport::send(raft::NodeId to, peer::PeerBatch&& batch) {
   Link* link = link_of(to);
   if (!link || stopping_) return;
   std::lock_guard lock(link->mutex);
-  if (blocked(blocked_out_, link->name)) return;
+  if (directory_.outbound_blocked(link->name)) return;
   const size_t bytes = batch.ByteSizeLong();
   uint64_t dropped = 0;
   while (!link->queue.empty() && (link->queue.size() >= options_.queue_batches_max ||
@@ -436,7 +423,7 @@ bool TcpPeerTransport::take_frames(const std::shared_ptr<Inbound>& in) {
       }
       // A member this node's map does not list yet (admitted a moment ago)
       // is refused until the map arrives; it redials.
-      in->from = id_of(hello.from_node());
+      in->from = directory_.id_of(hello.from_node());
       if (!in->from) {
         refuse(in, "node " + hello.from_node() + " is not a member this node knows");
         return false;
@@ -449,8 +436,8 @@ bool TcpPeerTransport::take_frames(const std::shared_ptr<Inbound>& in) {
     if (!batch.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size()))) {
       return close_bad("a batch that does not parse");
     }
-    if (blocked(blocked_in_, in->from_name) || stopping_) continue;
-    note_heard(*in->from);
+    if (directory_.inbound_blocked(in->from_name) || stopping_) continue;
+    directory_.note_heard(*in->from);
     batch.set_from_node(in->from_name);
     batch.set_cluster_id(cluster_id_);
     receiver_(*in->from, std::move(batch));
@@ -473,37 +460,16 @@ void TcpPeerTransport::refuse(const std::shared_ptr<Inbound>& in, const std::str
   });
 }
 
-bool TcpPeerTransport::blocked(const std::set<std::string>& set, const std::string& name) const {
-  std::lock_guard lock(faults_mutex_);
-  return set.count(name) > 0;
-}
-
 void TcpPeerTransport::set_blocked(std::set<std::string> outbound, std::set<std::string> inbound) {
-  std::lock_guard lock(faults_mutex_);
-  blocked_out_ = std::move(outbound);
-  blocked_in_ = std::move(inbound);
+  directory_.set_blocked(std::move(outbound), std::move(inbound));
 }
 
-std::set<std::string> TcpPeerTransport::blocked_outbound() const {
-  std::lock_guard lock(faults_mutex_);
-  return blocked_out_;
-}
+std::set<std::string> TcpPeerTransport::blocked_outbound() const { return directory_.blocked_outbound(); }
 
-std::set<std::string> TcpPeerTransport::blocked_inbound() const {
-  std::lock_guard lock(faults_mutex_);
-  return blocked_in_;
-}
-
-void TcpPeerTransport::note_heard(raft::NodeId from) {
-  std::lock_guard lock(heard_mutex_);
-  last_heard_ms_[from] = now_ms();
-}
+std::set<std::string> TcpPeerTransport::blocked_inbound() const { return directory_.blocked_inbound(); }
 
 bool TcpPeerTransport::recently_heard(raft::NodeId peer, int64_t within_ms) const {
-  if (peer == self_) return true;
-  std::lock_guard lock(heard_mutex_);
-  auto it = last_heard_ms_.find(peer);
-  return it != last_heard_ms_.end() && now_ms() - it->second <= within_ms;
+  return directory_.recently_heard(peer, within_ms);
 }
 
 TcpPeerTransport::Stats TcpPeerTransport::stats() const {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "mq/peer/raft.pb.h"
+#include "node/server/peer_directory.h"
 #include "node/server/peer_sender.h"
 #include "node/server/topology.h"
 
@@ -96,9 +97,6 @@ class TcpPeerTransport final : public PeerSender {
   void read_inbound(const std::shared_ptr<Inbound>& in);
   bool take_frames(const std::shared_ptr<Inbound>& in);
   void refuse(const std::shared_ptr<Inbound>& in, const std::string& why);
-  std::optional<raft::NodeId> id_of(const std::string& name) const;
-  bool blocked(const std::set<std::string>& set, const std::string& name) const;
-  void note_heard(raft::NodeId from);
 
   const std::string cluster_id_;
   const raft::NodeId self_;
@@ -109,13 +107,9 @@ class TcpPeerTransport final : public PeerSender {
   std::thread thread_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
-  mutable std::mutex links_mutex_;  // links_ and ids_
+  PeerDirectory directory_;
+  mutable std::mutex links_mutex_;  // links_
   std::map<raft::NodeId, std::unique_ptr<Link>> links_;
-  std::map<std::string, raft::NodeId> ids_;
-  mutable std::mutex faults_mutex_;
-  std::set<std::string> blocked_out_, blocked_in_;
-  mutable std::mutex heard_mutex_;
-  std::map<raft::NodeId, int64_t> last_heard_ms_;
   mutable std::mutex stats_mutex_;
   Stats stats_;
 };
