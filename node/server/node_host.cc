@@ -106,6 +106,8 @@ void NodeHost::on_peer_batch(raft::NodeId from, const peer::PeerBatch& batch) {
       continue;
     }
     if (vote_behind_tombstone(gm.shard(), m)) continue;
+    // Told it was removed from the cluster, this node takes no leadership.
+    if (m.type == raft::MessageType::kTimeoutNow && told_removed_.map_version != 0) continue;
     g->node->step(m);
   }
   answer_quiet_groups(from, batch);

@@ -309,6 +309,7 @@ class NodeHost {
     uint64_t map_version = 0;  // 0: nobody said so
   } told_removed_;
   std::unordered_map<raft::NodeId, uint64_t> removal_told_at_tick_;  // 1 + when told, by peer
+  uint64_t handovers_ = 0;  // leaderships handed over since told it was removed
   mutable std::mutex published_mutex_;
   std::shared_ptr<const Topology> published_topology_;
   void publish_topology();

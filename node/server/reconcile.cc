@@ -107,14 +107,22 @@ void NodeHost::reconcile() {
     for (ShardGroup* g : led) {
       const raft::Status st = g->node->status();
       if (st.lead_transferee != raft::kNoNode) continue;
+      std::vector<raft::NodeId> to;
       for (const auto& [id, pr] : st.progress) {
         if (id == topology().self || pr.match < st.last_index || !contains(g->node->voters(), id)) continue;
-        forbid_lease(*g);
-        if (g->node->transfer_leader(id) == raft::ProposeError::kOk) {
-          log(LogLevel::kInfo, group_name(g->shard) + ": handing leadership to " + node_name(id) +
-                                   ": this node was removed from the cluster");
-        }
-        break;
+        // Not to another removed member: two would hand it back and forth
+        // (node simulator, seed 7962 on 5 nodes).
+        if (const Member* m = map_.find(id); m && m->state == MemberState::kRemoved) continue;
+        to.push_back(id);
+      }
+      if (to.empty()) continue;
+      // Another one each time: one that refuses (a removed member whose
+      // map did not say so here) does not hold the group for ever.
+      const raft::NodeId target = to[handovers_++ % to.size()];
+      forbid_lease(*g);
+      if (g->node->transfer_leader(target) == raft::ProposeError::kOk) {
+        log(LogLevel::kInfo, group_name(g->shard) + ": handing leadership to " + node_name(target) +
+                                 ": this node was removed from the cluster");
       }
     }
     return;
