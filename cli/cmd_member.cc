@@ -112,7 +112,7 @@ int member_remove(int argc, char** argv) {
   std::string member;
   bool force = false;
   CLI::App app{"Remove a member from the cluster map: its replicas move to the other members, "
-               "then its node holds nothing.",
+               "then its node stops.",
                "mq member remove"};
   app.add_option("MEMBER", member, "The member's name (n3) or id (3)")->required();
   app.add_flag("--force", force,
@@ -126,7 +126,8 @@ int member_remove(int argc, char** argv) {
   mq member remove --force n2      # leaves fewer members than the replication factor
 
 The removed member stays in mq member list as "removed", and its id is never
-reused; its node keeps running, holding nothing, until it is stopped. A
+reused; once its replicas have moved its node stops (exit 14), and that data
+dir cannot rejoin (start a node with an empty one and --join). A
 removal that would leave fewer members than the replication factor is
 refused without --force; the last member is never removed.)") + kExitCodes);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;

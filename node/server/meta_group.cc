@@ -121,7 +121,7 @@ void NodeHost::refresh_map() {
   }
   if (const Member* m = map_.find(self.raft_id); m && m->state == MemberState::kRemoved) {
     log(LogLevel::kWarn, "this node was removed from the cluster: its replicas move to other "
-                         "nodes, then it holds nothing");
+                         "nodes, then it stops");
   }
 }
 
