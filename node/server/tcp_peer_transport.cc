@@ -48,7 +48,12 @@ struct TcpPeerTransport::Link {
   const std::string name;  // the member's name, for good
   std::mutex mutex;
   PeerInfo peer;  // its address may change (set_members)
-  std::deque<peer::PeerBatch> queue;
+  // Each batch with its size when queued, for the bounds and the merge.
+  struct Queued {
+    peer::PeerBatch batch;
+    size_t bytes;
+  };
+  std::deque<Queued> queue;
   size_t queued_bytes = 0;
   bool flush_posted = false;
 
@@ -163,7 +168,7 @@ void TcpPeerTransport::send(raft::NodeId to, peer::PeerBatch&& batch) {
   uint64_t dropped = 0;
   while (!link->queue.empty() && (link->queue.size() >= options_.queue_batches_max ||
                                   link->queued_bytes + bytes > options_.queue_bytes_max)) {
-    link->queued_bytes -= link->queue.front().ByteSizeLong();
+    link->queued_bytes -= link->queue.front().bytes;
     link->queue.pop_front();
     ++dropped;
   }
@@ -171,7 +176,7 @@ void TcpPeerTransport::send(raft::NodeId to, peer::PeerBatch&& batch) {
     std::lock_guard stats_lock(stats_mutex_);
     stats_.dropped += dropped;
   }
-  link->queue.push_back(std::move(batch));
+  link->queue.push_back({std::move(batch), bytes});
   link->queued_bytes += bytes;
   if (!link->flush_posted) {
     link->flush_posted = true;
@@ -182,7 +187,7 @@ void TcpPeerTransport::send(raft::NodeId to, peer::PeerBatch&& batch) {
 // IO thread: everything queued leaves in one write, after the hello on a
 // fresh connection.
 void TcpPeerTransport::flush(Link* link) {
-  std::deque<peer::PeerBatch> batches;
+  std::deque<Link::Queued> batches;
   {
     std::lock_guard lock(link->mutex);
     link->flush_posted = false;
@@ -201,18 +206,23 @@ void TcpPeerTransport::flush(Link* link) {
   }
   if (batches.empty() && link->out.empty()) return;
   // Merge what merges (peer_batch_merge.h), then serialize in place.
-  std::vector<peer::PeerBatch*> frames;
-  size_t merged_bytes = 0;
-  for (auto& b : batches) {
-    const size_t bytes = b.ByteSizeLong();
-    if (frames.empty() || merged_bytes + bytes > kMergedBatchBytesMax || !merge_batch(*frames.back(), b)) {
-      frames.push_back(&b);
-      merged_bytes = bytes;
+  struct Frame {
+    peer::PeerBatch* batch;
+    size_t bytes;  // the queued sizes, summed: bounds the merge
+  };
+  std::vector<Frame> frames;
+  for (auto& q : batches) {
+    if (!frames.empty() && frames.back().bytes + q.bytes <= kMergedBatchBytesMax &&
+        merge_batch(*frames.back().batch, q.batch)) {
+      frames.back().bytes += q.bytes;
     } else {
-      merged_bytes += bytes;
+      frames.push_back({&q.batch, q.bytes});
     }
   }
-  for (peer::PeerBatch* b : frames) {
+  for (const Frame& f : frames) {
+    peer::PeerBatch* b = f.batch;
+    // Computed once more, here: it also fills the sizes protobuf caches
+    // for the serialization that follows (moving a batch does not keep them).
     const size_t bytes = b->ByteSizeLong();
     if (bytes > options_.frame_bytes_max) {
       log_error("dropped a peer batch of " + std::to_string(bytes) + " bytes for " + link->name +
