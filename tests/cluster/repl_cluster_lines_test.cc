@@ -2,25 +2,14 @@
 // exactly one line on stdout per command, a summary in plain mode and one
 // JSON object with -o json, whatever the verb would print from a shell.
 #include <catch2/catch.hpp>
-#include <sstream>
 
 #include "cluster_fixture.h"
+#include "tests/process/text_lines.h"
 
+using mq::test::lines_of;
 using mq::test::mq_with_stdin;
 using mq::test::TestCluster;
 using nlohmann::json;
-
-namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(line);
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("piped, each \\cluster line prints exactly one line", "[cluster][process][repl]") {
   TestCluster cluster(3, 8);

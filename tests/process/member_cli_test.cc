@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "member_cluster.h"
+#include "tests/process/text_lines.h"
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
@@ -32,14 +33,6 @@ bool poll_until(const std::function<bool()>& done, int timeout_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return true;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(line);
-  return out;
 }
 
 json members_json(const MemberCluster& c, size_t node = 0) {

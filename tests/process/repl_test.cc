@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "node_process.h"
+#include "tests/process/text_lines.h"
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
@@ -46,14 +47,6 @@ std::string script_text() {
   std::string text;
   for (const auto& line : kScript) text += line + "\n";
   return text;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
 }
 
 }  // namespace
