@@ -20,26 +20,15 @@
 #include <thread>
 #include <vector>
 
+#include "tests/process/node_process.h"
+
 extern char** environ;
 
 namespace {
 
 using nlohmann::json;
 
-// A loopback port nobody listens on right now.
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+int free_port() { return mq::test::free_loopback_port(); }
 
 struct CommandResult {
   int exit_code = -1;

@@ -9,7 +9,9 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -37,17 +39,27 @@ const std::string& mq_binary() {
 }
 
 uint16_t free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket");
-  sockaddr_in sa = loopback(0);
-  socklen_t len = sizeof sa;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+  // The kernel may hand the same ephemeral port to two binds in a row once
+  // the first socket is closed, so a test asking for two ports could get one
+  // twice. Remember what this process was given and never give it again.
+  static std::mutex mu;
+  static std::set<uint16_t> given;
+  const std::lock_guard<std::mutex> lock(mu);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error("socket");
+    sockaddr_in sa = loopback(0);
+    socklen_t len = sizeof sa;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+      ::close(fd);
+      throw std::runtime_error("cannot bind 127.0.0.1:0");
+    }
     ::close(fd);
-    throw std::runtime_error("cannot bind 127.0.0.1:0");
+    const uint16_t port = ntohs(sa.sin_port);
+    if (given.insert(port).second) return port;
   }
-  ::close(fd);
-  return ntohs(sa.sin_port);
+  throw std::runtime_error("no loopback port left that this process was not given already");
 }
 
 bool port_accepts(uint16_t port) {

@@ -16,6 +16,7 @@ namespace mq::test {
 const std::string& mq_binary();
 
 // A port nobody listens on right now: bound to 127.0.0.1:0, read, closed.
+// Never the same port twice in one process.
 uint16_t free_loopback_port();
 
 // True when something accepts TCP connections on 127.0.0.1:port.
