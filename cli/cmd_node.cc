@@ -62,6 +62,11 @@ int cmd_node(int argc, char** argv) {
   app.add_option("--http-listen", config.http_listen,
                  "host:port of the HTTP listener (REST API, health, /metrics), e.g. "
                  "127.0.0.1:8001; off unless given");
+  app.add_option("--listen-peer", config.listen_peer,
+                 "host:port for Raft traffic from the other nodes (framed TCP), e.g. "
+                 "127.0.0.1:7101; default: the --listen host and a port the kernel picks. Peers "
+                 "ask a node's --listen address where it is, so --peers and --join name only "
+                 "--listen addresses");
   app.add_flag("--enable-fault-injection", config.enable_fault_injection,
                "Accept the admin RPC SetFaults (drop peer traffic, slow the disk); refused with "
                "PERMISSION_DENIED otherwise. mq cluster passes it to the nodes it starts");
@@ -85,7 +90,7 @@ int cmd_node(int argc, char** argv) {
   MQ_MAX_VALUE_BYTES=4194304 mq node --id n1 --listen 127.0.0.1:7001 --data-dir d1
 
 Stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped, 2 bad flags,
-5 cannot start (a --listen or --http-listen port in use, data dir unusable
+5 cannot start (a --listen, --listen-peer or --http-listen port in use, data dir unusable
 or locked), 10 corrupt data dir, 11 data dir of another node or cluster,
 12 storage failed while running (e.g. disk full; nothing unpersisted was
 acknowledged), 13 empty data dir of a member of an existing cluster,

@@ -1,17 +1,15 @@
 // The cost of peer traffic: one process, two nodes, n1 sending batches of
-// Raft-sized messages to n2 over the gRPC stream transport and over the
-// framed TCP transport (a benchmark, not a test). The sender keeps a
+// Raft-sized messages to n2 over the framed TCP transport (a benchmark, not
+// a test). The sender keeps a
 // window of batches in flight, as a leader pipelines appends, and the
 // report gives the rate and, per batch, the CPU time and context switches
 // of the whole process (both ends, every thread): on a 2-core machine CPU
 // per write is what limits the write path.
 //
 // Usage: mq-peer-bench [--batches N] [--messages M] [--bytes B] [--window W]
-//                      [--transport grpc|tcp|both]
 #include <utility>  // before Asio: its awaitable.hpp uses std::exchange
 
 #include <boost/asio.hpp>
-#include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -24,7 +22,6 @@
 #include <string>
 #include <thread>
 
-#include "node/server/peer_transport.h"
 #include "node/server/tcp_peer_transport.h"
 
 using namespace mq::server;
@@ -120,24 +117,6 @@ void drive(const char* name, const Settings& s, const std::function<void(mq::pee
               static_cast<double>(u1.switches - u0.switches) / batches_done);
 }
 
-void run_grpc(const Settings& s) {
-  const uint16_t p1 = free_port(), p2 = free_port();
-  std::atomic<uint64_t> received{0};
-  PeerTransport receiver(two_nodes(2, p1, p2), [&](mq::raft::NodeId, mq::peer::PeerBatch&& b) {
-    received += static_cast<uint64_t>(b.messages_size());
-  });
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(p2), grpc::InsecureServerCredentials());
-  builder.SetMaxReceiveMessageSize(256 << 20);
-  builder.RegisterService(receiver.service());
-  auto server = builder.BuildAndStart();
-  PeerTransport sender(two_nodes(1, p1, p2), [](mq::raft::NodeId, mq::peer::PeerBatch&&) {});
-  drive("grpc", s, [&](mq::peer::PeerBatch&& b) { sender.send(2, std::move(b)); }, received);
-  sender.stop();
-  receiver.stop();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-}
-
 void run_tcp(const Settings& s) {
   const uint16_t p1 = free_port(), p2 = free_port();
   std::atomic<uint64_t> received{0};
@@ -160,7 +139,6 @@ void run_tcp(const Settings& s) {
 
 int main(int argc, char** argv) {
   Settings s;
-  std::string which = "both";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) {
@@ -172,22 +150,18 @@ int main(int argc, char** argv) {
     else if (arg == "--messages") s.messages = std::atoi(v);
     else if (arg == "--bytes") s.bytes = std::strtoull(v, nullptr, 10);
     else if (arg == "--window") s.window = std::strtoull(v, nullptr, 10);
-    else if (arg == "--transport") which = v;
     else {
       std::fprintf(stderr, "mq-peer-bench: unknown argument %s\n", arg.c_str());
       return 2;
     }
   }
-  if (s.batches == 0 || s.messages < 1 || s.window == 0 ||
-      (which != "grpc" && which != "tcp" && which != "both")) {
-    std::fprintf(stderr, "usage: mq-peer-bench [--batches N] [--messages M] [--bytes B] [--window W] "
-                         "[--transport grpc|tcp|both]\n");
+  if (s.batches == 0 || s.messages < 1 || s.window == 0) {
+    std::fprintf(stderr, "usage: mq-peer-bench [--batches N] [--messages M] [--bytes B] [--window W]\n");
     return 2;
   }
   std::printf("%llu batches of %d messages of %zu bytes, window %llu\n",
               static_cast<unsigned long long>(s.batches), s.messages, s.bytes,
               static_cast<unsigned long long>(s.window));
-  if (which != "tcp") run_grpc(s);
-  if (which != "grpc") run_tcp(s);
+  run_tcp(s);
   return 0;
 }

@@ -96,6 +96,17 @@ std::string validate_node_config(const NodeConfig& c) {
       return "--http-listen " + c.http_listen + " must use another port than --listen " + c.listen;
     }
   }
+  if (!c.listen_peer.empty()) {
+    const std::optional<HostPort> peer = parse_host_port(c.listen_peer, &error);
+    if (!peer) return "--listen-peer: " + error;
+    if (peer->port == listen->port) {
+      return "--listen-peer " + c.listen_peer + " must use another port than --listen " + c.listen;
+    }
+    if (std::optional<HostPort> http; !c.http_listen.empty() &&
+                                      (http = parse_host_port(c.http_listen, &error)) && http->port == peer->port) {
+      return "--listen-peer " + c.listen_peer + " must use another port than --http-listen " + c.http_listen;
+    }
+  }
   if (c.data_dir.empty()) return "--data-dir is required";
   if (c.shard_count == 0 || c.shard_count > kv::kShardCountMax) {
     return "--shards must be 1.." + std::to_string(kv::kShardCountMax);
@@ -202,6 +213,15 @@ int run_node(const NodeConfig& config) {
       return kNodeExitCannotStart;
     }
   }
+  HostPort peer_listen{listen.host, 0};
+  if (!config.listen_peer.empty()) {
+    peer_listen = *parse_host_port(config.listen_peer, &error);
+    if (auto reason = probe_bind(peer_listen); !reason.empty()) {
+      std::fprintf(stderr, "mq node: cannot listen on %s (--listen-peer): %s\n",
+                   peer_listen.to_string().c_str(), reason.c_str());
+      return kNodeExitCannotStart;
+    }
+  }
   const int lock_fd = open_data_dir(config.data_dir, &error);
   if (lock_fd < 0) {
     std::fprintf(stderr, "mq node: %s\n", error.c_str());
@@ -229,7 +249,7 @@ int run_node(const NodeConfig& config) {
     }
     options.initial_cluster_state = "join";
   }
-  std::unique_ptr<RaftBackend> backend = RaftBackend::open(options, &error, &exit_code);
+  std::unique_ptr<RaftBackend> backend = RaftBackend::open(options, peer_listen, &error, &exit_code);
   if (!backend) {
     std::fprintf(stderr, "mq node: %s\n", error.c_str());
     ::close(lock_fd);
@@ -315,7 +335,8 @@ int run_node(const NodeConfig& config) {
     log_info("serving HTTP on " + http_listen.to_string());
   }
   for (const auto& name : health_names) health->SetServingStatus(name, true);
-  log_info("serving on " + listen.to_string() + " as node " + config.id + " of cluster " +
+  log_info("serving on " + listen.to_string() + " (peers on port " + std::to_string(backend->peer_port()) +
+           ") as node " + config.id + " of cluster " +
            options.topology.cluster_id + " (" + std::to_string(options.topology.nodes.size()) +
            " nodes, " + std::to_string(options.topology.shard_count) + " shards), data dir " +
            config.data_dir + ", fsync " + config.fsync +

@@ -35,6 +35,10 @@ struct NodeConfig {
   std::string initial_cluster_token;
   // host:port of the HTTP listener (REST API, health, /metrics); "" = none.
   std::string http_listen;
+  // host:port of the Raft traffic listener (framed TCP, peer_frame.h); ""
+  // = the --listen host and a port the kernel picks. Peers ask a node's
+  // gRPC address where it is, so it needs no entry in --peers.
+  std::string listen_peer;
   // The admin RPC SetFaults (and any admin endpoint over HTTP) is refused
   // with PERMISSION_DENIED unless this is set; the local launcher sets it.
   bool enable_fault_injection = false;

@@ -18,6 +18,12 @@
 
 namespace mq::server {
 
+// Where to dial a member, as far as the caller knows right now.
+struct PeerAddress {
+  std::string address;      // host:port; "" while it is being looked up
+  std::string unreachable;  // why the last lookup failed ("" if it did not)
+};
+
 class PeerDirectory {
  public:
   explicit PeerDirectory(raft::NodeId self) : self_(self) {}

@@ -1,5 +1,5 @@
-// Where the node host hands its Raft traffic: the gRPC peer transport in a
-// process (peer_transport.h), the simulated network in the node simulator.
+// Where the node host hands its Raft traffic: the framed TCP transport in a
+// process (tcp_peer_transport.h), the simulated network in the node simulator.
 #pragma once
 
 #include <cstdint>

@@ -13,9 +13,11 @@
 #include "node/kv/command.h"
 #include "node/kv/page_token.h"
 #include "node/kv/shard_hash.h"
+#include "node/server/exit_codes.h"
 #include "node/server/log.h"
 #include "node/server/memory_gauge.h"
-#include "node/server/peer_transport.h"
+#include "node/server/peer_locator.h"
+#include "node/server/tcp_peer_transport.h"
 
 namespace mq::server {
 
@@ -59,7 +61,8 @@ grpc::Status stopped_status() { return {grpc::StatusCode::UNAVAILABLE, "node is 
 
 // The loop thread, its inbox, and the host it owns.
 struct RaftBackend::Loop {
-  std::unique_ptr<PeerTransport> transport;
+  std::unique_ptr<PeerLocator> locator;
+  std::unique_ptr<TcpPeerTransport> transport;
   std::unique_ptr<NodeHost> host;
   // Fixed for the cluster's life, read by gRPC threads without the loop.
   uint32_t shard_count = 0;
@@ -149,15 +152,33 @@ RaftBackend::RaftBackend(std::unique_ptr<Loop> loop) : loop_(std::move(loop)) {}
 
 RaftBackend::~RaftBackend() { stop(); }
 
-std::unique_ptr<RaftBackend> RaftBackend::open(const NodeHostOptions& options, std::string* error,
-                                               int* exit_code) {
+std::unique_ptr<RaftBackend> RaftBackend::open(const NodeHostOptions& options, const HostPort& peer_listen,
+                                               std::string* error, int* exit_code) {
   auto loop = std::make_unique<Loop>();
   Loop* raw = loop.get();
-  loop->transport = std::make_unique<PeerTransport>(
-      options.topology, [raw](raft::NodeId from, peer::PeerBatch&& b) {
+  const Topology& topology = options.topology;
+  loop->locator = std::make_unique<PeerLocator>(topology.cluster_id, topology.self_info().id);
+  TcpPeerTransport::Options transport_options;
+  PeerLocator* locator = loop->locator.get();
+  transport_options.address_of = [locator](const PeerInfo& p) { return locator->peer_address(p); };
+  transport_options.on_disconnect = [locator](const std::string& name) { locator->forget(name); };
+  loop->transport = std::make_unique<TcpPeerTransport>(
+      topology,
+      [raw](raft::NodeId from, peer::PeerBatch&& b) {
         auto batch = std::make_shared<peer::PeerBatch>(std::move(b));
         raw->post([raw, from, batch] { raw->host->on_peer_batch(from, *batch); }, false);
-      });
+      },
+      std::move(transport_options));
+  // Listening before the host opens: peers may dial as soon as it runs.
+  const std::string peer_host = peer_listen.host == "localhost" ? "127.0.0.1" : peer_listen.host;
+  if (auto why = loop->transport->start(peer_host, peer_listen.port); !why.empty()) {
+    *error = "cannot listen for peers on " + peer_listen.to_string() + " (--listen-peer): " + why;
+    *exit_code = kNodeExitCannotStart;
+    return nullptr;
+  }
+  loop->locator->set_own_listener(peer_listen.host, loop->transport->port());
+  TcpPeerTransport* transport = loop->transport.get();
+  loop->locator->on_located([transport](const std::string& name) { transport->dial_now(name); });
   NodeEnv env;
   env.peers = loop->transport.get();
   env.halt = [](int code, const std::string& why) {
@@ -190,9 +211,12 @@ void RaftBackend::stop() {
   }
   if (loop_->thread.joinable()) loop_->thread.join();
   loop_->transport->stop();
+  loop_->locator->stop();
 }
 
-grpc::Service* RaftBackend::peer_service() { return loop_->transport->service(); }
+grpc::Service* RaftBackend::peer_service() { return loop_->locator->service(); }
+
+uint16_t RaftBackend::peer_port() const { return loop_->transport->port(); }
 
 void RaftBackend::set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) {
   Loop* lp = loop_.get();

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "node/server/address.h"
 #include "node/server/kv_backend.h"
 #include "node/server/node_host.h"
 
@@ -27,16 +28,20 @@ class RaftBackend final : public KvBackend {
  public:
   // Recovers the data dir (or bootstraps a fresh one); on failure returns
   // nullptr with a one-line error and the node's exit code.
-  static std::unique_ptr<RaftBackend> open(const NodeHostOptions& options, std::string* error,
-                                           int* exit_code);
+  // Raft traffic is served on peer_listen (port 0: one the kernel picks;
+  // peers ask where, peer_locator.h).
+  static std::unique_ptr<RaftBackend> open(const NodeHostOptions& options, const HostPort& peer_listen,
+                                           std::string* error, int* exit_code);
   ~RaftBackend() override;
 
   void start();
-  // Fails whatever is still pending, stops the loop and the peer streams.
+  // Fails whatever is still pending, stops the loop and the peer transport.
   // Idempotent.
   void stop();
 
+  // Answers peers asking where this node's Raft listener is.
   grpc::Service* peer_service();
+  uint16_t peer_port() const;
 
   // Copies the host's counters on the loop thread and calls done there
   // with the copy; with nullptr, at once, when the loop has stopped.

@@ -88,7 +88,7 @@ TcpPeerTransport::TcpPeerTransport(const Topology& topology, Receiver receiver, 
       options_(std::move(options)),
       io_(std::make_unique<Io>()),
       directory_(topology.self) {
-  if (!options_.address_of) options_.address_of = [](const PeerInfo& p) { return p.address; };
+  if (!options_.address_of) options_.address_of = [](const PeerInfo& p) { return PeerAddress{p.address, ""}; };
   set_members(topology.nodes);
 }
 
@@ -184,6 +184,29 @@ void TcpPeerTransport::send(raft::NodeId to, peer::PeerBatch&& batch) {
   }
 }
 
+void TcpPeerTransport::dial_now(const std::string& name) {
+  if (stopping_) return;
+  asio::post(io_->context, [this, name] {
+    Link* link = nullptr;
+    {
+      std::lock_guard lock(links_mutex_);
+      for (auto& [id, l] : links_) {
+        if (l->name == name) link = l.get();
+      }
+    }
+    if (!link || link->state != Link::State::kWaiting) return;
+    link->retry.cancel();  // its handler sees the newer generation and does nothing
+    ++link->generation;
+    link->state = Link::State::kIdle;
+    bool waiting = false;
+    {
+      std::lock_guard lock(link->mutex);
+      waiting = !link->queue.empty();
+    }
+    if (waiting) connect(link);
+  });
+}
+
 // IO thread: everything queued leaves in one write, after the hello on a
 // fresh connection.
 void TcpPeerTransport::flush(Link* link) {
@@ -252,10 +275,23 @@ void TcpPeerTransport::flush(Link* link) {
 
 void TcpPeerTransport::connect(Link* link) {
   if (stopping_) return;
-  std::string address, host, port;
+  PeerAddress where;
   {
     std::lock_guard lock(link->mutex);
-    address = options_.address_of(link->peer);
+    where = options_.address_of(link->peer);
+  }
+  if (!where.unreachable.empty()) {
+    // As a refused dial: what is queued goes, since it would arrive late.
+    disconnect(link, where.unreachable);
+    return;
+  }
+  const std::string address = where.address;
+  std::string host, port;
+  if (address.empty()) {
+    // Being looked up (peer_locator.h): what is queued waits for the
+    // answer, which comes with dial_now; the retry is the backstop.
+    retry_later(link);
+    return;
   }
   if (!split_address(address, &host, &port)) {
     log_error("peer address " + address + " is not host:port");
@@ -343,6 +379,11 @@ void TcpPeerTransport::disconnect(Link* link, const std::string& why) {
     log_info((was_up ? "lost the connection to peer " : "cannot reach peer ") + link->name + ": " + why);
     link->logged_failure = true;
   }
+  if (options_.on_disconnect) options_.on_disconnect(link->name);
+  retry_later(link);
+}
+
+void TcpPeerTransport::retry_later(Link* link) {
   link->state = Link::State::kWaiting;
   link->retry.expires_after(link->backoff);
   link->backoff = std::min(link->backoff * 2, options_.backoff_max);

@@ -47,8 +47,11 @@ class TcpPeerTransport final : public PeerSender {
     size_t frame_bytes_max = size_t{256} << 20;
     std::chrono::milliseconds backoff_min{20};
     std::chrono::milliseconds backoff_max{500};
-    // Where a member's peer listener is (host:port); its address if unset.
-    std::function<std::string(const PeerInfo&)> address_of;
+    // Where a member's peer listener is (host:port); the member's address
+    // if unset. Called on the IO thread: must not block.
+    std::function<PeerAddress(const PeerInfo&)> address_of;
+    // A connection to this member failed or broke (IO thread).
+    std::function<void(const std::string& name)> on_disconnect;
   };
 
   struct Stats {
@@ -72,6 +75,9 @@ class TcpPeerTransport final : public PeerSender {
 
   // Non-blocking, from any thread.
   void send(raft::NodeId to, peer::PeerBatch&& batch) override;
+  // The member's listener was just located: a link waiting to redial it
+  // dials now instead of at the end of its backoff. Any thread.
+  void dial_now(const std::string& name);
   void set_members(const std::vector<PeerInfo>& nodes) override;
   bool recently_heard(raft::NodeId peer, int64_t within_ms) const override;
 
@@ -92,6 +98,7 @@ class TcpPeerTransport final : public PeerSender {
   void flush(Link* link);
   void connect(Link* link);
   void disconnect(Link* link, const std::string& why);
+  void retry_later(Link* link);
   void read_refusals(Link* link, uint64_t generation);
   void accept();
   void read_inbound(const std::shared_ptr<Inbound>& in);

@@ -132,6 +132,46 @@ TEST_CASE("an HTTP port in use is refused with one line naming --http-listen", "
   CHECK_FALSE(port_accepts(port));
 }
 
+TEST_CASE("a bad --listen-peer is refused before anything starts", "[process][node]") {
+  TempDir dir;
+  const std::string data_dir = dir / "n1";
+  const std::string listen = "127.0.0.1:" + std::to_string(free_loopback_port());
+  const std::string http = "127.0.0.1:" + std::to_string(free_loopback_port());
+  const std::vector<std::string> bad = {"nonsense", "127.0.0.1:0", "example.com:7101", listen, http};
+  for (const std::string& peer : bad) {
+    const RunResult r = start_failing_node({"--id", "n1", "--listen", listen, "--http-listen", http,
+                                            "--listen-peer", peer, "--data-dir", data_dir});
+    INFO("--listen-peer " << peer << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(is_one_line(r.err));
+    CHECK_THAT(r.err, Contains("--listen-peer") && Contains(peer));
+    CHECK_FALSE(std::filesystem::exists(data_dir));
+  }
+}
+
+TEST_CASE("a peer port in use is refused with one line naming --listen-peer", "[process][node]") {
+  TempDir dir;
+  PortHolder holder;
+  const uint16_t port = free_loopback_port();
+  const std::string peer = "127.0.0.1:" + std::to_string(holder.port());
+  const RunResult r = start_failing_node({"--id", "n1", "--listen", "127.0.0.1:" + std::to_string(port),
+                                          "--listen-peer", peer, "--data-dir", dir / "n1"});
+  INFO(r.err);
+  CHECK(r.exit_code == 5);
+  CHECK(is_one_line(r.err));
+  CHECK_THAT(r.err, Contains("cannot listen on " + peer + " (--listen-peer)") && Contains("in use"));
+  CHECK_FALSE(port_accepts(port));
+}
+
+TEST_CASE("a node listens for peers on --listen-peer", "[process][node]") {
+  TempDir dir;
+  const uint16_t peer_port = free_loopback_port();
+  NodeProcess node(dir / "n1", free_loopback_port(),
+                   {"--listen-peer", "127.0.0.1:" + std::to_string(peer_port)});
+  REQUIRE(node.wait_ready());
+  CHECK(port_accepts(peer_port));
+}
+
 TEST_CASE("missing or bad node flags exit 2", "[process][node]") {
   TempDir dir;
   RunResult r = start_failing_node({"--listen", "127.0.0.1:7001", "--data-dir", dir / "n1"});

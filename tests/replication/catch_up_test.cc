@@ -76,6 +76,9 @@ uintmax_t wal_bytes(const std::string& data_dir) {
 // The commit index of every shard as its leader reports it.
 std::map<uint32_t, uint64_t> leader_commits(LocalCluster& cluster) {
   std::map<uint32_t, uint64_t> out;
+  // A node stopped a moment ago may still be the leader its peers name:
+  // wait until they elected another.
+  REQUIRE(cluster.wait_for_leaders());
   const auto leaders = cluster.leaders();
   REQUIRE(leaders);
   std::map<size_t, cli::ClusterStatus> statuses;

@@ -218,6 +218,19 @@ bool LocalCluster::wait_for_leaders(int timeout_ms) {
   }
 }
 
+bool LocalCluster::wait_for_preferred_leaders(int timeout_ms) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    if (const auto l = leaders()) {
+      bool preferred = true;
+      for (const auto& [shard, node] : *l) preferred = preferred && node == shard % nodes_.size();
+      if (preferred) return true;
+    }
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(kLeaderPollInterval);
+  }
+}
+
 std::unique_ptr<cli::Client> LocalCluster::client(std::vector<size_t> nodes, int timeout_ms) const {
   cli::ClientOptions o;
   if (nodes.empty()) {

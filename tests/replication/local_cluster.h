@@ -75,6 +75,11 @@ class LocalCluster {
   // Polls until every shard has a leader that every running replica of the
   // shard agrees on; false after timeout_ms.
   bool wait_for_leaders(int timeout_ms = kLeadersTimeoutMs);
+  // wait_for_leaders, and then until every shard is led by its preferred
+  // node (shard s by node s mod N): after a restart, leadership moves back
+  // to the restarted node a few seconds later, changing terms, and a test
+  // that watches terms must start after that.
+  bool wait_for_preferred_leaders(int timeout_ms = 3 * kLeadersTimeoutMs);
   // Shard -> index of its leader, when every running node agrees right now.
   std::optional<std::map<uint32_t, size_t>> leaders();
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "mq/peer/raft.grpc.pb.h"
 #include "mq/v1/cluster.grpc.pb.h"
 #include "mq/v1/kv.grpc.pb.h"
 
@@ -107,6 +108,21 @@ BatchSetResult NodeRpc::batch_set(const std::string& user,
                       std::to_string(resp.results_size());
   }
   return out;
+}
+
+uint16_t NodeRpc::locate_peer_port(const std::string& cluster_id, int timeout_ms, std::string* error) {
+  peer::LocateRequest req;
+  req.set_cluster_id(cluster_id);
+  req.set_from_node("test");
+  peer::LocateResponse resp;
+  grpc::ClientContext ctx;
+  set_deadline(ctx, timeout_ms);
+  const grpc::Status s = peer::Peer::NewStub(channel_)->Locate(&ctx, req, &resp);
+  if (!s.ok()) {
+    *error = describe(s);
+    return 0;
+  }
+  return static_cast<uint16_t>(resp.peer_port());
 }
 
 }  // namespace mq::test

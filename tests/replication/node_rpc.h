@@ -47,6 +47,10 @@ class NodeRpc {
   // (0 heals). "" on success, else the error.
   std::string set_fsync_delay(uint32_t fsync_delay_ms, int timeout_ms);
 
+  // Asks the node where its Raft listener is (Peer.Locate) as a peer of
+  // cluster_id would: its port, or 0 with the error in *error.
+  uint16_t locate_peer_port(const std::string& cluster_id, int timeout_ms, std::string* error);
+
   // Sets every (key, value) of user in one Batch call.
   BatchSetResult batch_set(const std::string& user,
                            const std::vector<std::pair<std::string, std::string>>& key_values,

@@ -2,7 +2,8 @@
 // order from the right peer; a connection that sends garbage, a truncated
 // frame or a foreign hello is closed (refused with a reason) while the node
 // keeps serving its peers; a peer that restarts is redialed; a peer that
-// never reads costs a bounded queue; fault injection drops traffic.
+// never reads costs a bounded queue; fault injection drops traffic; batches
+// wait while a peer's address is looked up, and go when it cannot be.
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -66,9 +67,11 @@ struct Ports {
 // Node `self` of two, its port in *ports (shared by both, filled at start).
 struct Node {
   Node(mq::raft::NodeId self, Ports* ports, TcpPeerTransport::Options options = {}) {
-    options.address_of = [ports](const PeerInfo& p) {
-      return "127.0.0.1:" + std::to_string((*ports)[p.raft_id - 1]);
-    };
+    if (!options.address_of) {
+      options.address_of = [ports](const PeerInfo& p) {
+        return PeerAddress{"127.0.0.1:" + std::to_string((*ports)[p.raft_id - 1]), ""};
+      };
+    }
     transport = std::make_unique<TcpPeerTransport>(
         topology(self), [this](mq::raft::NodeId from, mq::peer::PeerBatch&& b) {
           std::lock_guard lock(inbox.mutex);
@@ -242,6 +245,59 @@ TEST_CASE("a peer that restarts is redialed", "[peer][tcp]") {
   std::lock_guard lock(b->inbox.mutex);
   CHECK(b->inbox.batches.back().second.messages(0).message() == "again");
   CHECK(a.transport->stats().connected >= 2);
+}
+
+TEST_CASE("batches wait while a peer's address is looked up and leave once it is known",
+          "[peer][tcp]") {
+  Ports ports;
+  Node b(2, &ports);
+  std::atomic<bool> known{false};
+  TcpPeerTransport::Options slow;
+  // Far longer than the test waits: only dial_now can explain a delivery.
+  slow.backoff_min = std::chrono::seconds(30);
+  slow.backoff_max = std::chrono::seconds(30);
+  slow.address_of = [&](const PeerInfo& p) {
+    if (!known) return PeerAddress{};
+    return PeerAddress{"127.0.0.1:" + std::to_string(ports[p.raft_id - 1]), ""};
+  };
+  Node a(1, &ports, slow);
+  a.transport->send(2, batch(1, "one"));
+  a.transport->send(2, batch(2, "two"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(b.inbox.size() == 0);
+  CHECK(a.transport->queued(2) == 2);
+
+  known = true;
+  a.transport->dial_now("n2");
+  REQUIRE(eventually([&] { return b.inbox.size() >= 1; }, 3000));
+  std::lock_guard lock(b.inbox.mutex);
+  CHECK(b.inbox.batches.front().second.messages(0).message() == "one");
+}
+
+TEST_CASE("batches for a peer that cannot be located are dropped, not delivered late",
+          "[peer][tcp]") {
+  Ports ports;
+  Node b(2, &ports);
+  std::atomic<int> asked{0};
+  std::atomic<bool> reachable{false};
+  TcpPeerTransport::Options fast;
+  fast.backoff_min = std::chrono::milliseconds(5);
+  fast.backoff_max = std::chrono::milliseconds(20);
+  fast.address_of = [&](const PeerInfo& p) {
+    ++asked;
+    if (!reachable) return PeerAddress{"", "no answer"};
+    return PeerAddress{"127.0.0.1:" + std::to_string(ports[p.raft_id - 1]), ""};
+  };
+  Node a(1, &ports, fast);
+  a.transport->send(2, batch(1, "stale"));
+  REQUIRE(eventually([&] { return asked >= 1 && a.transport->queued(2) == 0; }));
+  reachable = true;
+  REQUIRE(eventually([&] {
+    a.transport->send(2, batch(2, "fresh"));
+    return b.inbox.size() > 0;
+  }));
+  std::lock_guard lock(b.inbox.mutex);
+  CHECK(b.inbox.batches.front().second.messages(0).message() == "fresh");
 }
 
 TEST_CASE("a peer that never reads costs a bounded queue", "[peer][tcp]") {

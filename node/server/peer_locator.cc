@@ -1,0 +1,192 @@
+#include "node/server/peer_locator.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+
+#include "mq/peer/raft.grpc.pb.h"
+
+namespace mq::server {
+
+namespace {
+
+// A peer that does not answer within this is asked again at the next dial.
+constexpr auto kLocateDeadline = std::chrono::seconds(2);
+
+// The host of a gRPC address ("127.0.0.1:7001" -> "127.0.0.1", "[::1]:7001"
+// -> "[::1]"), kept in the form it can be joined with a port again.
+std::string host_of(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+bool is_wildcard(const std::string& host) { return host.empty() || host == "0.0.0.0" || host == "::"; }
+
+}  // namespace
+
+struct PeerLocator::Target {
+  explicit Target(const std::string& address) : stub(channel(address)) {}
+  static std::shared_ptr<grpc::Channel> channel(const std::string& address) {
+    grpc::ChannelArguments args;
+    // Nodes of a cluster start within moments of each other: a peer that
+    // refused the first question is asked again within the transport's
+    // backoff, not after gRPC's default second.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  }
+  peer::Peer::Stub stub;
+};
+
+struct PeerLocator::Call {
+  std::string name;
+  std::string asked_at;
+  grpc::ClientContext context;
+  peer::LocateRequest request;
+  peer::LocateResponse response;
+};
+
+class PeerLocator::Service final : public peer::Peer::CallbackService {
+ public:
+  explicit Service(const std::string& cluster_id) : cluster_id_(cluster_id) {}
+
+  void set_listener(const std::string& host, uint16_t port) {
+    std::lock_guard lock(mutex_);
+    host_ = is_wildcard(host) ? "" : host;
+    port_ = port;
+  }
+
+  grpc::ServerUnaryReactor* Locate(grpc::CallbackServerContext* ctx, const peer::LocateRequest* req,
+                                   peer::LocateResponse* resp) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    if (req->cluster_id() != cluster_id_) {
+      reactor->Finish({grpc::StatusCode::FAILED_PRECONDITION,
+                       "cluster id mismatch: this node belongs to cluster " + cluster_id_ + ", not " +
+                           req->cluster_id()});
+      return reactor;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      resp->set_peer_port(port_);
+      resp->set_peer_host(host_);
+    }
+    resp->set_cluster_id(cluster_id_);
+    resp->set_node(node_);
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  void set_node(const std::string& name) { node_ = name; }
+
+ private:
+  const std::string cluster_id_;
+  std::string node_;
+  std::mutex mutex_;
+  std::string host_;
+  uint16_t port_ = 0;
+};
+
+PeerLocator::PeerLocator(std::string cluster_id, std::string self_name)
+    : cluster_id_(std::move(cluster_id)),
+      self_name_(std::move(self_name)),
+      service_(std::make_unique<Service>(cluster_id_)) {
+  service_->set_node(self_name_);
+}
+
+PeerLocator::~PeerLocator() { stop(); }
+
+void PeerLocator::set_own_listener(const std::string& host, uint16_t port) { service_->set_listener(host, port); }
+
+grpc::Service* PeerLocator::service() { return service_.get(); }
+
+PeerAddress PeerLocator::peer_address(const PeerInfo& peer) {
+  std::lock_guard lock(mutex_);
+  Entry& e = entries_[peer.id];
+  // A member that moved (replace, or a new address in the map) is asked at
+  // its new address.
+  if (e.asked_at != peer.address) {
+    e.answer.clear();
+    e.failure.clear();
+  }
+  if (!e.answer.empty()) return {e.answer, ""};
+  if (e.in_flight || stopping_) return {};
+  const std::string failure = e.failure;
+  ask(peer);
+  return {"", failure};
+}
+
+void PeerLocator::forget(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(name);
+  if (it != entries_.end()) it->second.answer.clear();
+}
+
+void PeerLocator::ask(const PeerInfo& peer) {
+  Entry& e = entries_[peer.id];
+  e.in_flight = true;
+  e.asked_at = peer.address;
+  auto& target = targets_[peer.address];
+  if (!target) target = std::make_unique<Target>(peer.address);
+  auto owned = std::make_unique<Call>();
+  Call* call = owned.get();
+  call->name = peer.id;
+  call->asked_at = peer.address;
+  call->request.set_cluster_id(cluster_id_);
+  call->request.set_from_node(self_name_);
+  call->context.set_deadline(std::chrono::system_clock::now() + kLocateDeadline);
+  calls_[call] = std::move(owned);
+  target->stub.async()->Locate(&call->context, &call->request, &call->response, [this, call](grpc::Status s) {
+    if (!s.ok()) {
+      answered(call, false, s.error_message().empty() ? "no answer" : s.error_message());
+    } else if (call->response.cluster_id() != cluster_id_ || call->response.node() != call->name ||
+               call->response.peer_port() == 0 || call->response.peer_port() > 65535) {
+      answered(call, false,
+               "it answered as node " + call->response.node() + " of cluster " + call->response.cluster_id() +
+                   " with peer port " + std::to_string(call->response.peer_port()));
+    } else {
+      answered(call, true, "");
+    }
+  });
+}
+
+void PeerLocator::answered(Call* call, bool ok, const std::string& why) {
+  std::unique_ptr<Call> owned;
+  std::unique_lock lock(mutex_);
+  owned = std::move(calls_.at(call));
+  Entry& e = entries_[call->name];
+  if (e.asked_at == call->asked_at) {
+    e.in_flight = false;
+    if (ok) {
+      const std::string& host = call->response.peer_host();
+      e.answer = (host.empty() ? host_of(call->asked_at)
+                               : (host.find(':') != std::string::npos ? "[" + host + "]" : host)) +
+                 ":" + std::to_string(call->response.peer_port());
+      e.failure.clear();
+    } else {
+      // The transport logs it, once, as a peer it cannot reach.
+      e.failure = "no answer from " + call->asked_at + " to where its peer listener is: " + why;
+    }
+  }
+  const bool located = ok && !stopping_;
+  const std::string name = call->name;
+  if (located) {
+    // Outside the lock; the call still counts as in flight, so stop()
+    // waits for this to return.
+    lock.unlock();
+    if (on_located_) on_located_(name);
+    lock.lock();
+  }
+  calls_.erase(call);
+  if (calls_.empty()) idle_.notify_all();
+}
+
+void PeerLocator::stop() {
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
+  // Keys, not values: a call being answered has moved its value out.
+  for (auto& [raw, owned] : calls_) raw->context.TryCancel();
+  idle_.wait(lock, [this] { return calls_.empty(); });
+}
+
+}  // namespace mq::server
