@@ -76,3 +76,63 @@ measure() {
   echo "${ops:-0} ${p99:-0} ${errors:-0}"
 }
 
+
+# Prints "cpu_seconds context_switches" summed over the given PIDs: user and
+# system CPU from /proc/PID/stat, and the voluntary and involuntary context
+# switches of every thread alive now (/proc/PID/task/*/status).
+usage_of() {
+  local pid cpu=0 ctx=0 hz
+  hz=$(getconf CLK_TCK)
+  for pid in "$@"; do
+    local stat
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    # Fields after the command name (which may hold spaces): utime is the
+    # 12th, stime the 13th.
+    read -r -a f <<<"${stat##*) }"
+    cpu=$((cpu + f[11] + f[12]))
+    local n
+    n=$(cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }')
+    ctx=$((ctx + n))
+  done
+  awk -v c="$cpu" -v hz="$hz" -v x="$ctx" 'BEGIN { printf "%.3f %d\n", c / hz, x }'
+}
+
+# Seconds in a duration as mq bench takes it ("10s", "500ms", "1m").
+seconds_of() {
+  case "$1" in
+    *ms) awk -v v="${1%ms}" 'BEGIN { print v / 1000 }' ;;
+    *s) echo "${1%s}" ;;
+    *m) awk -v v="${1%m}" 'BEGIN { print v * 60 }' ;;
+    *) echo "$1" ;;
+  esac
+}
+
+# As measure, and also what the given server PIDs spent while it measured
+# (after the warm-up): prints "ops_per_s p99_ms errors cpu_us_per_op
+# context_switches_per_op", both summed over the PIDs.
+measure_cost() {
+  local label=$1 pids=$2
+  shift 2
+  local before="$WORK_DIR/usage.before" after="$WORK_DIR/usage.after"
+  rm -f "$before" "$after"
+  # shellcheck disable=SC2086
+  (sleep "$(seconds_of "$WARMUP")"; usage_of $pids >"$before"
+   sleep "$(seconds_of "$DURATION")"; usage_of $pids >"$after") &
+  local sampler=$!
+  local result
+  result=$(measure "$label" "$@")
+  wait "$sampler" 2>/dev/null || true
+  local ops
+  ops=$(cut -d' ' -f1 <<<"$result")
+  if [[ -s "$before" && -s "$after" ]]; then
+    read -r cpu0 ctx0 <"$before"
+    read -r cpu1 ctx1 <"$after"
+    awk -v r="$result" -v ops="$ops" -v d="$(seconds_of "$DURATION")" -v c0="$cpu0" -v c1="$cpu1" \
+      -v x0="$ctx0" -v x1="$ctx1" 'BEGIN {
+        n = ops * d
+        printf "%s %.1f %.2f\n", r, (n > 0 ? (c1 - c0) * 1e6 / n : 0), (n > 0 ? (x1 - x0) / n : 0)
+      }'
+  else
+    echo "$result 0 0"
+  fi
+}

@@ -15,6 +15,9 @@ class PeerSender {
  public:
   virtual ~PeerSender() = default;
   virtual void send(raft::NodeId to, peer::PeerBatch&& batch) = 0;
+  // Once per loop iteration, after the host's work: what send() queued
+  // may leave now.
+  virtual void flush() {}
   // Whether anything arrived from the peer within the last `within_ms`.
   virtual bool recently_heard(raft::NodeId peer, int64_t within_ms) const = 0;
   // The members changed (the cluster map): where each one is now.

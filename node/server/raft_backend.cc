@@ -2,7 +2,7 @@
 
 #include <grpcpp/support/status.h>
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -13,6 +13,7 @@
 #include "node/kv/command.h"
 #include "node/kv/page_token.h"
 #include "node/kv/shard_hash.h"
+#include "node/server/event_loop.h"
 #include "node/server/exit_codes.h"
 #include "node/server/log.h"
 #include "node/server/memory_gauge.h"
@@ -59,8 +60,10 @@ grpc::Status stopped_status() { return {grpc::StatusCode::UNAVAILABLE, "node is 
 
 }  // namespace
 
-// The loop thread, its inbox, and the host it owns.
+// The loop thread, what wakes it, and the host it owns.
 struct RaftBackend::Loop {
+  // First: the transport's sockets and timers belong to its io_context.
+  EventLoop events;
   std::unique_ptr<PeerLocator> locator;
   std::unique_ptr<TcpPeerTransport> transport;
   std::unique_ptr<NodeHost> host;
@@ -68,24 +71,29 @@ struct RaftBackend::Loop {
   uint32_t shard_count = 0;
   std::string self_name;
 
-  std::mutex inbox_mutex;
-  std::condition_variable inbox_wake;
-  std::vector<std::function<void()>> inbox;
-  size_t inbox_requests = 0;  // client requests among inbox
-  bool stopped = false;       // guarded by inbox_mutex
+  // Serializes posts with the stop: what was posted before it runs, and
+  // nothing is posted after it.
+  std::mutex post_mutex;
+  bool stopped = false;                    // guarded by post_mutex
+  std::atomic<bool> stopping{false};       // read by the loop without the mutex
+  std::atomic<size_t> requests_queued{0};  // client requests posted, not yet run
   std::thread thread;
 
   enum class Post { kPosted, kStopped, kFull };
 
   Post post(std::function<void()> fn, bool client_request) {
-    std::lock_guard lock(inbox_mutex);
+    std::lock_guard lock(post_mutex);
     if (stopped) return Post::kStopped;
     if (client_request) {
-      if (inbox_requests >= kInboxRequestsMax) return Post::kFull;
-      ++inbox_requests;
+      if (requests_queued.load(std::memory_order_relaxed) >= kInboxRequestsMax) return Post::kFull;
+      requests_queued.fetch_add(1, std::memory_order_relaxed);
+      events.post([this, fn = std::move(fn)] {
+        requests_queued.fetch_sub(1, std::memory_order_relaxed);
+        fn();
+      });
+    } else {
+      events.post(std::move(fn));
     }
-    inbox.push_back(std::move(fn));
-    if (inbox.size() == 1) inbox_wake.notify_one();
     return Post::kPosted;
   }
 
@@ -104,30 +112,24 @@ struct RaftBackend::Loop {
 
   void run() {
     host->start();
-    std::vector<std::function<void()>> work;
-    while (true) {
-      {
-        std::unique_lock lock(inbox_mutex);
-        const auto wake = std::chrono::steady_clock::now() +
-                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                              host->next_tick() - BootClock::now());
-        inbox_wake.wait_until(lock, wake, [&] { return stopped || !inbox.empty(); });
-        if (stopped) break;
-        work.swap(inbox);
-        inbox_requests = 0;
-      }
-      for (auto& fn : work) fn();
-      work.clear();
+    while (!stopping.load()) {
+      // Requests, peer traffic, write completions and timers run here;
+      // when none is ready, the wait ends at the host's next tick.
+      const auto wake = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            host->next_tick() - BootClock::now());
+      events.run_once(wake);
+      if (stopping.load()) break;
       host->run_iteration();
+      transport->flush();
     }
-    // Work posted before the stop runs first, so every call it carries is
-    // accounted for; then everything pending is answered.
-    std::vector<std::function<void()>> rest;
-    {
-      std::lock_guard lock(inbox_mutex);
-      rest.swap(inbox);
-    }
-    for (auto& fn : rest) fn();
+    finish();
+  }
+
+  // Work posted before the stop runs first, so every call it carries is
+  // accounted for; then everything pending is answered.
+  void finish() {
+    events.drain();
     host->fail_everything("node " + host->topology().self_info().id + " is shutting down");
   }
 
@@ -162,13 +164,11 @@ std::unique_ptr<RaftBackend> RaftBackend::open(const NodeHostOptions& options, c
   PeerLocator* locator = loop->locator.get();
   transport_options.address_of = [locator](const PeerInfo& p) { return locator->peer_address(p); };
   transport_options.on_disconnect = [locator](const std::string& name) { locator->forget(name); };
+  // The receiver runs on the loop's thread: a batch is handled where it
+  // was read, with no handoff.
   loop->transport = std::make_unique<TcpPeerTransport>(
-      topology,
-      [raw](raft::NodeId from, peer::PeerBatch&& b) {
-        auto batch = std::make_shared<peer::PeerBatch>(std::move(b));
-        raw->post([raw, from, batch] { raw->host->on_peer_batch(from, *batch); }, false);
-      },
-      std::move(transport_options));
+      topology, [raw](raft::NodeId from, peer::PeerBatch&& b) { raw->host->on_peer_batch(from, b); },
+      std::move(transport_options), &loop->events);
   // Listening before the host opens: peers may dial as soon as it runs.
   const std::string peer_host = peer_listen.host == "localhost" ? "127.0.0.1" : peer_listen.host;
   if (auto why = loop->transport->start(peer_host, peer_listen.port); !why.empty()) {
@@ -204,12 +204,17 @@ void RaftBackend::start() {
 
 void RaftBackend::stop() {
   {
-    std::lock_guard lock(loop_->inbox_mutex);
+    std::lock_guard lock(loop_->post_mutex);
     if (loop_->stopped) return;
     loop_->stopped = true;
-    loop_->inbox_wake.notify_all();
+    loop_->stopping = true;
+    loop_->events.stop();
   }
-  if (loop_->thread.joinable()) loop_->thread.join();
+  if (loop_->thread.joinable()) {
+    loop_->thread.join();
+  } else {
+    loop_->finish();  // never started: what was posted is answered all the same
+  }
   loop_->transport->stop();
   loop_->locator->stop();
 }

@@ -34,8 +34,13 @@ bool split_address(const std::string& address, std::string* host, std::string* p
 }  // namespace
 
 struct TcpPeerTransport::Io {
-  asio::io_context context;
-  asio::executor_work_guard<asio::io_context::executor_type> work{context.get_executor()};
+  explicit Io(EventLoop* loop)
+      : owned(loop ? nullptr : std::make_unique<asio::io_context>(1)),
+        context(loop ? loop->context() : *owned),
+        work(context.get_executor()) {}
+  std::unique_ptr<asio::io_context> owned;  // without a loop
+  asio::io_context& context;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
   tcp::acceptor acceptor{context};
   asio::steady_timer accept_retry{context};
   std::set<std::shared_ptr<Inbound>> inbound;  // IO thread only
@@ -80,13 +85,14 @@ struct TcpPeerTransport::Inbound {
   bool closing = false;
 };
 
-TcpPeerTransport::TcpPeerTransport(const Topology& topology, Receiver receiver, Options options)
+TcpPeerTransport::TcpPeerTransport(const Topology& topology, Receiver receiver, Options options, EventLoop* loop)
     : cluster_id_(topology.cluster_id),
       self_(topology.self),
       self_name_(topology.self_info().id),
       receiver_(std::move(receiver)),
       options_(std::move(options)),
-      io_(std::make_unique<Io>()),
+      io_(std::make_unique<Io>(loop)),
+      loop_(loop),
       directory_(topology.self) {
   if (!options_.address_of) options_.address_of = [](const PeerInfo& p) { return PeerAddress{p.address, ""}; };
   set_members(topology.nodes);
@@ -106,25 +112,32 @@ std::string TcpPeerTransport::start(const std::string& host, uint16_t port) {
   if (ec) return ec.message();
   port_ = io_->acceptor.local_endpoint().port();
   accept();
-  thread_ = std::thread([this] { io_->context.run(); });
+  if (!loop_) thread_ = std::thread([this] { io_->context.run(); });
   return "";
 }
 
 void TcpPeerTransport::stop() {
   if (stopping_.exchange(true)) return;
-  if (thread_.joinable()) {
-    asio::post(io_->context, [this] {
-      boost::system::error_code ignored;
-      io_->acceptor.close(ignored);
-      io_->accept_retry.cancel();
-      for (const auto& in : io_->inbound) in->socket.close(ignored);
-      std::lock_guard lock(links_mutex_);
-      for (auto& [id, link] : links_) {
-        link->socket.close(ignored);
-        link->retry.cancel();
-        link->resolver.cancel();
-      }
-      io_->work.reset();
+  auto close_all = [this] {
+    boost::system::error_code ignored;
+    io_->acceptor.close(ignored);
+    io_->accept_retry.cancel();
+    for (const auto& in : io_->inbound) in->socket.close(ignored);
+    std::lock_guard lock(links_mutex_);
+    for (auto& [id, link] : links_) {
+      link->socket.close(ignored);
+      link->retry.cancel();
+      link->resolver.cancel();
+    }
+    io_->work.reset();
+  };
+  if (loop_) {
+    // On the loop's thread, or after it ended: nothing else touches the
+    // sockets. The handlers this aborts never run (the loop is done).
+    close_all();
+  } else if (thread_.joinable()) {
+    asio::post(io_->context, [this, close_all] {
+      close_all();
       io_->context.stop();
     });
     thread_.join();
@@ -180,8 +193,19 @@ void TcpPeerTransport::send(raft::NodeId to, peer::PeerBatch&& batch) {
   link->queued_bytes += bytes;
   if (!link->flush_posted) {
     link->flush_posted = true;
-    asio::post(io_->context, [this, link] { flush(link); });
+    if (loop_) {
+      dirty_.push_back(link);
+    } else {
+      asio::post(io_->context, [this, link] { flush(link); });
+    }
   }
+}
+
+void TcpPeerTransport::flush() {
+  if (!loop_) return;
+  std::vector<Link*> links;
+  links.swap(dirty_);
+  for (Link* link : links) flush(link);
 }
 
 void TcpPeerTransport::dial_now(const std::string& name) {

@@ -12,8 +12,8 @@
 // node carries on. The socket is a plain tcp::socket in one place
 // (Connection::Stream), where an asio::ssl::stream can take its place.
 //
-// Fault injection works as the gRPC transport's does: traffic to or from
-// chosen peers is dropped here, so partitions need no root.
+// Fault injection: traffic to or from chosen peers is dropped here, so
+// partitions need no root.
 #pragma once
 
 #include <atomic>
@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "mq/peer/raft.pb.h"
+#include "node/server/event_loop.h"
 #include "node/server/peer_directory.h"
 #include "node/server/peer_sender.h"
 #include "node/server/topology.h"
@@ -62,7 +63,11 @@ class TcpPeerTransport final : public PeerSender {
     uint64_t dropped = 0;      // batches dropped from full queues
   };
 
-  TcpPeerTransport(const Topology& topology, Receiver receiver, Options options);
+  // With a loop, everything runs on the loop's thread (event_loop.h): the
+  // receiver is called there, send() must be called there, and what it
+  // queued leaves at flush(). Without one, the transport runs an IO thread
+  // of its own and send() may be called from any thread.
+  TcpPeerTransport(const Topology& topology, Receiver receiver, Options options, EventLoop* loop = nullptr);
   ~TcpPeerTransport() override;
   TcpPeerTransport(const TcpPeerTransport&) = delete;
   TcpPeerTransport& operator=(const TcpPeerTransport&) = delete;
@@ -73,8 +78,11 @@ class TcpPeerTransport final : public PeerSender {
   uint16_t port() const { return port_; }
   void stop();
 
-  // Non-blocking, from any thread.
+  // Non-blocking.
   void send(raft::NodeId to, peer::PeerBatch&& batch) override;
+  // With a loop: starts the writes of what send() queued since the last
+  // flush (one write per connection, usually completed at once).
+  void flush() override;
   // The member's listener was just located: a link waiting to redial it
   // dials now instead of at the end of its backoff. Any thread.
   void dial_now(const std::string& name);
@@ -111,7 +119,9 @@ class TcpPeerTransport final : public PeerSender {
   Receiver receiver_;
   Options options_;
   std::unique_ptr<Io> io_;
+  EventLoop* const loop_;  // or nullptr: thread_ runs io_
   std::thread thread_;
+  std::vector<Link*> dirty_;  // with a loop: links send() queued to since the last flush
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   PeerDirectory directory_;
