@@ -60,8 +60,13 @@ void NodeHost::process_ready() {
   if (readies.empty()) return;
 
   send_messages(readies, /*early=*/true);
+  // On their way before the fsync, not after it: the followers' disks work
+  // while this one does.
+  env_.peers->flush();
   persist(readies);
   send_messages(readies, /*early=*/false);
+  // Acknowledgements and votes go before the entries are applied.
+  env_.peers->flush();
 
   for (auto& [g, rd] : readies) {
     if (rd.snapshot) {
