@@ -4,6 +4,7 @@
 #include <utility>  // before Asio: its awaitable.hpp uses std::exchange
 
 #include <boost/asio.hpp>
+#include <google/protobuf/arena.h>
 
 #include "node/server/log.h"
 #include "node/server/peer_batch_merge.h"
@@ -75,14 +76,29 @@ struct TcpPeerTransport::Link {
   FrameDecoder refusals{64 << 10};
 };
 
+// Batches are parsed into an arena whose first block belongs to the
+// connection and is reused after every read: a batch of the usual size
+// costs no heap allocation, however many messages it holds.
+constexpr size_t kArenaBlockBytes = 64 << 10;
+
+google::protobuf::ArenaOptions arena_options(std::vector<char>* block) {
+  google::protobuf::ArenaOptions o;
+  o.initial_block = block->data();
+  o.initial_block_size = block->size();
+  return o;
+}
+
 struct TcpPeerTransport::Inbound {
-  Inbound(asio::io_context& io, size_t frame_bytes_max) : socket(io), decoder(frame_bytes_max) {}
+  Inbound(asio::io_context& io, size_t frame_bytes_max)
+      : socket(io), decoder(frame_bytes_max), arena_block(kArenaBlockBytes), arena(arena_options(&arena_block)) {}
   tcp::socket socket;
   FrameDecoder decoder;
   std::string remote;
   std::optional<raft::NodeId> from;  // set by the hello
   std::string from_name;
   bool closing = false;
+  std::vector<char> arena_block;  // before the arena, which uses it
+  google::protobuf::Arena arena;
 };
 
 TcpPeerTransport::TcpPeerTransport(const Topology& topology, Receiver receiver, Options options, EventLoop* loop)
@@ -483,6 +499,8 @@ bool TcpPeerTransport::take_frames(const std::shared_ptr<Inbound>& in) {
   };
   FrameDecoder::Frame f;
   std::string error;
+  // The batches of the last read are gone (the receiver keeps none).
+  in->arena.Reset();
   while (true) {
     const FrameDecoder::Result r = in->decoder.next(&f, &error);
     if (r == FrameDecoder::Result::kNeedMore) return true;
@@ -507,7 +525,7 @@ bool TcpPeerTransport::take_frames(const std::shared_ptr<Inbound>& in) {
       continue;
     }
     if (f.kind != FrameKind::kBatch) return close_bad("a frame that is not a batch after the hello");
-    peer::PeerBatch batch;
+    peer::PeerBatch& batch = *google::protobuf::Arena::CreateMessage<peer::PeerBatch>(&in->arena);
     if (!batch.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size()))) {
       return close_bad("a batch that does not parse");
     }

@@ -39,7 +39,10 @@ namespace mq::server {
 
 class TcpPeerTransport final : public PeerSender {
  public:
-  // Called on the IO thread with every batch a peer of this cluster sent.
+  // Called with every batch a peer of this cluster sent (on the loop's
+  // thread, or the transport's own). The batch lives in the connection's
+  // arena until the receiver returns: one it keeps must be copied (moving
+  // it out copies).
   using Receiver = std::function<void(raft::NodeId from, peer::PeerBatch&& batch)>;
 
   struct Options {

@@ -30,15 +30,20 @@ std::string cluster_id_of(LocalCluster& cluster) {
   return status->cluster_id;
 }
 
+sockaddr_in loopback(uint16_t port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  return sa;
+}
+
 // Connects to 127.0.0.1:port, sends bytes, and reports whether the other
 // end closed the connection within timeout_ms (read returns 0 or reset).
 bool sent_and_closed_by_peer(uint16_t port, const std::string& bytes, int timeout_ms) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(fd >= 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  sockaddr_in sa = loopback(port);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
   REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
   bool closed = false;
@@ -116,10 +121,7 @@ TEST_CASE("a restarted node listens for peers on a new port and is found there",
   // Held while n3 starts again, so the kernel cannot hand it the old port.
   const int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(holder >= 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(before);
-  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  sockaddr_in sa = loopback(before);
   const bool held = ::bind(holder, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
   cluster.start(2);
   REQUIRE(cluster.wait_for_leaders());
