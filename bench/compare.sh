@@ -75,7 +75,10 @@ stop_all
 
 # --- mq cluster ------------------------------------------------------------
 if [[ -z "${MQ_NODES:-}" ]]; then
-  if "$MQ" node --help 2>/dev/null | grep -q -- '--peers'; then MQ_NODES=3; else MQ_NODES=1; fi
+  # Read whole first: `grep -q` stops reading at the match, and under
+  # pipefail the SIGPIPE that `mq` then gets would count as "no --peers".
+  node_help=$("$MQ" node --help 2>/dev/null || true)
+  if grep -q -- '--peers' <<<"$node_help"; then MQ_NODES=3; else MQ_NODES=1; fi
 fi
 # Starts an mq cluster of the given binary, measures the four workloads
 # with this build's `mq bench`, stops it. Sets R_SET, R_GET, R_PIPE, R_DEEP
