@@ -142,6 +142,15 @@ struct HostMetricsReport {
   DurationHistogram wal_fsync{kLatencyBoundsSeconds};
   DurationHistogram snapshot_save{kSnapshotBoundsSeconds};
   DurationHistogram snapshot_install{kSnapshotBoundsSeconds};
+  // The peer transport's own counts (tcp_peer_transport.h), filled by the
+  // process around the host (the simulator has no transport).
+  struct Transport {
+    uint64_t accepted = 0;     // inbound connections
+    uint64_t refused = 0;      // inbound hellos refused
+    uint64_t bad_streams = 0;  // inbound connections closed for a malformed frame
+    uint64_t connected = 0;    // outbound connections established
+    uint64_t dropped = 0;      // batches dropped from full queues
+  } transport;
 };
 
 }  // namespace mq::server

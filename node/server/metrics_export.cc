@@ -148,6 +148,28 @@ void add_peer_families(std::vector<MetricFamily>* out, const HostMetricsReport& 
   out->push_back(std::move(rtt));
 }
 
+void add_transport_families(std::vector<MetricFamily>* out, const HostMetricsReport& host) {
+  using Transport = HostMetricsReport::Transport;
+  auto counter = [&](std::string name, std::string help, uint64_t Transport::*field) {
+    MetricFamily f = family(std::move(name), std::move(help), MetricType::Counter);
+    f.metric.emplace_back().counter.value = static_cast<double>(host.transport.*field);
+    out->push_back(std::move(f));
+  };
+  counter("mq_network_peer_connections_accepted_total",
+          "Connections accepted on this node's peer listener.", &Transport::accepted);
+  counter("mq_network_peer_connections_refused_total",
+          "Peer connections refused at their hello: another cluster, or a node this node's map "
+          "does not list.",
+          &Transport::refused);
+  counter("mq_network_peer_bad_streams_total",
+          "Peer connections closed for bytes that are not well-formed frames.", &Transport::bad_streams);
+  counter("mq_network_peer_dials_total", "Connections this node established to its peers.",
+          &Transport::connected);
+  counter("mq_network_peer_batches_dropped_total",
+          "Batches of Raft messages dropped because a peer's queue was full (Raft resends).",
+          &Transport::dropped);
+}
+
 void add_host_families(std::vector<MetricFamily>* out, const HostMetricsReport& host) {
   add_shard_families(out, host);
   out->push_back(histogram(
@@ -186,6 +208,7 @@ void add_host_families(std::vector<MetricFamily>* out, const HostMetricsReport& 
                            "a shard's map from it; the count is the number installed.",
                            host.snapshot_install));
   add_peer_families(out, host);
+  add_transport_families(out, host);
 }
 
 }  // namespace

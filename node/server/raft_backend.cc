@@ -330,6 +330,8 @@ void RaftBackend::report_metrics(std::function<void(const HostMetricsReport*)> d
       [lp, shared_done] {
         HostMetricsReport report;
         lp->host->report_metrics(&report);
+        const TcpPeerTransport::Stats t = lp->transport->stats();
+        report.transport = {t.accepted, t.refused, t.bad_streams, t.connected, t.dropped};
         (*shared_done)(&report);
       },
       false);

@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 #include <grpcpp/grpcpp.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -260,6 +263,36 @@ TEST_CASE("a node's metrics page counts what it did", "[metrics_export]") {
   }
   CHECK(typed.size() >= 30);
   CHECK(typed == helped);
+}
+
+TEST_CASE("a node's metrics page counts what its peer listener refused", "[metrics_export]") {
+  SingleNode node;
+  node.wait_for_leaders();
+  Series before = parse(node.scrape());
+  CHECK(value_of(before, "mq_network_peer_bad_streams_total") == 0);
+  CHECK(value_of(before, "mq_network_peer_connections_accepted_total") == 0);
+
+  // Garbage on the peer port: the node closes that connection.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(node.backend->peer_port());
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  const std::string garbage(64, 'x');
+  REQUIRE(::send(fd, garbage.data(), garbage.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(garbage.size()));
+  char buf[16];
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  CHECK(::recv(fd, buf, sizeof buf, 0) <= 0);  // closed by the node
+  ::close(fd);
+
+  const Series after = parse(node.scrape());
+  CHECK(value_of(after, "mq_network_peer_connections_accepted_total") == 1);
+  CHECK(value_of(after, "mq_network_peer_bad_streams_total") == 1);
+  CHECK(value_of(after, "mq_network_peer_connections_refused_total") == 0);
+  CHECK(value_of(after, "mq_network_peer_batches_dropped_total") == 0);
 }
 
 TEST_CASE("a node's metrics page passes promtool's checks", "[metrics_export]") {
