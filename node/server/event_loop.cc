@@ -20,9 +20,11 @@ EventLoop::~EventLoop() = default;
 void EventLoop::post(std::function<void()> fn) { asio::post(impl_->context, std::move(fn)); }
 
 size_t EventLoop::run_once(std::chrono::steady_clock::time_point until) {
-  size_t ran = impl_->context.run_one_until(until);
-  if (ran > 0) ran += impl_->context.poll();
-  return ran;
+  // run_one_until runs nothing once `until` has passed, which is what an
+  // overdue tick asks for: what is ready runs all the same, or a loop that
+  // fell behind its ticks would never read a request again.
+  const size_t ran = impl_->context.run_one_until(until);
+  return ran + impl_->context.poll();
 }
 
 size_t EventLoop::drain() {

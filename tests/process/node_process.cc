@@ -23,6 +23,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
 
+}  // namespace
+
 sockaddr_in loopback(uint16_t port) {
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
@@ -30,8 +32,6 @@ sockaddr_in loopback(uint16_t port) {
   inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
   return sa;
 }
-
-}  // namespace
 
 const std::string& mq_binary() {
   static const std::string path = MQ_BINARY;

@@ -3,6 +3,8 @@
 // the object goes away, so a failed assertion leaves nothing running.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,6 +16,9 @@ namespace mq::test {
 
 // The mq binary under test (set by the build).
 const std::string& mq_binary();
+
+// 127.0.0.1:port as a socket address.
+sockaddr_in loopback(uint16_t port);
 
 // A port nobody listens on right now: bound to 127.0.0.1:0, read, closed.
 // Never the same port twice in one process.

@@ -30,14 +30,6 @@ std::string cluster_id_of(LocalCluster& cluster) {
   return status->cluster_id;
 }
 
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  return sa;
-}
-
 // Connects to 127.0.0.1:port, sends bytes, and reports whether the other
 // end closed the connection within timeout_ms (read returns 0 or reset).
 bool sent_and_closed_by_peer(uint16_t port, const std::string& bytes, int timeout_ms) {
