@@ -22,9 +22,13 @@ void EventLoop::post(std::function<void()> fn) { asio::post(impl_->context, std:
 size_t EventLoop::run_once(std::chrono::steady_clock::time_point until) {
   // run_one_until runs nothing once `until` has passed, which is what an
   // overdue tick asks for: what is ready runs all the same, or a loop that
-  // fell behind its ticks would never read a request again.
-  const size_t ran = impl_->context.run_one_until(until);
-  return ran + impl_->context.poll();
+  // fell behind its ticks would never read a request again. And no more
+  // than kHandlersPerRunMax: poll() would also run what is posted while it
+  // runs, so under a steady stream of requests it would never return to
+  // the host's iteration (no ticks, no heartbeats, no commits).
+  size_t ran = impl_->context.run_one_until(until);
+  while (ran < kHandlersPerRunMax && impl_->context.poll_one() > 0) ++ran;
+  return ran;
 }
 
 size_t EventLoop::drain() {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 
@@ -26,8 +27,10 @@ class EventLoop {
 
   // Any thread: fn runs on the loop's thread, in the order posted.
   void post(std::function<void()> fn);
-  // The loop's thread: runs every handler that is ready; when none is,
-  // waits for one until `until`. Returns how many ran.
+  // The loop's thread: runs the handlers that are ready, at most
+  // kHandlersPerRunMax of them; when none is, waits for one until `until`.
+  // Returns how many ran.
+  static constexpr size_t kHandlersPerRunMax = 4096;
   size_t run_once(std::chrono::steady_clock::time_point until);
   // The loop's thread, after the loop ended: runs what was posted and is
   // ready, without waiting.

@@ -177,6 +177,9 @@ void PeerLocator::answered(Call* call, bool ok, const std::string& why) {
     if (on_located_) on_located_(name);
     lock.lock();
   }
+  // Destroyed here, under the lock, so that stop() returns only once no
+  // call (its context, its channel reference) is left.
+  owned.reset();
   calls_.erase(call);
   if (calls_.empty()) idle_.notify_all();
 }

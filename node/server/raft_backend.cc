@@ -64,8 +64,10 @@ grpc::Status stopped_status() { return {grpc::StatusCode::UNAVAILABLE, "node is 
 struct RaftBackend::Loop {
   // First: the transport's sockets and timers belong to its io_context.
   EventLoop events;
-  std::unique_ptr<PeerLocator> locator;
   std::unique_ptr<TcpPeerTransport> transport;
+  // After the transport, so destroyed before it: the locator's callbacks
+  // (waited for by its destructor) call into the transport.
+  std::unique_ptr<PeerLocator> locator;
   std::unique_ptr<NodeHost> host;
   // Fixed for the cluster's life, read by gRPC threads without the loop.
   uint32_t shard_count = 0;
@@ -127,8 +129,11 @@ struct RaftBackend::Loop {
   }
 
   // Work posted before the stop runs first, so every call it carries is
-  // accounted for; then everything pending is answered.
+  // accounted for; then everything pending is answered. Peer connections
+  // close first: their reads would keep the drain busy for as long as the
+  // peers send.
   void finish() {
+    transport->stop();
     events.drain();
     host->fail_everything("node " + host->topology().self_info().id + " is shutting down");
   }

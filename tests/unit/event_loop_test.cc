@@ -59,3 +59,33 @@ TEST_CASE("after stop, run_once returns at once and drain runs what was posted",
   CHECK(loop.drain() == 1);
   CHECK(ran == 1);
 }
+
+TEST_CASE("run_once returns under a steady stream of posts", "[event_loop]") {
+  // Without a bound, the handlers posted while run_once runs would keep it
+  // running, and the loop would never get back to its own work.
+  EventLoop loop;
+  std::atomic<bool> posting{true};
+  std::atomic<uint64_t> posted{0};
+  std::thread poster([&] {
+    const auto stop_at = Clock::now() + std::chrono::seconds(3);
+    while (posting && Clock::now() < stop_at) {
+      // Each handler takes longer than a post, so the loop never catches up.
+      loop.post([] {
+        const auto until = Clock::now() + std::chrono::microseconds(5);
+        while (Clock::now() < until) {
+        }
+      });
+      ++posted;
+    }
+  });
+  while (posted < 10) std::this_thread::yield();
+  const auto start = Clock::now();
+  const size_t ran = loop.run_once(Clock::now() + std::chrono::milliseconds(10));
+  const auto took = Clock::now() - start;
+  posting = false;
+  poster.join();
+  CHECK(ran <= EventLoop::kHandlersPerRunMax);
+  CHECK(took < std::chrono::seconds(2));
+  loop.stop();
+  loop.drain();
+}
