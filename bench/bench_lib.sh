@@ -109,28 +109,27 @@ seconds_of() {
 
 # As measure, and also what the given server PIDs spent while it measured
 # (after the warm-up): prints "ops_per_s p99_ms errors cpu_us_per_op
-# context_switches_per_op", both summed over the PIDs.
+# context_switches_per_op", both summed over the PIDs. Each PID's own
+# readings stay in $WORK_DIR/usage.before and usage.after, a line each in
+# the order given.
 measure_cost() {
   local label=$1 pids=$2
   shift 2
   local before="$WORK_DIR/usage.before" after="$WORK_DIR/usage.after"
   rm -f "$before" "$after"
   # shellcheck disable=SC2086
-  (sleep "$(seconds_of "$WARMUP")"; usage_of $pids >"$before"
-   sleep "$(seconds_of "$DURATION")"; usage_of $pids >"$after") &
+  (sleep "$(seconds_of "$WARMUP")"; for p in $pids; do usage_of "$p"; done >"$before"
+   sleep "$(seconds_of "$DURATION")"; for p in $pids; do usage_of "$p"; done >"$after") &
   local sampler=$!
   local result
   result=$(measure "$label" "$@")
   wait "$sampler" 2>/dev/null || true
-  local ops
-  ops=$(cut -d' ' -f1 <<<"$result")
   if [[ -s "$before" && -s "$after" ]]; then
-    read -r cpu0 ctx0 <"$before"
-    read -r cpu1 ctx1 <"$after"
-    awk -v r="$result" -v ops="$ops" -v d="$(seconds_of "$DURATION")" -v c0="$cpu0" -v c1="$cpu1" \
-      -v x0="$ctx0" -v x1="$ctx1" 'BEGIN {
-        n = ops * d
-        printf "%s %.1f %.2f\n", r, (n > 0 ? (c1 - c0) * 1e6 / n : 0), (n > 0 ? (x1 - x0) / n : 0)
+    paste -d' ' "$before" "$after" | awk -v r="$result" -v d="$(seconds_of "$DURATION")" '
+      { cpu += $3 - $1; ctx += $4 - $2 }
+      END {
+        split(r, f, " "); n = f[1] * d
+        printf "%s %.1f %.2f\n", r, (n > 0 ? cpu * 1e6 / n : 0), (n > 0 ? ctx / n : 0)
       }'
   else
     echo "$result 0 0"

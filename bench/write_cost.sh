@@ -59,20 +59,12 @@ measure_build() {
   local role_pids=("${node_pids[$((idx - 1))]}")
   for i in 1 2 3; do ((i == idx)) || role_pids+=("${node_pids[$((i - 1))]}"); done
 
-  local before="$WORK_DIR/cost.before" after="$WORK_DIR/cost.after"
-  rm -f "$before" "$after"
-  (sleep "$(seconds_of "$WARMUP")"
-   for p in "${role_pids[@]}"; do usage_of "$p"; done >"$before"
-   sleep "$(seconds_of "$DURATION")"
-   for p in "${role_pids[@]}"; do usage_of "$p"; done >"$after") &
-  local sampler=$!
   local result
-  result=$(measure "$tag: set" --endpoints "$eps")
-  wait "$sampler" || true
+  result=$(measure_cost "$tag: set" "${role_pids[*]}" --endpoints "$eps")
   stop_all
   local ops p99
   read -r ops p99 _ <<<"$result"
-  paste -d' ' "$before" "$after" | awk -v tag="$tag" -v ops="$ops" -v p99="$p99" \
+  paste -d' ' "$WORK_DIR/usage.before" "$WORK_DIR/usage.after" | awk -v tag="$tag" -v ops="$ops" -v p99="$p99" \
     -v d="$(seconds_of "$DURATION")" '
     BEGIN { n = ops * d; split("leader follower follower", role, " ") }
     {

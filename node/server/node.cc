@@ -87,8 +87,9 @@ std::string validate_node_config(const NodeConfig& c) {
   std::string error;
   const std::optional<HostPort> listen = parse_host_port(c.listen, &error);
   if (!listen) return "--listen: " + error;
+  std::optional<HostPort> http;
   if (!c.http_listen.empty()) {
-    const std::optional<HostPort> http = parse_host_port(c.http_listen, &error);
+    http = parse_host_port(c.http_listen, &error);
     if (!http) return "--http-listen: " + error;
     // Ports are compared, not addresses: the same port on two addresses
     // collides as soon as one of them is the wildcard, and nobody means it.
@@ -102,8 +103,7 @@ std::string validate_node_config(const NodeConfig& c) {
     if (peer->port == listen->port) {
       return "--listen-peer " + c.listen_peer + " must use another port than --listen " + c.listen;
     }
-    if (std::optional<HostPort> http; !c.http_listen.empty() &&
-                                      (http = parse_host_port(c.http_listen, &error)) && http->port == peer->port) {
+    if (http && http->port == peer->port) {
       return "--listen-peer " + c.listen_peer + " must use another port than --http-listen " + c.http_listen;
     }
   }

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "mq/peer/raft.grpc.pb.h"
+#include "node/server/address.h"
 
 namespace mq::server {
 
@@ -13,19 +14,12 @@ namespace {
 // A peer that does not answer within this is asked again at the next dial.
 constexpr auto kLocateDeadline = std::chrono::seconds(2);
 
-// The host of a gRPC address ("127.0.0.1:7001" -> "127.0.0.1", "[::1]:7001"
-// -> "[::1]"), kept in the form it can be joined with a port again.
-std::string host_of(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  return colon == std::string::npos ? address : address.substr(0, colon);
-}
-
 bool is_wildcard(const std::string& host) { return host.empty() || host == "0.0.0.0" || host == "::"; }
 
 }  // namespace
 
 struct PeerLocator::Target {
-  explicit Target(const std::string& address) : stub(channel(address)) {}
+  explicit Target(const std::string& address) : client(channel(address)) {}
   static std::shared_ptr<grpc::Channel> channel(const std::string& address) {
     grpc::ChannelArguments args;
     // Nodes of a cluster start within moments of each other: a peer that
@@ -36,7 +30,7 @@ struct PeerLocator::Target {
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
     return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
   }
-  peer::Peer::Stub stub;
+  peer::Peer::Stub client;  // gRPC's generated client of the Peer service
 };
 
 struct PeerLocator::Call {
@@ -49,10 +43,10 @@ struct PeerLocator::Call {
 
 class PeerLocator::Service final : public peer::Peer::CallbackService {
  public:
-  explicit Service(const std::string& cluster_id) : cluster_id_(cluster_id) {}
+  Service(const std::string& cluster_id, const std::string& node) : cluster_id_(cluster_id), node_(node) {}
 
+  // Before the gRPC server serves Locate (it is not guarded).
   void set_listener(const std::string& host, uint16_t port) {
-    std::lock_guard lock(mutex_);
     host_ = is_wildcard(host) ? "" : host;
     port_ = port;
   }
@@ -66,23 +60,17 @@ class PeerLocator::Service final : public peer::Peer::CallbackService {
                            req->cluster_id()});
       return reactor;
     }
-    {
-      std::lock_guard lock(mutex_);
-      resp->set_peer_port(port_);
-      resp->set_peer_host(host_);
-    }
     resp->set_cluster_id(cluster_id_);
     resp->set_node(node_);
+    resp->set_peer_port(port_);
+    resp->set_peer_host(host_);
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
 
-  void set_node(const std::string& name) { node_ = name; }
-
  private:
   const std::string cluster_id_;
-  std::string node_;
-  std::mutex mutex_;
+  const std::string node_;
   std::string host_;
   uint16_t port_ = 0;
 };
@@ -90,9 +78,7 @@ class PeerLocator::Service final : public peer::Peer::CallbackService {
 PeerLocator::PeerLocator(std::string cluster_id, std::string self_name)
     : cluster_id_(std::move(cluster_id)),
       self_name_(std::move(self_name)),
-      service_(std::make_unique<Service>(cluster_id_)) {
-  service_->set_node(self_name_);
-}
+      service_(std::make_unique<Service>(cluster_id_, self_name_)) {}
 
 PeerLocator::~PeerLocator() { stop(); }
 
@@ -136,7 +122,7 @@ void PeerLocator::ask(const PeerInfo& peer) {
   call->request.set_from_node(self_name_);
   call->context.set_deadline(std::chrono::system_clock::now() + kLocateDeadline);
   calls_[call] = std::move(owned);
-  target->stub.async()->Locate(&call->context, &call->request, &call->response, [this, call](grpc::Status s) {
+  target->client.async()->Locate(&call->context, &call->request, &call->response, [this, call](grpc::Status s) {
     if (!s.ok()) {
       answered(call, false, s.error_message().empty() ? "no answer" : s.error_message());
     } else if (call->response.cluster_id() != cluster_id_ || call->response.node() != call->name ||
@@ -158,10 +144,12 @@ void PeerLocator::answered(Call* call, bool ok, const std::string& why) {
   if (e.asked_at == call->asked_at) {
     e.in_flight = false;
     if (ok) {
-      const std::string& host = call->response.peer_host();
-      e.answer = (host.empty() ? host_of(call->asked_at)
-                               : (host.find(':') != std::string::npos ? "[" + host + "]" : host)) +
-                 ":" + std::to_string(call->response.peer_port());
+      // The host the question reached, unless the answer names another.
+      std::string error;
+      HostPort at = parse_dial_address(call->asked_at, &error).value_or(HostPort{});
+      if (!call->response.peer_host().empty()) at.host = call->response.peer_host();
+      at.port = static_cast<uint16_t>(call->response.peer_port());
+      e.answer = at.to_string();
       e.failure.clear();
     } else {
       // The transport logs it, once, as a peer it cannot reach.

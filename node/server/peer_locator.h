@@ -36,6 +36,7 @@ class PeerLocator {
 
   // This node's own listener, as Locate answers it: the port, and the host
   // to dial unless it is a wildcard ("" then: the host the asker used).
+  // Before the node's gRPC server starts.
   void set_own_listener(const std::string& host, uint16_t port);
 
   // The peer's listener once known. Until then the question is asked in

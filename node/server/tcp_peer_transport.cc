@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <google/protobuf/arena.h>
 
+#include "node/server/address.h"
 #include "node/server/log.h"
 #include "node/server/peer_batch_merge.h"
 #include "node/server/peer_frame.h"
@@ -22,14 +23,16 @@ constexpr size_t kReadChunkBytes = 64 << 10;
 // Merged batches stay well below a receiver's frame limit.
 constexpr size_t kMergedBatchBytesMax = 16 << 20;
 
-// "host:port" (the last colon splits, so "[::1]:7001" works too).
-bool split_address(const std::string& address, std::string* host, std::string* port) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
-  *host = address.substr(0, colon);
-  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
-  *port = address.substr(colon + 1);
-  return true;
+// Batches are parsed into an arena whose first block belongs to the
+// connection and is reused after every read: a batch of the usual size
+// costs no heap allocation, however many messages it holds.
+constexpr size_t kArenaBlockBytes = 64 << 10;
+
+google::protobuf::ArenaOptions arena_options(std::vector<char>* block) {
+  google::protobuf::ArenaOptions o;
+  o.initial_block = block->data();
+  o.initial_block_size = block->size();
+  return o;
 }
 
 }  // namespace
@@ -76,18 +79,6 @@ struct TcpPeerTransport::Link {
   FrameDecoder refusals{64 << 10};
 };
 
-// Batches are parsed into an arena whose first block belongs to the
-// connection and is reused after every read: a batch of the usual size
-// costs no heap allocation, however many messages it holds.
-constexpr size_t kArenaBlockBytes = 64 << 10;
-
-google::protobuf::ArenaOptions arena_options(std::vector<char>* block) {
-  google::protobuf::ArenaOptions o;
-  o.initial_block = block->data();
-  o.initial_block_size = block->size();
-  return o;
-}
-
 struct TcpPeerTransport::Inbound {
   Inbound(asio::io_context& io, size_t frame_bytes_max)
       : socket(io), decoder(frame_bytes_max), arena_block(kArenaBlockBytes), arena(arena_options(&arena_block)) {}
@@ -96,7 +87,6 @@ struct TcpPeerTransport::Inbound {
   std::string remote;
   std::optional<raft::NodeId> from;  // set by the hello
   std::string from_name;
-  bool closing = false;
   std::vector<char> arena_block;  // before the arena, which uses it
   google::protobuf::Arena arena;
 };
@@ -326,22 +316,23 @@ void TcpPeerTransport::connect(Link* link) {
     return;
   }
   const std::string address = where.address;
-  std::string host, port;
   if (address.empty()) {
     // Being looked up (peer_locator.h): what is queued waits for the
     // answer, which comes with dial_now; the retry is the backstop.
     retry_later(link);
     return;
   }
-  if (!split_address(address, &host, &port)) {
-    log_error("peer address " + address + " is not host:port");
+  std::string error;
+  const std::optional<HostPort> target = parse_dial_address(address, &error);
+  if (!target) {
+    log_error("peer address " + address + ": " + error);
     return;
   }
   link->state = Link::State::kConnecting;
   const uint64_t generation = ++link->generation;
   // Resolved at every dial: a peer that comes back under a new IP is found.
   link->resolver.async_resolve(
-      host, port, [this, link, generation, address](const boost::system::error_code& ec,
+      target->host, std::to_string(target->port), [this, link, generation, address](const boost::system::error_code& ec,
                                                     tcp::resolver::results_type results) {
         if (generation != link->generation) return;
         if (ec) {
