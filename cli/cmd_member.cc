@@ -13,6 +13,7 @@
 #include "cli/client_flags.h"
 #include "cli/command_result.h"
 #include "cli/commands.h"
+#include "cli/member_address_check.h"
 #include "cli/member_render.h"
 
 namespace mq::cli {
@@ -27,6 +28,25 @@ bool resolve(const std::string& verb, const ClientFlags& flags, ResultShape shap
              int* exit_code) {
   return resolve_command_flags("member " + verb, flags, shape, out, exit_code);
 }
+
+// Refuses (exit 2, nothing changed) an address where no host answers or
+// another cluster's node serves; see member_address_check.h.
+bool new_address_refused(const std::string& verb, bool json, Client& client,
+                         const ClientOptions& options, const std::string& address, int* exit_code) {
+  MemberList list;
+  if (Error e = client.list_members(&list); !e.ok()) {
+    *exit_code = fail(verb, json, e);
+    return true;
+  }
+  std::string refusal = check_new_member_address(address, options, list.cluster_id);
+  if (refusal.empty()) return false;
+  *exit_code = fail(verb, json, Error{ErrorKind::kInvalid, std::move(refusal)});
+  return true;
+}
+
+constexpr const char* kNoProbeHelp =
+    "Do not check the address first (by default an address no host answers at, or where a node "
+    "of another cluster or something else serves, is refused)";
 
 // Where a new member's node should --join: the node that answered the
 // change (the metadata group's leader, or the first endpoint).
@@ -81,6 +101,8 @@ int member_add(int argc, char** argv) {
   app.add_option("NAME", name, "The new member's name, its node's --id: 1..64 of A-Z a-z 0-9 - _ .")
       ->required();
   app.add_option("ADDRESS", address, "host:port its node will serve on (its --listen)")->required();
+  bool no_probe = false;
+  app.add_flag("--no-probe", no_probe, kNoProbeHelp);
   add_client_flags(app, flags, false);
   say_plain_is_default(app);
   app.footer(std::string(R"(Examples:
@@ -91,13 +113,22 @@ Prints the command that starts the member's node. A node started with
 --join also adds itself when nobody added it first, so this verb is for
 fixing a member's name and address before its machine is ready. A name or
 address already in use is refused; the nodes must run with
---enable-member-changes.)") + kExitCodes);
+--enable-member-changes.
+
+The address is checked first: nothing listening there yet is the usual
+case, but a host that does not answer at all (no route, a name that does
+not resolve, silence for 2 s), a node of another cluster, or a listener
+that is not an mq node is refused, and nothing changes. --no-probe skips
+the check, for a machine not on the network yet.)") + kExitCodes);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   ResolvedClient resolved;
   int exit_code = 0;
   if (!resolve("add", flags, ResultShape::kSingle, &resolved, &exit_code)) return exit_code;
   const bool json = resolved.format == Format::kJson;
   Client client(resolved.options);
+  if (!no_probe && new_address_refused("add", json, client, resolved.options, address, &exit_code)) {
+    return exit_code;
+  }
   MemberInfo added;
   if (Error e = client.add_member(name, address, &added); !e.ok()) return fail("add", json, e);
   write_stdout(render_member_added(resolved.format, added, join_endpoint(client)));
@@ -162,6 +193,8 @@ int member_replace(int argc, char** argv) {
   app.add_option("OLD", old_member, "The member to remove: its name (n3) or id (3)")->required();
   app.add_option("NAME", name, "The new member's name, its node's --id")->required();
   app.add_option("ADDRESS", address, "host:port the new member's node will serve on")->required();
+  bool no_probe = false;
+  app.add_flag("--no-probe", no_probe, kNoProbeHelp);
   add_client_flags(app, flags, false);
   say_plain_is_default(app);
   app.footer(std::string(R"(Examples:
@@ -170,13 +203,18 @@ int member_replace(int argc, char** argv) {
 
 For a machine that is gone for good: the new member is joining until its
 node starts (mq node --id n5 ... --join HOST:PORT, printed by this verb),
-and each shard's replica is then rebuilt on it from the others.)") + kExitCodes);
+and each shard's replica is then rebuilt on it from the others. The new
+address is checked first, as by mq member add (--no-probe skips that).)") + kExitCodes);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   ResolvedClient resolved;
   int exit_code = 0;
   if (!resolve("replace", flags, ResultShape::kSingle, &resolved, &exit_code)) return exit_code;
   const bool json = resolved.format == Format::kJson;
   Client client(resolved.options);
+  if (!no_probe &&
+      new_address_refused("replace", json, client, resolved.options, address, &exit_code)) {
+    return exit_code;
+  }
   MemberInfo removed, added;
   if (Error e = client.replace_member(old_member, name, address, &removed, &added); !e.ok()) {
     return fail("replace", json, e);

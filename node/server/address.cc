@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -111,42 +112,57 @@ std::optional<HostPort> parse_dial_address(std::string_view text, std::string* e
   return hp;
 }
 
-bool accepts_connections(const HostPort& address, int timeout_ms) {
-  const bool v6 = address.host.find(':') != std::string::npos;
-  const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return false;
-  int rc;
-  if (v6) {
-    sockaddr_in6 sa{};
-    sa.sin6_family = AF_INET6;
-    sa.sin6_port = htons(address.port);
-    if (inet_pton(AF_INET6, address.host.c_str(), &sa.sin6_addr) != 1) {
-      close(fd);
-      return false;
-    }
-    rc = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  } else {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(address.port);
-    const char* ip = address.host == "localhost" ? "127.0.0.1" : address.host.c_str();
-    if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1) {
-      close(fd);
-      return false;
-    }
-    rc = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  }
-  bool connected = rc == 0;
-  if (rc != 0 && errno == EINPROGRESS) {
+namespace {
+
+// One non-blocking connect to one resolved address, bounded by timeout_ms.
+ConnectProbe connect_once(const addrinfo& ai, int timeout_ms) {
+  const int fd = socket(ai.ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return {ConnectProbe::kUnreachable, std::string("socket: ") + std::strerror(errno)};
+  int err = connect(fd, ai.ai_addr, ai.ai_addrlen) == 0 ? 0 : errno;
+  if (err == EINPROGRESS) {
     pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, timeout_ms) == 1) {
-      int so_error = 0;
-      socklen_t len = sizeof so_error;
-      connected = getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error == 0;
+    const int ready = poll(&p, 1, timeout_ms);
+    if (ready == 1) {
+      socklen_t len = sizeof err;
+      if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    } else {
+      err = ready == 0 ? ETIMEDOUT : errno;
     }
   }
   close(fd);
-  return connected;
+  if (err == 0) return {ConnectProbe::kAccepted, ""};
+  if (err == ECONNREFUSED) return {ConnectProbe::kRefused, std::strerror(err)};
+  if (err == ETIMEDOUT) {
+    return {ConnectProbe::kUnreachable, "no answer within " + std::to_string(timeout_ms) + " ms"};
+  }
+  return {ConnectProbe::kUnreachable, std::strerror(err)};
+}
+
+}  // namespace
+
+ConnectProbe probe_connect(const HostPort& address, int timeout_ms) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(address.port);
+  if (const int rc = getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return {ConnectProbe::kUnreachable, "cannot resolve " + address.host + ": " + gai_strerror(rc)};
+  }
+  // The best outcome over the host's addresses: a name may resolve to an
+  // IPv6 address nothing routes to and an IPv4 one that answers.
+  ConnectProbe best{ConnectProbe::kUnreachable, "no address"};
+  for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    ConnectProbe p = connect_once(*ai, timeout_ms);
+    if (p.outcome < best.outcome || ai == found) best = std::move(p);
+    if (best.outcome == ConnectProbe::kAccepted) break;
+  }
+  freeaddrinfo(found);
+  return best;
+}
+
+bool accepts_connections(const HostPort& address, int timeout_ms) {
+  return probe_connect(address, timeout_ms).outcome == ConnectProbe::kAccepted;
 }
 
 std::string probe_bind(const HostPort& address) {

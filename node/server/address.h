@@ -35,8 +35,18 @@ std::vector<std::string> split_commas(std::string_view list);
 // digits, '-', '_' or '.'.
 bool is_plain_name(std::string_view text, size_t max_length);
 
-// Whether a TCP connection to `address` (an IP literal or localhost) is
-// accepted within timeout_ms.
+// What a TCP connection to `address` (resolved now when it is a name) met
+// within timeout_ms. Refused means the host answered and nothing listens on
+// the port; unreachable, that the host did not answer at all (no route, no
+// such name, or silence until the timeout). The outcomes are ordered best
+// first.
+struct ConnectProbe {
+  enum Outcome { kAccepted, kRefused, kUnreachable } outcome = kUnreachable;
+  std::string why;  // for kRefused and kUnreachable
+};
+ConnectProbe probe_connect(const HostPort& address, int timeout_ms);
+
+// Whether a TCP connection to `address` is accepted within timeout_ms.
 bool accepts_connections(const HostPort& address, int timeout_ms);
 
 // Tries to bind the address the way the server will; "" when it can be

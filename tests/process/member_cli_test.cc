@@ -10,6 +10,10 @@
 #include <sstream>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "member_cluster.h"
 #include "tests/process/text_lines.h"
 
@@ -74,6 +78,65 @@ bool keys_readable(const MemberCluster& c, size_t node, int users) {
   }
   return true;
 }
+
+// A loopback listener whose accept queue is full, so the kernel drops
+// every further connection attempt: to a client it is a host that never
+// answers, as one with no route to it would be. Closed on destruction.
+class SilentListener {
+ public:
+  SilentListener() {
+    listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const sockaddr_in at = loopback(0);
+    REQUIRE(bind(listener_, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0);
+    REQUIRE(listen(listener_, 0) == 0);
+    sockaddr_in bound{};
+    socklen_t len = sizeof bound;
+    REQUIRE(getsockname(listener_, reinterpret_cast<sockaddr*>(&bound), &len) == 0);
+    port_ = ntohs(bound.sin_port);
+    // A backlog of 0 holds one connection; the rest of these fill it up.
+    for (int i = 0; i < 3; ++i) {
+      const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      connect(fd, reinterpret_cast<const sockaddr*>(&bound), sizeof bound);
+      fillers_.push_back(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ~SilentListener() {
+    for (int fd : fillers_) close(fd);
+    close(listener_);
+  }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int listener_ = -1;
+  uint16_t port_ = 0;
+  std::vector<int> fillers_;
+};
+
+// A loopback listener that completes connections and never says a word.
+class MuteListener {
+ public:
+  MuteListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const sockaddr_in at = loopback(0);
+    REQUIRE(bind(fd_, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0);
+    REQUIRE(listen(fd_, 16) == 0);
+    sockaddr_in bound{};
+    socklen_t len = sizeof bound;
+    REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &len) == 0);
+    port_ = ntohs(bound.sin_port);
+  }
+  ~MuteListener() { close(fd_); }
+  MuteListener(const MuteListener&) = delete;
+  MuteListener& operator=(const MuteListener&) = delete;
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
 
 }  // namespace
 
@@ -189,6 +252,62 @@ TEST_CASE("a refused member change is one line, exit 2, and leaves the map as it
   const json after = members_json(c);
   CHECK(after["version"] == before["version"]);
   CHECK(after["members"] == before["members"]);
+}
+
+TEST_CASE("a new member's address is refused when no host answers there or another cluster serves it",
+          "[process][member]") {
+  MemberCluster c({.nodes = 3, .shards = 4});
+  MemberCluster other({.nodes = 1, .shards = 2});
+  REQUIRE(c.wait_ready());
+  REQUIRE(other.wait_ready());
+  const json before = members_json(c);
+  const json other_list = members_json(other);
+  const SilentListener silent;
+  const MuteListener mute;
+
+  struct Refusal {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Refusal> refusals = {
+      {{"add", "n9", silent.address()},
+       "mq member add: " + silent.address() + " is unreachable (no answer within 2000 ms): check "
+       "the host; pass --no-probe to add it anyway"},
+      {{"add", "n9", mute.address()},
+       "mq member add: " + mute.address() + " accepts connections but does not answer as an mq node"},
+      {{"add", "n9", other.endpoint(0)},
+       "mq member add: " + other.endpoint(0) + " is node n1 of cluster " +
+           other_list["cluster_id"].get<std::string>() + ", not of this cluster (" +
+           before["cluster_id"].get<std::string>() + ")"},
+      {{"replace", "n3", "n9", silent.address()}, "mq member replace: " + silent.address() + " is unreachable"},
+      {{"replace", "n3", "n9", other.endpoint(0)}, "not of this cluster"},
+  };
+  for (const auto& refusal : refusals) {
+    std::vector<std::string> args = {"member"};
+    args.insert(args.end(), refusal.args.begin(), refusal.args.end());
+    const RunResult r = c.mq(args);
+    INFO("mq member " << refusal.args[0] << " " << refusal.args.back() << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(lines_of(r.err).size() == 1);
+    CHECK_THAT(r.err, Contains(refusal.message));
+  }
+  const json after = members_json(c);
+  CHECK(after["version"] == before["version"]);
+  CHECK(after["members"] == before["members"]);
+
+  // Nothing listening on a live host is the usual case: the node starts
+  // after it is added. --no-probe adds a silent address as it is.
+  const RunResult free_port = c.mq({"member", "add", "-o", "json", "n8", c.spare_address(0)});
+  INFO("stderr: " << free_port.err);
+  CHECK(free_port.exit_code == 0);
+  const RunResult unchecked = c.mq({"member", "add", "-o", "json", "--no-probe", "n9", silent.address()});
+  INFO("stderr: " << unchecked.err);
+  CHECK(unchecked.exit_code == 0);
+  const json grown = members_json(c);
+  REQUIRE(find_member(grown, "n9") != nullptr);
+  CHECK((*find_member(grown, "n9"))["state"] == "joining");
+  CHECK(grown["version"] == before["version"].get<uint64_t>() + 2);
 }
 
 TEST_CASE("member changes are refused by a node without --enable-member-changes", "[process][member]") {
