@@ -55,6 +55,7 @@ void Progress::become_snapshot(uint64_t snapshot_index) {
   probe_sent = false;
   pending_snapshot = snapshot_index;
   snapshot_offset = 0;
+  snapshot_quiet_heartbeats = 0;
   inflights.reset();
 }
 

@@ -40,9 +40,14 @@ struct Progress {
   ProgressState state = ProgressState::kProbe;
   // Probe: one append awaits its answer; the next heartbeat response resumes.
   bool probe_sent = false;
-  // Snapshot: the index being sent and the next chunk offset to send.
+  // Snapshot: the index being sent and the offset of the chunk last sent
+  // (the one the follower's next answer is for).
   uint64_t pending_snapshot = 0;
   uint64_t snapshot_offset = 0;
+  // Heartbeats since the follower last answered a chunk: the chunk is
+  // sent again only once a few pass in silence (it was lost, or the
+  // connection with it), not while it is merely on its way.
+  int snapshot_quiet_heartbeats = 0;
   // Heard from since the last check-quorum round.
   bool recent_active = false;
   bool is_learner = false;

@@ -7,6 +7,12 @@
 
 namespace mq::raft {
 
+namespace {
+// Heartbeats without an answer from a follower being sent a snapshot before
+// its chunk is sent again.
+constexpr int kSnapshotResendHeartbeats = 3;
+}  // namespace
+
 std::string_view to_string(Role role) {
   switch (role) {
     case Role::kFollower: return "follower";
@@ -174,9 +180,14 @@ void Raft::tick_heartbeat() {
     heartbeat_elapsed_ = 0;
     const std::string* ctx = read_only_.last_context();
     bcast_heartbeat(ctx ? *ctx : std::string());
-    // Retry snapshot chunks that may have been lost.
+    // Resend a snapshot chunk that may have been lost: one whose answer has
+    // not come for a few heartbeats. A resend of a chunk still on its way
+    // costs a chunk on the wire and a read of the image for nothing.
     for (auto& [id, pr] : tracker_.progress()) {
-      if (id != id_ && pr.state == ProgressState::kSnapshot) send_snapshot_chunk(id);
+      if (id == id_ || pr.state != ProgressState::kSnapshot) continue;
+      if (++pr.snapshot_quiet_heartbeats < kSnapshotResendHeartbeats) continue;
+      pr.snapshot_quiet_heartbeats = 0;
+      send_snapshot_chunk(id);
     }
   }
 }

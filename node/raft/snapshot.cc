@@ -1,6 +1,6 @@
 // InstallSnapshot: a follower whose next entries are compacted away gets the
 // leader's latest snapshot in chunks of at most snapshot_chunk_bytes, one
-// chunk in flight, resent on each heartbeat until acknowledged.
+// chunk in flight, resent when no answer came for a few heartbeats.
 #include <algorithm>
 
 #include "node/raft/invariant.h"
@@ -102,6 +102,14 @@ void Raft::handle_snapshot_response(const Message& m) {
   if (pr == nullptr) return;
   pr->recent_active = true;
   if (pr->state != ProgressState::kSnapshot || m.index != pr->pending_snapshot) return;
+  pr->snapshot_quiet_heartbeats = 0;
+  // The answer names how much of the image the follower holds. Asking for
+  // the chunk last sent is an answer to a duplicate of it (a resend): that
+  // chunk is on its way already, and sending it once more would start a
+  // second stream of chunks beside the first, every answer of which asks
+  // for its next chunk again. Further on is progress; further back, a
+  // follower that lost its partial image.
+  if (m.reject_hint == pr->snapshot_offset) return;
   pr->snapshot_offset = m.reject_hint;
   send_snapshot_chunk(m.from);
 }
