@@ -47,6 +47,11 @@ void choose_target(const CLI::App& app, ClientFlags& flags, const CLI::Option* e
   LocalTarget target = resolve_local_target(flags.cluster);
   if (!target.error.empty()) throw ClientTargetError(target.error, target.exit_code);
   for (const auto& e : target.endpoints) flags.endpoints += (flags.endpoints.empty() ? "" : ",") + e;
+  if (flags.cacert.empty() && flags.cert.empty() && flags.key.empty()) {
+    flags.cacert = target.tls.trusted_ca_file;
+    flags.cert = target.tls.cert_file;
+    flags.key = target.tls.key_file;
+  }
 }
 
 }  // namespace
@@ -66,6 +71,11 @@ void add_client_flags(CLI::App& app, ClientFlags& flags, bool with_consistency) 
                       "Deadline of a request, every hop and retry included", Millis(1),
                       Millis(3'600'000));
   app.add_flag("-v,--verbose", flags.verbose, "Say on stderr when a leader hint is followed");
+  app.add_option("--cacert", flags.cacert,
+                 "PEM CA the nodes' certificates must chain to: talk TLS (default: the local "
+                 "cluster's own CA when it runs with TLS)");
+  app.add_option("--cert", flags.cert, "PEM client certificate, for nodes that require one");
+  app.add_option("--key", flags.key, "PEM private key of --cert");
   if (with_consistency) {
     app.add_option("--consistency", flags.consistency,
                    "linearizable (default) or stale (any replica; may miss recent writes)");
@@ -98,6 +108,11 @@ std::string resolve_client_flags(const ClientFlags& flags, ResolvedClient* out) 
   }
   out->options.timeout_ms = static_cast<int>(flags.timeout.count());
   out->options.verbose = flags.verbose;
+  std::string tls_error;
+  if (!tls::load_tls({flags.cert, flags.key, flags.cacert, false}, tls::kCliFlags, false, &out->options.tls,
+                     &tls_error)) {
+    return tls_error;
+  }
   if (flags.output.empty()) {
     out->format = isatty(STDOUT_FILENO) ? Format::kTable : Format::kPlain;
   } else if (auto f = parse_format(flags.output)) {

@@ -24,6 +24,10 @@ struct ClientFlags {
   Millis timeout{5000};
   bool verbose = false;
   std::string consistency = "linearizable";
+  // TLS (etcdctl's names): the CA the nodes' certificates chain to, and
+  // this client's certificate and key for nodes that require one. A local
+  // cluster started with --tls supplies all three when none is given.
+  std::string cacert, cert, key;
   // Whether a command without --endpoints talks to the local cluster
   // (`mq bench --target etcd` does not: it has a default of its own).
   bool local_cluster_default = true;

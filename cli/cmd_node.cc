@@ -79,6 +79,27 @@ int cmd_node(int argc, char** argv) {
                  "data dir asks to be admitted as a new member (named --id, reached at --listen) "
                  "and receives replicas as placement assigns them; later starts recover from the "
                  "data dir. Excludes --peers; the cluster's shard count is used, not --shards");
+  app.add_option("--cert-file", config.client_tls.cert_file,
+                 "PEM certificate the gRPC and HTTP listeners present to clients (TLS on when "
+                 "given; with --key-file and --trusted-ca-file)")
+      ->group("TLS");
+  app.add_option("--key-file", config.client_tls.key_file, "PEM private key of --cert-file")->group("TLS");
+  app.add_option("--trusted-ca-file", config.client_tls.trusted_ca_file,
+                 "PEM CA that client certificates (with --client-cert-auth) and the certificates "
+                 "of the peers' listeners this node dials must chain to")
+      ->group("TLS");
+  app.add_flag("--client-cert-auth", config.client_tls.client_cert_auth,
+               "Require a client certificate that chains to --trusted-ca-file")
+      ->group("TLS");
+  app.add_option("--peer-cert-file", config.peer_tls.cert_file,
+                 "PEM certificate for Raft traffic between nodes (mutual TLS); it must name this "
+                 "node's --id or its --listen host")
+      ->group("TLS");
+  app.add_option("--peer-key-file", config.peer_tls.key_file, "PEM private key of --peer-cert-file")
+      ->group("TLS");
+  app.add_option("--peer-trusted-ca-file", config.peer_tls.trusted_ca_file,
+                 "PEM CA that the peers' certificates must chain to")
+      ->group("TLS");
   app.footer(R"(Examples:
   mq node --id n1 --listen 127.0.0.1:7001 --data-dir /tmp/mq/n1
   mq node --id n2 --listen 127.0.0.1:7002 --data-dir /tmp/mq/n2 \
@@ -87,6 +108,9 @@ int cmd_node(int argc, char** argv) {
   mq node --id n1 --listen 127.0.0.1:7001 --http-listen 127.0.0.1:8001 --data-dir /tmp/mq/n1
   mq node --id n4 --listen 127.0.0.1:7004 --data-dir /tmp/mq/n4 --join 127.0.0.1:7001
   mq node --config examples/n1.toml
+  mq node --id n1 --listen 10.0.0.1:7001 --data-dir d1 --cert-file n1.pem --key-file n1-key.pem \
+          --trusted-ca-file ca.pem --peer-cert-file n1.pem --peer-key-file n1-key.pem \
+          --peer-trusted-ca-file ca.pem
   MQ_MAX_VALUE_BYTES=4194304 mq node --id n1 --listen 127.0.0.1:7001 --data-dir d1
 
 Stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped, 2 bad flags,

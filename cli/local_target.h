@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "node/tls/tls_files.h"
+
 namespace mq::cli {
 
 constexpr const char* kDefaultEndpoint = "127.0.0.1:7001";
@@ -20,6 +22,7 @@ struct LocalTarget {
   std::vector<std::string> endpoints;  // when error is ""
   std::string error;                   // one line for the user
   int exit_code = 0;                   // 3: nothing to talk to
+  tls::TlsFiles tls;                   // the local cluster's client TLS files, when it runs TLS
 };
 
 // `cluster` is the name given with --cluster (or MQ_CLUSTER), "" for none.

@@ -92,6 +92,7 @@ std::string state_to_json(const ClusterState& s) {
   j["node_flags"] = s.node_flags;
   j["initial_peers"] = s.initial_peers;
   j["initial_cluster_token"] = s.initial_cluster_token;
+  j["tls"] = s.tls;
   j["nodes"] = json::array();
   for (const auto& n : s.nodes) {
     j["nodes"].push_back({{"id", n.id},
@@ -121,6 +122,7 @@ std::string state_from_json(const std::string& text, ClusterState* out) {
     s.node_flags = j.value("node_flags", std::vector<std::string>{});
     s.initial_peers = j.value("initial_peers", std::string());
     s.initial_cluster_token = j.value("initial_cluster_token", std::string());
+    s.tls = j.value("tls", false);
     for (const auto& jn : j.at("nodes")) {
       NodeRecord n;
       n.id = jn.at("id").get<std::string>();
@@ -152,7 +154,20 @@ std::string load_state(const std::string& dir, ClusterState* out) {
   std::stringstream text;
   text << in.rdbuf();
   if (auto e = state_from_json(text.str(), out); !e.empty()) return path.string() + ": " + e;
+  out->dir = dir;
   return "";
+}
+
+tls::TlsFiles ClusterState::client_tls_files() const {
+  if (!tls) return {};
+  return {tls_dir() + "/client.pem", tls_dir() + "/client-key.pem", tls_dir() + "/ca.pem", false};
+}
+
+tls::TlsMaterial ClusterState::client_tls() const {
+  tls::TlsMaterial m;
+  std::string ignored;
+  if (tls) tls::load_tls(client_tls_files(), tls::kCliFlags, false, &m, &ignored);
+  return m;
 }
 
 std::string save_state(const std::string& dir, const ClusterState& state) {

@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "node/tls/tls_files.h"
+
 namespace mq::playground {
 
 struct NodeFaults {
@@ -77,6 +79,19 @@ struct ClusterState {
   // Empty in states written before: the nodes' cluster id then comes from
   // the flags alone, as it did.
   std::string initial_cluster_token;
+  // Started with --tls: the nodes serve and dial TLS only, with the
+  // certificates of tls_dir() (local_ca.h), and clients use client.pem.
+  bool tls = false;
+  // Where the state was loaded from or saved to (not in the file).
+  std::string dir;
+
+  // DIR/tls: the CA, one certificate per node, and the client's.
+  std::string tls_dir() const { return dir + "/tls"; }
+  // The files a client of this cluster uses; none when it runs plaintext.
+  tls::TlsFiles client_tls_files() const;
+  // Their contents, checked; empty when plaintext or unreadable (a client
+  // then fails its handshake and says so).
+  tls::TlsMaterial client_tls() const;
 
   NodeRecord* find(const std::string& id);
   const NodeRecord* find(const std::string& id) const;

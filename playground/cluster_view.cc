@@ -249,6 +249,7 @@ ClusterView ClusterObserver::observe(const ClusterState& state) {
     auto& client = clients_[state.nodes[i].address()];
     if (!client) {
       ClientOptions o;
+      o.tls = state.client_tls();
       o.endpoints = {state.nodes[i].address()};
       o.timeout_ms = timeout_ms_;
       o.dial_timeout_ms = timeout_ms_;

@@ -20,12 +20,15 @@
 #include <thread>
 #include <vector>
 
+#include "node/tls/tls_files.h"
+
 #include "playground/lincheck.h"
 
 namespace mq::playground {
 
 struct WorkloadOptions {
   std::vector<std::string> endpoints;
+  tls::TlsMaterial tls;  // the cluster's client TLS, if it runs with it
   int clients = 16;
   int timeout_ms = 2000;     // client deadline per operation
   uint32_t shard_count = 16;

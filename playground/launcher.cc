@@ -87,8 +87,9 @@ Outcome with_state(const std::string& dir, Fn&& fn) {
   return o;
 }
 
-bool answers_status(const std::string& address, int timeout_ms) {
+bool answers_status(const ClusterState& state, const std::string& address, int timeout_ms) {
   ClientOptions o;
+  o.tls = state.client_tls();
   o.endpoints = {address};
   o.timeout_ms = timeout_ms;
   o.dial_timeout_ms = timeout_ms;
@@ -98,8 +99,9 @@ bool answers_status(const std::string& address, int timeout_ms) {
 }
 
 // The node's SetFaults answer; a refusal names the node and how to lift it.
-cli::Error install_faults(const NodeRecord& node) {
+cli::Error install_faults(const ClusterState& state, const NodeRecord& node) {
   ClientOptions o;
+  o.tls = state.client_tls();
   o.endpoints = {node.address()};
   o.timeout_ms = 2000;
   Client client(o);
@@ -120,7 +122,7 @@ Outcome install_all_faults(const ClusterState& state) {
   std::string errors;
   for (const auto& n : state.nodes) {
     if (node_liveness(state, n) != Liveness::kUp) continue;
-    if (cli::Error e = install_faults(n); !e.ok()) errors += (errors.empty() ? "" : "; ") + e.message;
+    if (cli::Error e = install_faults(state, n); !e.ok()) errors += (errors.empty() ? "" : "; ") + e.message;
   }
   if (!errors.empty()) return fail(kClusterUnavailable, "cannot set faults: " + errors);
   return {};
@@ -129,7 +131,7 @@ Outcome install_all_faults(const ClusterState& state) {
 // Waits until the node answers, then gives it back its recorded faults.
 Outcome await_ready(const ClusterState& state, const NodeRecord& node, int timeout_ms) {
   const auto start = Clock::now();
-  while (!answers_status(node.address(), kStatusTimeoutMs)) {
+  while (!answers_status(state, node.address(), kStatusTimeoutMs)) {
     if (node_liveness(state, node) == Liveness::kDown) {
       return fail(kClusterCannotStart,
                   node.id + " exited at start; " + node.log_path + ": " + log_tail(node.log_path));
@@ -141,7 +143,7 @@ Outcome await_ready(const ClusterState& state, const NodeRecord& node, int timeo
     std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
   }
   if (!node.faults.empty()) {
-    if (cli::Error e = install_faults(node); !e.ok()) return fail(kClusterUnavailable, e.message);
+    if (cli::Error e = install_faults(state, node); !e.ok()) return fail(kClusterUnavailable, e.message);
   }
   return {};
 }
@@ -222,6 +224,10 @@ Outcome cluster_up(const UpOptions& asked, const ProgressFn& progress, ClusterSt
     if (!lock.ok()) return fail(kClusterUnavailable, "another mq cluster command holds " + dir + "/lock");
     if (state_exists(dir)) {
       if (auto e = load_state(dir, state); !e.empty()) return fail(kClusterNotFound, e);
+      if (options.tls && !state->tls) {
+        return fail(kClusterUsage, "cluster " + state->name + " already exists without TLS (stop and "
+                                   "delete it with: mq cluster down --purge, or choose another --name)");
+      }
       if (std::string differs = settings_differ(options, *state); !differs.empty()) {
         return fail(kClusterUsage, "cluster " + state->name + " already exists with " +
                                        std::to_string(state->nodes.size()) + " nodes, " +
@@ -238,6 +244,8 @@ Outcome cluster_up(const UpOptions& asked, const ProgressFn& progress, ClusterSt
       state->shard_count = options.shards;
       state->replication = options.replication;
       state->node_flags = options.node_flags;
+      state->tls = options.tls;
+      state->dir = dir;
       for (int i = 0; i < options.nodes; ++i) {
         NodeRecord n;
         n.bootstrapped = false;
@@ -403,7 +411,7 @@ Outcome resume_node(const std::string& dir, const std::string& id) {
     if (!signal_node(s, *n, SIGCONT)) return fail(kClusterNotFound, id + " is not running");
     n->paused = false;
     // Faults changed while it was stopped reach it now.
-    if (cli::Error e = install_faults(*n); !e.ok()) return fail(kClusterUnavailable, e.message);
+    if (cli::Error e = install_faults(s, *n); !e.ok()) return fail(kClusterUnavailable, e.message);
     return {};
   });
 }
@@ -449,6 +457,7 @@ Outcome transfer_leader(const std::string& dir, uint32_t shard, const std::strin
     return fail(kClusterUsage, "shard must be below " + std::to_string(state.shard_count));
   }
   ClientOptions o;
+  o.tls = state.client_tls();
   o.endpoints = state.endpoints();
   o.timeout_ms = 3000;
   Client client(o);
@@ -532,6 +541,7 @@ bool wait_balanced(const ClusterState& state, int wait_ms, std::string* why) {
       // business (mq cluster remove moves them), not this wait's.
       if (node_liveness(state, n) == Liveness::kDown) continue;
       ClientOptions o;
+      o.tls = state.client_tls();
       o.endpoints = {n.address()};
       o.timeout_ms = kStatusTimeoutMs;
       Client c(o);
@@ -635,6 +645,7 @@ Outcome cluster_remove(const std::string& dir, const std::string& id, bool force
   if (!node) return fail(kClusterNotFound, "no node '" + id + "' in cluster " + state.name);
   if (state.nodes.size() == 1) return fail(kClusterUsage, id + " is the cluster's only node");
   ClientOptions co;
+  co.tls = state.client_tls();
   co.endpoints = state.endpoints();
   co.timeout_ms = 5000;
   Client client(co);
@@ -651,6 +662,7 @@ Outcome cluster_remove(const std::string& dir, const std::string& id, bool force
   std::string why = id + " still holds replicas";
   while (ms_since(changed) < wait_ms) {
     ClientOptions co;
+    co.tls = state.client_tls();
     co.endpoints = {node->address()};
     co.timeout_ms = kStatusTimeoutMs;
     Client c(co);

@@ -47,6 +47,9 @@ struct UpOptions {
   uint16_t base_port = 7001;
   int wait_ms = 10'000;  // for every shard to have a leader
   std::vector<std::string> node_flags;
+  // TLS everywhere: a CA of the cluster's own and a certificate per node
+  // and for the client, in DIR/tls (local_ca.h); mutual, for clients too.
+  bool tls = false;
 };
 
 // Called while waiting: shards with a leader so far, shards in all.

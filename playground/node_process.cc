@@ -1,5 +1,7 @@
 #include "playground/node_process.h"
 
+#include "playground/local_ca.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -126,6 +128,16 @@ std::vector<std::string> node_command(const ClusterState& state, const NodeRecor
   if (node.http_port != 0) {
     args.insert(args.end(), {"--http-listen", node.http_address()});
   }
+  if (state.tls) {
+    // One certificate per node (local_ca.h) for both faces, as etcd's
+    // own tooling issues them; clients need one of the same CA.
+    const std::string cert = state.tls_dir() + "/" + node.id + ".pem";
+    const std::string key = state.tls_dir() + "/" + node.id + "-key.pem";
+    const std::string ca = state.tls_dir() + "/ca.pem";
+    args.insert(args.end(), {"--cert-file", cert, "--key-file", key, "--trusted-ca-file", ca,
+                             "--client-cert-auth", "--peer-cert-file", cert, "--peer-key-file", key,
+                             "--peer-trusted-ca-file", ca});
+  }
   // Nodes that share a machine share its memory: each gets an equal part of
   // the 60% one node alone would take, unless the flags say otherwise.
   const bool memory_given = std::any_of(state.node_flags.begin(), state.node_flags.end(),
@@ -137,7 +149,29 @@ std::vector<std::string> node_command(const ClusterState& state, const NodeRecor
   return args;
 }
 
+namespace {
+
+// The CA, this node's certificate and the client's, each made once.
+std::string ensure_certificates(const ClusterState& state, const NodeRecord& node) {
+  std::error_code ec;
+  fs::create_directories(state.tls_dir(), ec);
+  if (ec) return "cannot create " + state.tls_dir() + ": " + ec.message();
+  std::string error;
+  if (!ensure_local_ca(state.tls_dir(), &error)) return error;
+  auto issue = [&](const CertificateSpec& spec) {
+    return fs::exists(state.tls_dir() + "/" + spec.name + ".pem") ||
+           issue_certificate(state.tls_dir(), spec, &error);
+  };
+  if (!issue({node.id, {node.id, "localhost"}, {"127.0.0.1"}}) || !issue({"client", {}, {}})) return error;
+  return "";
+}
+
+}  // namespace
+
 std::string spawn_node(const ClusterState& state, NodeRecord* node) {
+  if (state.tls) {
+    if (std::string e = ensure_certificates(state, *node); !e.empty()) return "TLS for " + node->id + ": " + e;
+  }
   std::error_code ec;
   fs::create_directories(node->data_dir, ec);
   if (ec) return "cannot create " + node->data_dir + ": " + ec.message();

@@ -12,9 +12,11 @@
 #include "cli/client/channel_connect.h"
 #include "cli/client/leader_routes.h"
 #include "cli/client/request_outcome.h"
+#include "cli/client/tls_probe.h"
 #include "mq/v1/cluster.grpc.pb.h"
 #include "mq/v1/kv.grpc.pb.h"
 #include "node/kv/shard_hash.h"
+#include "node/tls/grpc_tls.h"
 
 namespace mq::cli {
 
@@ -120,9 +122,20 @@ struct Client::Impl {
       // While a call waits for its answer no data flows; pings must go on.
       args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
       args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS, kPingEveryMs);
-      ch = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+      ch = grpc::CreateCustomChannel(endpoint, tls::grpc_channel_credentials(options.tls), args);
     }
     return ch;
+  }
+
+  // Every endpoint failed to connect; when TLS is why (a handshake gRPC
+  // reports as silence), the error says so and what to pass.
+  Error no_answer(const std::set<std::string>& unreachable) const {
+    std::string message = "cannot reach the cluster: no answer from " + join_endpoints(unreachable);
+    if (!unreachable.empty()) {
+      const std::string why = explain_tls_failure(*unreachable.begin(), options.tls, options.dial_timeout_ms);
+      if (!why.empty()) message = "cannot reach the cluster: " + why;
+    }
+    return {ErrorKind::kUnavailable, message};
   }
 
   // One logical request: dial, send, follow leader hints, retry where safe.
@@ -174,8 +187,7 @@ struct Client::Impl {
       }
       if (target.empty() && !next_endpoint()) {
         connected = false;
-        return {ErrorKind::kUnavailable,
-                "cannot reach the cluster: no answer from " + join_endpoints(unreachable)};
+        return no_answer(unreachable);
       }
       const std::string endpoint = target.empty() ? options.endpoints[current] : target;
       auto ch = channel(endpoint);
@@ -189,8 +201,7 @@ struct Client::Impl {
         if (is_cancelled()) return {ErrorKind::kUnavailable, "cancelled before it was sent"};
         if (Clock::now() >= deadline) {
           connected = false;
-          return {ErrorKind::kUnavailable, "cannot reach the cluster: no answer from " +
-                                               join_endpoints(unreachable)};
+          return no_answer(unreachable);
         }
         continue;
       }

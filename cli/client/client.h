@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "node/tls/tls_files.h"
+
 namespace mq::cli {
 
 enum class ErrorKind {
@@ -116,6 +118,7 @@ struct ClientOptions {
   int timeout_ms = 5000;               // per request, all hops and retries included
   int dial_timeout_ms = 1000;          // to establish a connection to one endpoint
   bool verbose = false;                // say on stderr when a leader hint is followed
+  tls::TlsMaterial tls;                // empty: plaintext (--cacert, --cert, --key)
 };
 
 class Client {

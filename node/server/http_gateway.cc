@@ -8,6 +8,7 @@
 #include <set>
 
 #include "mq/v1/kv.grpc.pb.h"
+#include "node/tls/grpc_tls.h"
 #include "node/kv/shard_hash.h"
 #include "node/server/request_checks.h"
 
@@ -105,7 +106,7 @@ struct HttpGateway::Impl : std::enable_shared_from_this<HttpGateway::Impl> {
     if (!channel) {
       grpc::ChannelArguments args;
       args.SetMaxReceiveMessageSize(-1);
-      channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+      channel = grpc::CreateCustomChannel(address, tls::grpc_channel_credentials(options.dial), args);
       clients[address] = v1::KV::NewStub(channel);
     }
     if (channel->GetState(true) == GRPC_CHANNEL_TRANSIENT_FAILURE) {

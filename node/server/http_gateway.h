@@ -18,6 +18,7 @@
 
 #include "node/http/kv_gateway.h"
 #include "node/server/kv_backend.h"
+#include "node/tls/tls_files.h"
 
 namespace mq::server {
 
@@ -29,6 +30,7 @@ struct HttpGatewayOptions {
   std::chrono::milliseconds deadline{5000};
   // Renders the node's metrics (MetricsExporter::render).
   std::function<void(std::function<void(std::string)>)> metrics;
+  tls::TlsMaterial dial;  // how the leaders' gRPC listeners are dialed (node_tls.h)
 };
 
 class HttpGateway final : public http::KvGateway {

@@ -14,6 +14,7 @@
 #include "node/server/log.h"
 #include "node/storage/file_system.h"
 #include "node/storage/identity.h"
+#include "node/tls/grpc_tls.h"
 
 namespace mq::server {
 
@@ -68,7 +69,7 @@ bool join_topology(const JoinFlags& config, Topology* topology, std::string* err
   bool ambiguous = false;  // an attempt may have been admitted without answering
   while (std::chrono::steady_clock::now() < give_up) {
     for (size_t i = 0; i < endpoints.size(); ++i) {
-      auto channel = grpc::CreateChannel(endpoints[i], grpc::InsecureChannelCredentials());
+      auto channel = grpc::CreateChannel(endpoints[i], tls::grpc_channel_credentials(config.dial));
       auto cluster_api = v1::Cluster::NewStub(channel);
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + kJoinCallDeadline);

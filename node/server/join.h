@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "node/server/topology.h"
+#include "node/tls/tls_files.h"
 
 namespace mq::server {
 
@@ -17,6 +18,7 @@ struct JoinFlags {
   std::string data_dir;  // --data-dir
   std::string join;      // --join: host:port[,host:port...]
   uint32_t replication = 3;
+  tls::TlsMaterial dial;  // how the members' listeners are dialed (node_tls.h)
 };
 
 // Fills *topology for a node started with --join. On failure returns false

@@ -26,10 +26,12 @@
 #include "node/server/kv_service.h"
 #include "node/server/memory_gauge.h"
 #include "node/server/metrics_export.h"
+#include "node/server/node_tls.h"
 #include "node/server/raft_backend.h"
 #include "node/server/topology.h"
 #include "node/server/log.h"
 #include "node/storage/wal.h"
+#include "node/tls/grpc_tls.h"
 
 namespace mq::server {
 
@@ -199,6 +201,11 @@ int run_node(const NodeConfig& config) {
   }
   set_log_node(config.id);
   std::string error;
+  NodeTls tls;
+  if (!load_node_tls(config, &tls, &error)) {
+    std::fprintf(stderr, "mq node: %s\n", error.c_str());
+    return kNodeExitUsage;
+  }
   const HostPort listen = *parse_host_port(config.listen, &error);
   if (auto reason = probe_bind(listen); !reason.empty()) {
     std::fprintf(stderr, "mq node: cannot listen on %s: %s\n", listen.to_string().c_str(),
@@ -241,7 +248,8 @@ int run_node(const NodeConfig& config) {
   NodeHostOptions options = host_options_for(config);
   int exit_code = kNodeExitCannotStart;
   if (!config.join.empty()) {
-    const JoinFlags join{config.id, config.listen, config.data_dir, config.join, config.replication};
+    const JoinFlags join{config.id, config.listen, config.data_dir, config.join, config.replication,
+                         tls.dial};
     if (!join_topology(join, &options.topology, &error, &exit_code)) {
       std::fprintf(stderr, "mq node: %s\n", error.c_str());
       ::close(lock_fd);
@@ -249,7 +257,7 @@ int run_node(const NodeConfig& config) {
     }
     options.initial_cluster_state = "join";
   }
-  std::unique_ptr<RaftBackend> backend = RaftBackend::open(options, peer_listen, &error, &exit_code);
+  std::unique_ptr<RaftBackend> backend = RaftBackend::open(options, peer_listen, tls, &error, &exit_code);
   if (!backend) {
     std::fprintf(stderr, "mq node: %s\n", error.c_str());
     ::close(lock_fd);
@@ -271,7 +279,7 @@ int run_node(const NodeConfig& config) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(listen.to_string(), grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(listen.to_string(), tls::grpc_server_credentials(tls.client), &bound_port);
   // Accept up to the ceiling at the transport so that a value over this
   // node's limit reaches validation and gets an INVALID_ARGUMENT naming the
   // limit, instead of an opaque transport error.
@@ -306,6 +314,7 @@ int run_node(const NodeConfig& config) {
   gateway_options.self_address = listen.to_string();
   gateway_options.shard_count = options.topology.shard_count;
   gateway_options.value_bytes_max = config.value_bytes_max;
+  gateway_options.dial = tls.dial;
   gateway_options.metrics = [&metrics_exporter](std::function<void(std::string)> done) {
     metrics_exporter.render(std::move(done));
   };

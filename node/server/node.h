@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "node/tls/tls_files.h"
+
 #include "node/kv/limits.h"
 #include "node/server/exit_codes.h"
 
@@ -52,6 +54,16 @@ struct NodeConfig {
   // limit; else a size such as 536870912, 512MiB or 2GiB, or a share of
   // the machine's memory such as 20%.
   std::string max_memory;
+  // TLS with etcd's flag names. Client-facing (gRPC and HTTP listeners):
+  // --cert-file, --key-file, --trusted-ca-file, --client-cert-auth. The
+  // node also dials its peers' client-facing listeners (Peer.Locate,
+  // --join, the HTTP gateway's forwards) with these: their certificates
+  // are checked against --trusted-ca-file and its own goes along.
+  tls::TlsFiles client_tls;
+  // Raft traffic between nodes: --peer-cert-file, --peer-key-file,
+  // --peer-trusted-ca-file; always mutual, and a peer's certificate must
+  // name the node it claims to be (its id or its address's host).
+  tls::TlsFiles peer_tls;
 };
 
 // Validates the configuration; "" when valid, else a one-line reason.

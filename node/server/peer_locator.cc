@@ -6,6 +6,7 @@
 
 #include "mq/peer/raft.grpc.pb.h"
 #include "node/server/address.h"
+#include "node/tls/grpc_tls.h"
 
 namespace mq::server {
 
@@ -19,8 +20,8 @@ bool is_wildcard(const std::string& host) { return host.empty() || host == "0.0.
 }  // namespace
 
 struct PeerLocator::Target {
-  explicit Target(const std::string& address) : client(channel(address)) {}
-  static std::shared_ptr<grpc::Channel> channel(const std::string& address) {
+  Target(const std::string& address, const tls::TlsMaterial& dial) : client(channel(address, dial)) {}
+  static std::shared_ptr<grpc::Channel> channel(const std::string& address, const tls::TlsMaterial& dial) {
     grpc::ChannelArguments args;
     // Nodes of a cluster start within moments of each other: a peer that
     // refused the first question is asked again within the transport's
@@ -28,7 +29,7 @@ struct PeerLocator::Target {
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    return grpc::CreateCustomChannel(address, tls::grpc_channel_credentials(dial), args);
   }
   peer::Peer::Stub client;  // gRPC's generated client of the Peer service
 };
@@ -75,9 +76,10 @@ class PeerLocator::Service final : public peer::Peer::CallbackService {
   uint16_t port_ = 0;
 };
 
-PeerLocator::PeerLocator(std::string cluster_id, std::string self_name)
+PeerLocator::PeerLocator(std::string cluster_id, std::string self_name, const tls::TlsMaterial& dial)
     : cluster_id_(std::move(cluster_id)),
       self_name_(std::move(self_name)),
+      dial_(dial),
       service_(std::make_unique<Service>(cluster_id_, self_name_)) {}
 
 PeerLocator::~PeerLocator() { stop(); }
@@ -113,7 +115,7 @@ void PeerLocator::ask(const PeerInfo& peer) {
   e.in_flight = true;
   e.asked_at = peer.address;
   auto& target = targets_[peer.address];
-  if (!target) target = std::make_unique<Target>(peer.address);
+  if (!target) target = std::make_unique<Target>(peer.address, dial_);
   auto owned = std::make_unique<Call>();
   Call* call = owned.get();
   call->name = peer.id;

@@ -20,6 +20,7 @@
 
 #include "node/server/peer_directory.h"
 #include "node/server/topology.h"
+#include "node/tls/tls_files.h"
 
 namespace grpc {
 class Service;
@@ -29,7 +30,8 @@ namespace mq::server {
 
 class PeerLocator {
  public:
-  PeerLocator(std::string cluster_id, std::string self_name);
+  // `dial`: how the peers' gRPC listeners are dialed (node_tls.h).
+  PeerLocator(std::string cluster_id, std::string self_name, const tls::TlsMaterial& dial);
   ~PeerLocator();
   PeerLocator(const PeerLocator&) = delete;
   PeerLocator& operator=(const PeerLocator&) = delete;
@@ -70,6 +72,7 @@ class PeerLocator {
 
   const std::string cluster_id_;
   const std::string self_name_;
+  const tls::TlsMaterial dial_;
   std::unique_ptr<Service> service_;
   std::function<void(const std::string& name)> on_located_;
   std::mutex mutex_;

@@ -160,11 +160,11 @@ RaftBackend::RaftBackend(std::unique_ptr<Loop> loop) : loop_(std::move(loop)) {}
 RaftBackend::~RaftBackend() { stop(); }
 
 std::unique_ptr<RaftBackend> RaftBackend::open(const NodeHostOptions& options, const HostPort& peer_listen,
-                                               std::string* error, int* exit_code) {
+                                               const NodeTls& tls, std::string* error, int* exit_code) {
   auto loop = std::make_unique<Loop>();
   Loop* raw = loop.get();
   const Topology& topology = options.topology;
-  loop->locator = std::make_unique<PeerLocator>(topology.cluster_id, topology.self_info().id);
+  loop->locator = std::make_unique<PeerLocator>(topology.cluster_id, topology.self_info().id, tls.dial);
   TcpPeerTransport::Options transport_options;
   PeerLocator* locator = loop->locator.get();
   transport_options.address_of = [locator](const PeerInfo& p) { return locator->peer_address(p); };

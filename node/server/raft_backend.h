@@ -17,6 +17,7 @@
 #include "node/server/address.h"
 #include "node/server/kv_backend.h"
 #include "node/server/node_host.h"
+#include "node/server/node_tls.h"
 
 namespace grpc {
 class Service;
@@ -31,6 +32,7 @@ class RaftBackend final : public KvBackend {
   // Raft traffic is served on peer_listen (port 0: one the kernel picks;
   // peers ask where, peer_locator.h).
   static std::unique_ptr<RaftBackend> open(const NodeHostOptions& options, const HostPort& peer_listen,
+                                           const NodeTls& tls,
                                            std::string* error, int* exit_code);
   ~RaftBackend() override;
 

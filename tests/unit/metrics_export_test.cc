@@ -86,7 +86,7 @@ class SingleNode {
     options.data_dir = dir_;
     options.snapshot_every_entries = snapshot_every_entries;
     int exit_code = 0;
-    backend = RaftBackend::open(options, HostPort{"127.0.0.1", 0}, &error, &exit_code);
+    backend = RaftBackend::open(options, HostPort{"127.0.0.1", 0}, NodeTls{}, &error, &exit_code);
     INFO(error);
     REQUIRE(backend);
     kv = std::make_unique<KvService>(backend.get(), 1 << 20, &requests);
