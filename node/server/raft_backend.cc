@@ -169,6 +169,7 @@ std::unique_ptr<RaftBackend> RaftBackend::open(const NodeHostOptions& options, c
   PeerLocator* locator = loop->locator.get();
   transport_options.address_of = [locator](const PeerInfo& p) { return locator->peer_address(p); };
   transport_options.on_disconnect = [locator](const std::string& name) { locator->forget(name); };
+  transport_options.tls = tls.peer;
   // The receiver runs on the loop's thread: a batch is handled where it
   // was read, with no handoff.
   loop->transport = std::make_unique<TcpPeerTransport>(

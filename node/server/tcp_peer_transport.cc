@@ -6,10 +6,14 @@
 #include <boost/asio.hpp>
 #include <google/protobuf/arena.h>
 
+#include <algorithm>
+
 #include "node/server/address.h"
 #include "node/server/log.h"
 #include "node/server/peer_batch_merge.h"
 #include "node/server/peer_frame.h"
+#include "node/server/peer_stream.h"
+#include "node/tls/tls_files.h"
 
 namespace mq::server {
 
@@ -35,16 +39,52 @@ google::protobuf::ArenaOptions arena_options(std::vector<char>* block) {
   return o;
 }
 
+// The host part of host:port ("" when it does not parse).
+std::string host_of(const std::string& address) {
+  std::string error;
+  const auto hp = parse_dial_address(address, &error);
+  return hp ? hp->host : "";
+}
+
+// Whether a peer's certificate vouches for one of the names it may go by.
+bool vouches_for(const std::vector<std::string>& names, std::initializer_list<std::string> wanted) {
+  return std::any_of(wanted.begin(), wanted.end(), [&](const std::string& w) {
+    return !w.empty() && std::find(names.begin(), names.end(), w) != names.end();
+  });
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "nothing" : out;
+}
+
+// The peers' TLS context: TLS 1.2 or later, this node's certificate for
+// both roles, and a peer certificate of the peers' CA required both ways.
+std::unique_ptr<asio::ssl::context> peer_tls_context(const tls::TlsMaterial& m) {
+  if (!m.enabled()) return nullptr;
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  ctx->use_certificate_chain(asio::buffer(m.cert_pem));
+  ctx->use_private_key(asio::buffer(m.key_pem), asio::ssl::context::pem);
+  ctx->add_certificate_authority(asio::buffer(m.ca_pem));
+  ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+  return ctx;
+}
+
 }  // namespace
 
 struct TcpPeerTransport::Io {
-  explicit Io(EventLoop* loop)
+  Io(EventLoop* loop, const tls::TlsMaterial& tls)
       : owned(loop ? nullptr : std::make_unique<asio::io_context>(1)),
         context(loop ? loop->context() : *owned),
-        work(context.get_executor()) {}
+        work(context.get_executor()),
+        tls_context(peer_tls_context(tls)) {}
   std::unique_ptr<asio::io_context> owned;  // without a loop
   asio::io_context& context;
   asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::unique_ptr<asio::ssl::context> tls_context;  // null: plaintext
   tcp::acceptor acceptor{context};
   asio::steady_timer accept_retry{context};
   std::set<std::shared_ptr<Inbound>> inbound;  // IO thread only
@@ -53,7 +93,7 @@ struct TcpPeerTransport::Io {
 // One destination. The queue is shared with senders; the rest belongs to
 // the IO thread.
 struct TcpPeerTransport::Link {
-  Link(asio::io_context& io, std::string name) : name(std::move(name)), socket(io), resolver(io), retry(io) {}
+  Link(asio::io_context& io, std::string name) : name(std::move(name)), resolver(io), retry(io) {}
   const std::string name;  // the member's name, for good
   std::mutex mutex;
   PeerInfo peer;  // its address may change (set_members)
@@ -66,8 +106,9 @@ struct TcpPeerTransport::Link {
   size_t queued_bytes = 0;
   bool flush_posted = false;
 
-  using Stream = tcp::socket;
-  Stream socket;
+  // A fresh one per connection (a TLS session is not reused); handlers of
+  // an old one hold it until they have run.
+  std::shared_ptr<PeerStream> stream;
   tcp::resolver resolver;
   asio::steady_timer retry;
   enum class State { kIdle, kConnecting, kUp, kWaiting } state = State::kIdle;
@@ -80,9 +121,9 @@ struct TcpPeerTransport::Link {
 };
 
 struct TcpPeerTransport::Inbound {
-  Inbound(asio::io_context& io, size_t frame_bytes_max)
-      : socket(io), decoder(frame_bytes_max), arena_block(kArenaBlockBytes), arena(arena_options(&arena_block)) {}
-  tcp::socket socket;
+  Inbound(asio::io_context& io, asio::ssl::context* tls, size_t frame_bytes_max)
+      : stream(io, tls), decoder(frame_bytes_max), arena_block(kArenaBlockBytes), arena(arena_options(&arena_block)) {}
+  PeerStream stream;
   FrameDecoder decoder;
   std::string remote;
   std::optional<raft::NodeId> from;  // set by the hello
@@ -97,7 +138,7 @@ TcpPeerTransport::TcpPeerTransport(const Topology& topology, Receiver receiver, 
       self_name_(topology.self_info().id),
       receiver_(std::move(receiver)),
       options_(std::move(options)),
-      io_(std::make_unique<Io>(loop)),
+      io_(std::make_unique<Io>(loop, options_.tls)),
       loop_(loop),
       directory_(topology.self) {
   if (!options_.address_of) options_.address_of = [](const PeerInfo& p) { return PeerAddress{p.address, ""}; };
@@ -128,10 +169,10 @@ void TcpPeerTransport::stop() {
     boost::system::error_code ignored;
     io_->acceptor.close(ignored);
     io_->accept_retry.cancel();
-    for (const auto& in : io_->inbound) in->socket.close(ignored);
+    for (const auto& in : io_->inbound) in->stream.socket().close(ignored);
     std::lock_guard lock(links_mutex_);
     for (auto& [id, link] : links_) {
-      link->socket.close(ignored);
+      if (link->stream) link->stream->socket().close(ignored);
       link->retry.cancel();
       link->resolver.cancel();
     }
@@ -170,6 +211,13 @@ void TcpPeerTransport::add_link(const PeerInfo& peer) {
   link->peer = peer;
   link->backoff = options_.backoff_min;
   links_[peer.raft_id] = std::move(link);
+}
+
+std::string TcpPeerTransport::member_address(raft::NodeId id) const {
+  Link* link = link_of(id);
+  if (!link) return "";
+  std::lock_guard lock(link->mutex);
+  return link->peer.address;
 }
 
 TcpPeerTransport::Link* TcpPeerTransport::link_of(raft::NodeId id) const {
@@ -290,8 +338,8 @@ void TcpPeerTransport::flush(Link* link) {
   if (link->out.empty()) return;
   link->writing = true;
   const uint64_t generation = link->generation;
-  asio::async_write(link->socket, asio::buffer(link->out),
-                    [this, link, generation](const boost::system::error_code& ec, size_t) {
+  asio::async_write(*link->stream, asio::buffer(link->out),
+                    [this, link, generation, stream = link->stream](const boost::system::error_code& ec, size_t) {
                       if (generation != link->generation) return;
                       link->writing = false;
                       link->out.clear();
@@ -330,6 +378,7 @@ void TcpPeerTransport::connect(Link* link) {
   }
   link->state = Link::State::kConnecting;
   const uint64_t generation = ++link->generation;
+  link->stream = std::make_shared<PeerStream>(io_->context, io_->tls_context.get());
   // Resolved at every dial: a peer that comes back under a new IP is found.
   link->resolver.async_resolve(
       target->host, std::to_string(target->port), [this, link, generation, address](const boost::system::error_code& ec,
@@ -340,7 +389,7 @@ void TcpPeerTransport::connect(Link* link) {
           return;
         }
         asio::async_connect(
-            link->socket, results,
+            link->stream->socket(), results,
             [this, link, generation, address](const boost::system::error_code& ec, const tcp::endpoint&) {
               if (generation != link->generation) return;
               if (ec) {
@@ -348,25 +397,54 @@ void TcpPeerTransport::connect(Link* link) {
                 return;
               }
               boost::system::error_code ignored;
-              link->socket.set_option(tcp::no_delay(true), ignored);
-              link->state = Link::State::kUp;
-              link->backoff = options_.backoff_min;
-              if (link->logged_failure) log_info("reconnected to peer " + link->name + " at " + address);
-              link->logged_failure = false;
-              {
-                std::lock_guard stats_lock(stats_mutex_);
-                ++stats_.connected;
-              }
-              peer::PeerHello hello;
-              hello.set_cluster_id(cluster_id_);
-              hello.set_from_node(self_name_);
-              link->out.clear();
-              append_frame(&link->out, FrameKind::kHello, hello.SerializeAsString());
-              link->refusals.reset();
-              read_refusals(link, generation);
-              flush(link);
+              link->stream->socket().set_option(tcp::no_delay(true), ignored);
+              link->stream->async_handshake(
+                  asio::ssl::stream_base::client,
+                  [this, link, generation, address, stream = link->stream](const boost::system::error_code& ec) {
+                    if (generation != link->generation) return;
+                    if (ec) {
+                      disconnect(link, "TLS handshake: " + ec.message());
+                      return;
+                    }
+                    if (stream->tls()) {
+                      // The CA vouches for the certificate; it must also be
+                      // this member's, not another node's of the same CA.
+                      const auto names = tls::certificate_names(stream->peer_certificate_pem());
+                      std::string member_address;
+                      {
+                        std::lock_guard lock(link->mutex);
+                        member_address = link->peer.address;
+                      }
+                      if (!vouches_for(names, {link->name, host_of(member_address), host_of(address)})) {
+                        disconnect(link, "its certificate names " + joined(names) + ", not " + link->name +
+                                             " or its address");
+                        return;
+                      }
+                    }
+                    connected(link, generation, address);
+                  });
             });
       });
+}
+
+// A dialed connection is up (its TLS handshake done): the hello goes first.
+void TcpPeerTransport::connected(Link* link, uint64_t generation, const std::string& address) {
+  link->state = Link::State::kUp;
+  link->backoff = options_.backoff_min;
+  if (link->logged_failure) log_info("reconnected to peer " + link->name + " at " + address);
+  link->logged_failure = false;
+  {
+    std::lock_guard stats_lock(stats_mutex_);
+    ++stats_.connected;
+  }
+  peer::PeerHello hello;
+  hello.set_cluster_id(cluster_id_);
+  hello.set_from_node(self_name_);
+  link->out.clear();
+  append_frame(&link->out, FrameKind::kHello, hello.SerializeAsString());
+  link->refusals.reset();
+  read_refusals(link, generation);
+  flush(link);
 }
 
 // The peer only ever answers a refusal, then closes; a close is noticed here
@@ -374,8 +452,9 @@ void TcpPeerTransport::connect(Link* link) {
 void TcpPeerTransport::read_refusals(Link* link, uint64_t generation) {
   size_t room = 0;
   char* space = link->refusals.space(4096, &room);
-  link->socket.async_read_some(
-      asio::buffer(space, room), [this, link, generation](const boost::system::error_code& ec, size_t n) {
+  link->stream->async_read_some(
+      asio::buffer(space, room),
+      [this, link, generation, stream = link->stream](const boost::system::error_code& ec, size_t n) {
         if (generation != link->generation) return;
         if (ec) {
           disconnect(link, ec == asio::error::eof ? "closed by the peer" : ec.message());
@@ -396,7 +475,7 @@ void TcpPeerTransport::disconnect(Link* link, const std::string& why) {
   const bool was_up = link->state == Link::State::kUp;
   ++link->generation;
   boost::system::error_code ignored;
-  link->socket.close(ignored);
+  if (link->stream) link->stream->socket().close(ignored);
   link->writing = false;
   link->out.clear();
   {
@@ -432,8 +511,8 @@ void TcpPeerTransport::retry_later(Link* link) {
 }
 
 void TcpPeerTransport::accept() {
-  auto in = std::make_shared<Inbound>(io_->context, options_.frame_bytes_max);
-  io_->acceptor.async_accept(in->socket, [this, in](const boost::system::error_code& ec) {
+  auto in = std::make_shared<Inbound>(io_->context, io_->tls_context.get(), options_.frame_bytes_max);
+  io_->acceptor.async_accept(in->stream.socket(), [this, in](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted || stopping_) return;
     if (ec) {
       // Out of descriptors, most likely: try again in a moment, not at once.
@@ -446,15 +525,30 @@ void TcpPeerTransport::accept() {
     }
     {
       boost::system::error_code ignored;
-      in->socket.set_option(tcp::no_delay(true), ignored);
-      const auto remote = in->socket.remote_endpoint(ignored);
+      in->stream.socket().set_option(tcp::no_delay(true), ignored);
+      const auto remote = in->stream.socket().remote_endpoint(ignored);
       in->remote = remote.address().to_string() + ":" + std::to_string(remote.port());
       io_->inbound.insert(in);
       {
         std::lock_guard lock(stats_mutex_);
         ++stats_.accepted;
       }
-      read_inbound(in);
+      in->stream.async_handshake(asio::ssl::stream_base::server, [this, in](const boost::system::error_code& ec) {
+        if (!ec) {
+          read_inbound(in);
+          return;
+        }
+        // A plaintext dialer, or a certificate the peers' CA does not
+        // vouch for: nothing it sent is read.
+        log_warn("refused the peer connection from " + in->remote + ": TLS handshake: " + ec.message());
+        {
+          std::lock_guard lock(stats_mutex_);
+          ++stats_.refused;
+        }
+        boost::system::error_code ignored;
+        in->stream.socket().close(ignored);
+        io_->inbound.erase(in);
+      });
     }
     accept();
   });
@@ -463,10 +557,10 @@ void TcpPeerTransport::accept() {
 void TcpPeerTransport::read_inbound(const std::shared_ptr<Inbound>& in) {
   size_t room = 0;
   char* space = in->decoder.space(kReadChunkBytes, &room);
-  in->socket.async_read_some(asio::buffer(space, room), [this, in](const boost::system::error_code& ec, size_t n) {
+  in->stream.async_read_some(asio::buffer(space, room), [this, in](const boost::system::error_code& ec, size_t n) {
     if (ec) {
       boost::system::error_code ignored;
-      in->socket.close(ignored);
+      in->stream.socket().close(ignored);
       io_->inbound.erase(in);
       return;
     }
@@ -484,7 +578,7 @@ bool TcpPeerTransport::take_frames(const std::shared_ptr<Inbound>& in) {
       ++stats_.bad_streams;
     }
     boost::system::error_code ignored;
-    in->socket.close(ignored);
+    in->stream.socket().close(ignored);
     io_->inbound.erase(in);
     return false;
   };
@@ -512,6 +606,16 @@ bool TcpPeerTransport::take_frames(const std::shared_ptr<Inbound>& in) {
         refuse(in, "node " + hello.from_node() + " is not a member this node knows");
         return false;
       }
+      if (in->stream.tls()) {
+        // Any node of the peers' CA could claim any name: the certificate
+        // must be the claimed member's own.
+        const auto names = tls::certificate_names(in->stream.peer_certificate_pem());
+        if (!vouches_for(names, {hello.from_node(), host_of(member_address(*in->from))})) {
+          refuse(in, "its certificate names " + joined(names) + ", not " + hello.from_node() +
+                         " or its address");
+          return false;
+        }
+      }
       in->from_name = hello.from_node();
       continue;
     }
@@ -536,10 +640,10 @@ void TcpPeerTransport::refuse(const std::shared_ptr<Inbound>& in, const std::str
   }
   auto frame = std::make_shared<std::vector<char>>();
   append_frame(frame.get(), FrameKind::kRefusal, why);
-  asio::async_write(in->socket, asio::buffer(*frame), [this, in, frame](const boost::system::error_code&, size_t) {
+  asio::async_write(in->stream, asio::buffer(*frame), [this, in, frame](const boost::system::error_code&, size_t) {
     boost::system::error_code ignored;
-    in->socket.shutdown(tcp::socket::shutdown_both, ignored);
-    in->socket.close(ignored);
+    in->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    in->stream.socket().close(ignored);
     io_->inbound.erase(in);
   });
 }

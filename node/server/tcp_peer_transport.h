@@ -9,8 +9,9 @@
 // reused from write to write. A broken connection is redialed with
 // backoff; what was queued for it is dropped (Raft resends what matters).
 // A peer that sends anything but well-formed frames is disconnected; the
-// node carries on. The socket is a plain tcp::socket in one place
-// (Connection::Stream), where an asio::ssl::stream can take its place.
+// node carries on. With --peer-* files every connection is mutual TLS
+// (peer_stream.h), and each end checks that the other's certificate is
+// the member's it claims to be.
 //
 // Fault injection: traffic to or from chosen peers is dropped here, so
 // partitions need no root.
@@ -34,6 +35,7 @@
 #include "node/server/peer_directory.h"
 #include "node/server/peer_sender.h"
 #include "node/server/topology.h"
+#include "node/tls/tls_files.h"
 
 namespace mq::server {
 
@@ -56,6 +58,9 @@ class TcpPeerTransport final : public PeerSender {
     std::function<PeerAddress(const PeerInfo&)> address_of;
     // A connection to this member failed or broke (IO thread).
     std::function<void(const std::string& name)> on_disconnect;
+    // Mutual TLS with the peers' CA (--peer-*); empty: plaintext. A peer's
+    // certificate must name the member it is (its id or address host).
+    tls::TlsMaterial tls;
   };
 
   struct Stats {
@@ -108,6 +113,8 @@ class TcpPeerTransport final : public PeerSender {
   Link* link_of(raft::NodeId id) const;
   void flush(Link* link);
   void connect(Link* link);
+  void connected(Link* link, uint64_t generation, const std::string& address);
+  std::string member_address(raft::NodeId id) const;
   void disconnect(Link* link, const std::string& why);
   void retry_later(Link* link);
   void read_refusals(Link* link, uint64_t generation);
