@@ -7,6 +7,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <optional>
 #include <thread>
 
@@ -49,6 +50,7 @@ struct HttpServer::Impl {
   // handlers, which end the sessions that count themselves out.
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  std::unique_ptr<net::ssl::context> tls;  // null: plaintext
   std::vector<std::thread> threads;
   uint16_t port = 0;
   std::chrono::steady_clock::time_point last_refusal_log{};
@@ -58,19 +60,42 @@ struct HttpServer::Impl {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: plaintext (Stream = beast::tcp_stream) or TLS over it
+// (beast::ssl_stream<beast::tcp_stream>), whose handshake comes first and
+// must finish within the header timeout.
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl* server)
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  Session(tcp::socket&& socket, HttpServer::Impl* server) requires(!kTls)
       : stream_(std::move(socket)), server_(server) {
+    server_->connections.fetch_add(1);
+  }
+  Session(tcp::socket&& socket, net::ssl::context& tls, HttpServer::Impl* server) requires(kTls)
+      : stream_(std::move(socket), tls), server_(server) {
     server_->connections.fetch_add(1);
   }
   ~Session() { server_->connections.fetch_sub(1); }
 
   void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->await_request(); });
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->lowest().expires_after(self->limits().header_timeout);
+        self->stream_.async_handshake(net::ssl::stream_base::server,
+                                      [self](beast::error_code ec) {
+                                        if (ec) return self->close();
+                                        self->await_request();
+                                      });
+      } else {
+        self->await_request();
+      }
+    });
   }
 
  private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
   const HttpLimits& limits() const { return server_->limits; }
 
   // A kept-alive connection may sit idle for long; once a request's first
@@ -78,9 +103,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // timeout: a slow sender cannot hold the connection with a trickle.
   void await_request() {
     if (buffer_.size() > 0) return read_header();
-    stream_.expires_after(limits().idle_timeout);
+    lowest().expires_after(limits().idle_timeout);
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               self->buffer_.commit(n);
                               if (ec) return self->close();
                               self->read_header();
@@ -91,9 +116,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(limits().header_bytes_max));
     parser_->body_limit(limits().body_bytes_max);
-    stream_.expires_after(limits().header_timeout);
+    lowest().expires_after(limits().header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
                                self->on_header(ec);
                              });
   }
@@ -126,9 +151,9 @@ class Session : public std::enable_shared_from_this<Session> {
       // bodies over 1 KiB); the body's size was already accepted above.
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
                                                                        11);
-      stream_.expires_after(limits().write_timeout);
+      lowest().expires_after(limits().write_timeout);
       return bhttp::async_write(stream_, *cont,
-                                [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                                [self = this->shared_from_this(), cont](beast::error_code ec, size_t) {
                                   if (ec) return self->close();
                                   self->read_body();
                                 });
@@ -137,9 +162,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    stream_.expires_after(limits().body_timeout);
+    lowest().expires_after(limits().body_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                         self->on_body(ec);
                       });
   }
@@ -172,8 +197,8 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.reset();
     // No timer runs while the handler works: a slow answer is the node's
     // business (it has its own deadlines), not the client's fault.
-    stream_.expires_never();
-    Respond respond = [self = shared_from_this()](HttpResponse response) {
+    lowest().expires_never();
+    Respond respond = [self = this->shared_from_this()](HttpResponse response) {
       net::post(self->stream_.get_executor(),
                 [self, response = std::move(response)]() mutable {
                   self->write(std::move(response), self->keep_alive_);
@@ -204,11 +229,11 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(response.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();
-    stream_.expires_after(keep_alive ? limits().write_timeout
+    lowest().expires_after(keep_alive ? limits().write_timeout
                                      : std::min<std::chrono::milliseconds>(
                                            limits().write_timeout, kLastWordTimeout));
     bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                       [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
                          if (ec) return self->close();
                          if (!keep_alive) return self->linger();
                          self->await_request();
@@ -221,15 +246,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // bounded time and amount.
   void linger() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
     lingered_bytes_ = 0;
-    stream_.expires_after(kLastWordTimeout);
+    lowest().expires_after(kLastWordTimeout);
     drain();
   }
 
   void drain() {
     stream_.async_read_some(net::buffer(scratch_),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               self->lingered_bytes_ += n;
                               if (ec || self->lingered_bytes_ > kLingerBytesMax) {
                                 return self->close();
@@ -240,11 +265,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer::Impl* server_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -272,7 +297,11 @@ void HttpServer::Impl::accept() {
         socket.close(ignored);
       } else {
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), this)->start();
+        if (tls) {
+          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), *tls, this)->start();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(std::move(socket), this)->start();
+        }
       }
     }
     accept();
@@ -280,10 +309,23 @@ void HttpServer::Impl::accept() {
 }
 
 std::unique_ptr<HttpServer> HttpServer::start(const std::string& host, uint16_t port,
-                                              const HttpLimits& limits, HttpHandler handler,
+                                              const HttpLimits& limits, const tls::TlsMaterial& tls,
+                                              HttpHandler handler,
                                               std::function<void(const std::string&)> warn,
                                               std::string* error) {
   auto impl = std::make_unique<Impl>();
+  if (tls.enabled()) {
+    impl->tls = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+    impl->tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                           net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                           net::ssl::context::no_tlsv1_1);
+    impl->tls->use_certificate_chain(net::buffer(tls.cert_pem));
+    impl->tls->use_private_key(net::buffer(tls.key_pem), net::ssl::context::pem);
+    if (!tls.ca_pem.empty()) impl->tls->add_certificate_authority(net::buffer(tls.ca_pem));
+    if (tls.client_cert_auth) {
+      impl->tls->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
+    }
+  }
   impl->limits = limits;
   impl->handler = std::move(handler);
   impl->warn = std::move(warn);

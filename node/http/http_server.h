@@ -10,6 +10,8 @@
 // connection closed. Everything else goes to the handler.
 #pragma once
 
+#include "node/tls/tls_files.h"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -57,8 +59,11 @@ class HttpServer {
   // Binds host:port (port 0: any free one) and starts serving; nullptr with
   // a one-line error when it cannot. warn (may be empty) hears what the
   // listener refuses on its own, such as connections over the cap.
+  // TLS when `tls` holds a certificate (with client certificates required
+  // when it says so); plaintext when it is empty.
   static std::unique_ptr<HttpServer> start(const std::string& host, uint16_t port,
-                                           const HttpLimits& limits, HttpHandler handler,
+                                           const HttpLimits& limits, const tls::TlsMaterial& tls,
+                                           HttpHandler handler,
                                            std::function<void(const std::string&)> warn,
                                            std::string* error);
   // Stops (see stop). Every Respond handed out must have been called or

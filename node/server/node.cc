@@ -327,7 +327,7 @@ int run_node(const NodeConfig& config) {
     // A value at this node's limit, sent as JSON with every byte escaped.
     limits.body_bytes_max = config.value_bytes_max * 6 + kGrpcMessageOverheadBytes;
     http_server = http::HttpServer::start(
-        http_listen.host == "localhost" ? "127.0.0.1" : http_listen.host, http_listen.port, limits,
+        http_listen.host == "localhost" ? "127.0.0.1" : http_listen.host, http_listen.port, limits, tls.client,
         [&rest_api](http::HttpRequest&& req, http::Respond respond) {
           rest_api.handle(std::move(req), std::move(respond));
         },

@@ -43,7 +43,7 @@ struct EchoServer {
   explicit EchoServer(HttpLimits limits) {
     std::string error;
     server = HttpServer::start(
-        "127.0.0.1", 0, limits,
+        "127.0.0.1", 0, limits, mq::tls::TlsMaterial{},
         [this](HttpRequest&& req, Respond respond) {
           handled.fetch_add(1);
           HttpResponse r;
@@ -249,7 +249,7 @@ TEST_CASE("a handler may answer later, from another thread", "[http]") {
   std::vector<Respond> waiting;
   std::string error;
   auto server = HttpServer::start(
-      "127.0.0.1", 0, HttpLimits{},
+      "127.0.0.1", 0, HttpLimits{}, mq::tls::TlsMaterial{},
       [&](HttpRequest&&, Respond respond) {
         std::lock_guard lock(mu);
         waiting.push_back(std::move(respond));
