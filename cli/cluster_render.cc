@@ -114,12 +114,16 @@ std::string render_log_line_json(const std::string& node, const std::string& lin
   return json{{"node", node}, {"line", line}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-std::string connect_hint(const playground::ClusterView& view, const std::string& dir_flag) {
+std::string connect_hint(const playground::ClusterView& view, const std::string& dir_flag,
+                         const tls::TlsFiles& tls) {
   std::string endpoints;
   for (const auto& n : view.nodes) endpoints += (endpoints.empty() ? "" : ",") + n.address;
-  // Client commands find the default cluster by themselves; any other is
-  // named by its endpoints.
-  const std::string client_flags = dir_flag.empty() ? "" : " --endpoints " + endpoints;
+  // Client commands find the default cluster by themselves (its TLS files
+  // too); any other is named by its endpoints and files.
+  std::string client_flags = dir_flag.empty() ? "" : " --endpoints " + endpoints;
+  if (!dir_flag.empty() && tls.any()) {
+    client_flags += " --cacert " + tls.trusted_ca_file + " --cert " + tls.cert_file + " --key " + tls.key_file;
+  }
   return "Connect: mq repl" + client_flags + "\n" + "Try:     mq set" + client_flags +
          " user123 greeting hello; mq cluster kill leader" + dir_flag + "; mq cluster watch" + dir_flag +
          "\n" + "Stop:    mq cluster down" + dir_flag + "  (--purge also deletes its data)\n";

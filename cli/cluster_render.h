@@ -2,6 +2,8 @@
 // health) as a table or JSON. Results go to stdout, so these return text.
 #pragma once
 
+#include "node/tls/tls_files.h"
+
 #include <string>
 
 #include "cli/output.h"
@@ -33,6 +35,7 @@ std::string render_cluster_status(Format f, const playground::ClusterView& view)
 std::string render_log_line_json(const std::string& node, const std::string& line);
 
 // How to talk to the cluster: the endpoints and a few commands.
-std::string connect_hint(const playground::ClusterView& view, const std::string& dir_flag);
+std::string connect_hint(const playground::ClusterView& view, const std::string& dir_flag,
+                         const tls::TlsFiles& tls = {});
 
 }  // namespace mq::cli

@@ -198,7 +198,7 @@ leader after --wait, 5 a port is in use or a node exited at start.)");
         ",\"all_led_ms\":" + std::to_string(result.all_led_ms) + "}\n");
   } else {
     out(format == Format::kTable ? render_nodes(result.view) : render_status_line(result.view));
-    std::fputs(connect_hint(result.view, f.target.flags()).c_str(), stderr);
+    std::fputs(connect_hint(result.view, f.target.flags(), state.client_tls_files()).c_str(), stderr);
   }
   if (!attach) return 0;
   ReplOptions repl;
