@@ -166,6 +166,7 @@ SIGINT / SIGTERM (after the report).)");
     return 2;
   }
   o.endpoints = resolved.options.endpoints;
+  o.tls = resolved.options.tls;
   o.stale_reads = resolved.consistency == Consistency::kStale;
 
   const bool tty = isatty(STDERR_FILENO);

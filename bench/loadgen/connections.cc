@@ -1,5 +1,7 @@
 #include "bench/loadgen/connections.h"
 
+#include "node/tls/grpc_tls.h"
+
 #include "cli/client/channel_connect.h"
 
 #include <chrono>
@@ -12,9 +14,11 @@ constexpr int kReceiveBytesMax = 80 << 20;  // above any value the node accepts
 
 }  // namespace
 
-BenchConnections::BenchConnections(uint32_t per_address, uint32_t shard_count, int dial_timeout_ms)
+BenchConnections::BenchConnections(uint32_t per_address, uint32_t shard_count, int dial_timeout_ms,
+                                   tls::TlsMaterial tls)
     : per_address_(per_address == 0 ? 1 : per_address),
       dial_timeout_ms_(dial_timeout_ms),
+      tls_(std::move(tls)),
       leaders_(shard_count == 0 ? 1 : shard_count) {
   for (auto& cell : leaders_) cell.store(-1, std::memory_order_relaxed);
 }
@@ -43,7 +47,7 @@ int BenchConnections::index_of(const std::string& address) {
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    auto channel = grpc::CreateCustomChannel(address, tls::grpc_channel_credentials(tls_), args);
     entry->mq.push_back(v1::KV::NewStub(channel));
     entry->etcd.push_back(etcdserverpb::KV::NewStub(channel));
     entry->channels.push_back(std::move(channel));

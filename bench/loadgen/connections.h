@@ -12,6 +12,8 @@
 // named. Lookups and updates are lock-free; only adding an address locks.
 #pragma once
 
+#include "node/tls/tls_files.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include <array>
@@ -33,7 +35,8 @@ class BenchConnections {
   // for a cluster, not an open set.
   static constexpr int kAddressesMax = 64;
 
-  BenchConnections(uint32_t per_address, uint32_t shard_count, int dial_timeout_ms);
+  BenchConnections(uint32_t per_address, uint32_t shard_count, int dial_timeout_ms,
+                   tls::TlsMaterial tls = {});
 
   // Index of `address`, dialling it if new; -1 when kAddressesMax are in use.
   int index_of(const std::string& address);
@@ -79,6 +82,7 @@ class BenchConnections {
 
   const uint32_t per_address_;
   const int dial_timeout_ms_;
+  const tls::TlsMaterial tls_;
   std::mutex add_mutex_;  // serializes index_of's slow path
   std::array<std::unique_ptr<Entry>, kAddressesMax> entries_;
   std::atomic<int> count_{0};

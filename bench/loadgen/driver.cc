@@ -642,7 +642,7 @@ BenchRunStatus run_engine(const BenchOptions& o, uint32_t preload_batch_ops, dou
                           double duration_s, const BenchProgress& progress, BenchResult* result,
                           const BenchStopFlag* stop) {
   *result = BenchResult{};
-  BenchConnections conns(o.connections, o.shard_count, kDialTimeoutMs);
+  BenchConnections conns(o.connections, o.shard_count, kDialTimeoutMs, o.tls);
   std::vector<int> defaults;
   for (const auto& e : o.endpoints) {
     const int index = conns.index_of(e);

@@ -2,6 +2,8 @@
 // driver, the report and the tests that drive a bench in-process.
 #pragma once
 
+#include "node/tls/tls_files.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@ enum class BenchWorkload { kSet, kGet, kMix };
 struct BenchOptions {
   BenchTarget target = BenchTarget::kMq;
   std::vector<std::string> endpoints;  // host:port
+  tls::TlsMaterial tls;                // the client flags' --cacert, --cert, --key
   BenchWorkload workload = BenchWorkload::kSet;
   double read_ratio = 0.9;             // share of gets in kMix
   uint32_t clients = 64;               // closed-loop clients (requests in flight)
