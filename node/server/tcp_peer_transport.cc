@@ -24,6 +24,8 @@ namespace {
 
 // A read asks for at least this much room.
 constexpr size_t kReadChunkBytes = 64 << 10;
+// A connection up this long was accepted: its loss redials at once.
+constexpr auto kLastingConnection = std::chrono::seconds(1);
 // Merged batches stay well below a receiver's frame limit.
 constexpr size_t kMergedBatchBytesMax = 16 << 20;
 
@@ -114,6 +116,7 @@ struct TcpPeerTransport::Link {
   enum class State { kIdle, kConnecting, kUp, kWaiting } state = State::kIdle;
   uint64_t generation = 0;  // bumped per connection: late callbacks of an old one are ignored
   std::chrono::milliseconds backoff{0};
+  std::chrono::steady_clock::time_point up_since;  // of the current connection
   std::vector<char> out;  // frames being written, reused
   bool writing = false;
   bool logged_failure = false;
@@ -430,7 +433,7 @@ void TcpPeerTransport::connect(Link* link) {
 // A dialed connection is up (its TLS handshake done): the hello goes first.
 void TcpPeerTransport::connected(Link* link, uint64_t generation, const std::string& address) {
   link->state = Link::State::kUp;
-  link->backoff = options_.backoff_min;
+  link->up_since = std::chrono::steady_clock::now();
   if (link->logged_failure) log_info("reconnected to peer " + link->name + " at " + address);
   link->logged_failure = false;
   {
@@ -473,6 +476,12 @@ void TcpPeerTransport::read_refusals(Link* link, uint64_t generation) {
 void TcpPeerTransport::disconnect(Link* link, const std::string& why) {
   if (stopping_) return;
   const bool was_up = link->state == Link::State::kUp;
+  // Only a connection that lasted starts the backoff over: one the peer
+  // refuses right after the handshake (a certificate for another node,
+  // another cluster) must not be redialed every few milliseconds.
+  if (was_up && std::chrono::steady_clock::now() - link->up_since >= kLastingConnection) {
+    link->backoff = options_.backoff_min;
+  }
   ++link->generation;
   boost::system::error_code ignored;
   if (link->stream) link->stream->socket().close(ignored);

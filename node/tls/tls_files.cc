@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -148,7 +149,8 @@ std::vector<std::string> certificate_names(const std::string& cert_pem) {
     }
   }
   char cn[256] = {};
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof cn) > 0) {
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof cn) > 0 &&
+      std::find(names.begin(), names.end(), cn) == names.end()) {
     names.emplace_back(cn);
   }
   ERR_clear_error();
