@@ -76,6 +76,9 @@ void add_client_flags(CLI::App& app, ClientFlags& flags, bool with_consistency) 
                  "cluster's own CA when it runs with TLS)");
   app.add_option("--cert", flags.cert, "PEM client certificate, for nodes that require one");
   app.add_option("--key", flags.key, "PEM private key of --cert");
+  app.add_option("--token", flags.token,
+                 "Bearer token, for nodes that run with --auth-file (better in MQ_TOKEN than on a "
+                 "command line others can read)");
   if (with_consistency) {
     app.add_option("--consistency", flags.consistency,
                    "linearizable (default) or stale (any replica; may miss recent writes)");
@@ -108,6 +111,7 @@ std::string resolve_client_flags(const ClientFlags& flags, ResolvedClient* out) 
   }
   out->options.timeout_ms = static_cast<int>(flags.timeout.count());
   out->options.verbose = flags.verbose;
+  out->options.token = flags.token;
   std::string tls_error;
   if (!tls::load_tls({flags.cert, flags.key, flags.cacert, false}, tls::kCliFlags, false, &out->options.tls,
                      &tls_error)) {

@@ -28,6 +28,8 @@ struct ClientFlags {
   // this client's certificate and key for nodes that require one. A local
   // cluster started with --tls supplies all three when none is given.
   std::string cacert, cert, key;
+  // Bearer token for nodes with --auth-file (MQ_TOKEN).
+  std::string token;
   // Whether a command without --endpoints talks to the local cluster
   // (`mq bench --target etcd` does not: it has a default of its own).
   bool local_cluster_default = true;

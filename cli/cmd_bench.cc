@@ -167,6 +167,7 @@ SIGINT / SIGTERM (after the report).)");
   }
   o.endpoints = resolved.options.endpoints;
   o.tls = resolved.options.tls;
+  o.token = resolved.options.token;
   o.stale_reads = resolved.consistency == Consistency::kStale;
 
   const bool tty = isatty(STDERR_FILENO);

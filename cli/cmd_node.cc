@@ -100,6 +100,10 @@ int cmd_node(int argc, char** argv) {
   app.add_option("--peer-trusted-ca-file", config.peer_tls.trusted_ca_file,
                  "PEM CA that the peers' certificates must chain to")
       ->group("TLS");
+  app.add_option("--auth-file", config.auth_file,
+                 "JSON rules of who may read and write which users' keys and administer the "
+                 "cluster (principals by token hash or client certificate name); SIGHUP reloads it")
+      ->group("Authorization");
   app.footer(R"(Examples:
   mq node --id n1 --listen 127.0.0.1:7001 --data-dir /tmp/mq/n1
   mq node --id n2 --listen 127.0.0.1:7002 --data-dir /tmp/mq/n2 \

@@ -18,6 +18,7 @@ const CommandTable& subcommands() {
        cluster_verbs},
       {"demo", "Failover demo on a local cluster, with a linearizability check", cmd_demo,
        demo_commands},
+      {"auth", "Tokens for the nodes' --auth-file: new-token, hash-token", cmd_auth, auth_verbs},
       {"bench", "Load-test a cluster (or etcd) and report ops/s and latency", cmd_bench},
       {"repl", "Interactive client (bare `mq` on a terminal starts it too)", cmd_repl},
       {"completion", "Print a shell completion script: bash, zsh or fish", cmd_completion},

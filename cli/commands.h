@@ -27,6 +27,7 @@ int cmd_cluster(int argc, char** argv);  // mq cluster VERB ... (cmd_cluster.cc)
 int cmd_demo(int argc, char** argv);     // mq demo failover ... (cmd_demo.cc)
 int demo_rebalance(int argc, char** argv);  // mq demo rebalance (cmd_demo_rebalance.cc)
 int cmd_member(int argc, char** argv);   // mq member VERB ... (cmd_member.cc)
+int cmd_auth(int argc, char** argv);     // mq auth VERB ... (cmd_auth.cc)
 int cluster_watch(int argc, char** argv);  // mq cluster watch (cmd_cluster_watch.cc)
 
 // The verbs of `mq cluster`, the demonstrations of `mq demo` and the verbs
@@ -34,6 +35,7 @@ int cluster_watch(int argc, char** argv);  // mq cluster watch (cmd_cluster_watc
 const CommandTable& cluster_verbs();
 const CommandTable& demo_commands();
 const CommandTable& member_verbs();
+const CommandTable& auth_verbs();
 
 // The usage of `mq` itself: its commands, conventions and exit codes.
 void print_usage(FILE* out);

@@ -405,6 +405,7 @@ class Engine {
     // the run's end would end without an answer, and a write without an
     // answer is one whose outcome is unknown.
     s.ctx->set_deadline(SystemClock::now() + std::chrono::milliseconds(o_.timeout_ms));
+    if (!bearer_.empty()) s.ctx->AddMetadata("authorization", bearer_);
     s.state = SlotState::kRpc;
     grpc::CompletionQueue* cq = &s.group->cq;
     switch (s.call) {
@@ -614,6 +615,8 @@ class Engine {
   }
 
   const BenchOptions& o_;
+  // "Bearer TOKEN", made once, not per request.
+  const std::string bearer_ = o_.token.empty() ? std::string() : "Bearer " + o_.token;
   const KeySpace& keys_;
   BenchConnections& conns_;
   const std::vector<int> defaults_;

@@ -17,6 +17,7 @@ struct BenchOptions {
   BenchTarget target = BenchTarget::kMq;
   std::vector<std::string> endpoints;  // host:port
   tls::TlsMaterial tls;                // the client flags' --cacert, --cert, --key
+  std::string token;                   // --token
   BenchWorkload workload = BenchWorkload::kSet;
   double read_ratio = 0.9;             // share of gets in kMix
   uint32_t clients = 64;               // closed-loop clients (requests in flight)

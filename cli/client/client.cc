@@ -61,6 +61,8 @@ int exit_code_of(ErrorKind kind) {
     case ErrorKind::kUnknownOutcome: return 4;
     case ErrorKind::kInternal: return 3;
     case ErrorKind::kMemoryFull: return 2;
+    case ErrorKind::kUnauthenticated:
+    case ErrorKind::kForbidden: return 6;
   }
   return 3;
 }
@@ -74,6 +76,8 @@ const char* error_code_name(ErrorKind kind) {
     case ErrorKind::kUnknownOutcome: return "unknown_outcome";
     case ErrorKind::kInternal: return "internal";
     case ErrorKind::kMemoryFull: return "memory_full";
+    case ErrorKind::kUnauthenticated: return "unauthenticated";
+    case ErrorKind::kForbidden: return "permission_denied";
   }
   return "internal";
 }
@@ -207,6 +211,7 @@ struct Client::Impl {
       }
       grpc::ClientContext ctx;
       ctx.set_deadline(deadline);
+      if (!options.token.empty()) ctx.AddMetadata("authorization", "Bearer " + options.token);
       {
         std::lock_guard<std::mutex> lock(cancel_mutex);
         if (cancelled) return {ErrorKind::kUnavailable, "cancelled before it was sent"};

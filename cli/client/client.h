@@ -32,6 +32,8 @@ enum class ErrorKind {
                     // way that is not the client's fault
   kMemoryFull,      // exit 2: a write refused because a replica is over its --max-memory;
                     // asking again will not help until keys are deleted
+  kUnauthenticated, // exit 6: no credentials, or a token the node's --auth-file does not know
+  kForbidden,       // exit 6: the credentials' principal has no right to this request
 };
 
 int exit_code_of(ErrorKind kind);
@@ -119,6 +121,7 @@ struct ClientOptions {
   int dial_timeout_ms = 1000;          // to establish a connection to one endpoint
   bool verbose = false;                // say on stderr when a leader hint is followed
   tls::TlsMaterial tls;                // empty: plaintext (--cacert, --cert, --key)
+  std::string token;                   // bearer token for nodes with --auth-file (--token)
 };
 
 class Client {

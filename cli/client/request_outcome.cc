@@ -1,5 +1,7 @@
 #include "cli/client/request_outcome.h"
 
+#include "node/auth/refusal.h"
+
 #include <iterator>
 
 #include "mq/v1/kv.pb.h"
@@ -43,6 +45,10 @@ ErrorKind error_kind_of_status(RequestKind kind, grpc::StatusCode code, std::str
   if (kind == RequestKind::kWrite && !write_outcome_is_definite(code, details)) {
     return ErrorKind::kUnknownOutcome;
   }
+  // Refused by the node's --auth-file (node/auth): its own exit code, so a
+  // script tells "not allowed" from bad input.
+  if (code == grpc::StatusCode::UNAUTHENTICATED) return ErrorKind::kUnauthenticated;
+  if (code == grpc::StatusCode::PERMISSION_DENIED && details == auth::kAccessRefusalDetails) return ErrorKind::kForbidden;
   switch (code) {
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::OUT_OF_RANGE:

@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <openssl/pem.h>
 #include <optional>
 #include <thread>
 
@@ -85,6 +86,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         self->stream_.async_handshake(net::ssl::stream_base::server,
                                       [self](beast::error_code ec) {
                                         if (ec) return self->close();
+                                        self->certificate_names_ = self->peer_certificate_names();
                                         self->await_request();
                                       });
       } else {
@@ -95,6 +97,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
  private:
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // The names of the client's certificate (verified by the handshake when
+  // client certificates are required); none without one.
+  std::vector<std::string> peer_certificate_names() {
+    std::vector<std::string> names;
+    if constexpr (kTls) {
+      X509* cert = SSL_get1_peer_certificate(stream_.native_handle());
+      if (!cert) return names;
+      BIO* bio = BIO_new(BIO_s_mem());
+      PEM_write_bio_X509(bio, cert);
+      char* data = nullptr;
+      const long n = BIO_get_mem_data(bio, &data);
+      names = tls::certificate_names(std::string(data, static_cast<size_t>(n)));
+      BIO_free(bio);
+      X509_free(cert);
+    }
+    return names;
+  }
 
   const HttpLimits& limits() const { return server_->limits; }
 
@@ -193,6 +213,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.target = std::string(req.target());
     request.content_type = std::string(req[bhttp::field::content_type]);
     request.accept = std::string(req[bhttp::field::accept]);
+    request.authorization = std::string(req[bhttp::field::authorization]);
+    request.certificate_names = certificate_names_;
     request.body = std::move(req.body());
     parser_.reset();
     // No timer runs while the handler works: a slow answer is the node's
@@ -272,6 +294,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   HttpServer::Impl* server_;
   beast::flat_buffer buffer_;
+  std::vector<std::string> certificate_names_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keep_alive_ = false;
   std::array<char, 16 << 10> scratch_;

@@ -38,6 +38,9 @@ struct HttpRequest {
   std::string target;        // path and query, still percent-encoded
   std::string content_type;  // "" when absent
   std::string accept;        // "" when absent
+  std::string authorization;  // the Authorization header, "" when absent
+  // Over TLS with a verified client certificate: the names it vouches for.
+  std::vector<std::string> certificate_names;
   std::string body;
 };
 

@@ -32,6 +32,12 @@ struct GatewayStatus {
   bool ok() const { return code == Code::kOk; }
 };
 
+// Who a request comes from, as far as a forward to another node must say:
+// its bearer token goes along, so the leader checks it again.
+struct Caller {
+  std::string bearer_token;
+};
+
 class KvGateway {
  public:
   using Done = std::function<void(const GatewayStatus&)>;
@@ -40,10 +46,10 @@ class KvGateway {
   // Requests are validated here (limits, UTF-8, globs), as by the gRPC
   // services. The request must stay valid and the response untouched until
   // done runs; done runs exactly once, on any thread.
-  virtual void set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) = 0;
-  virtual void get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) = 0;
-  virtual void del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Done done) = 0;
-  virtual void list(const v1::ListRequest& req, v1::ListResponse* resp, Done done) = 0;
+  virtual void set(const v1::SetRequest& req, v1::SetResponse* resp, const Caller& caller, Done done) = 0;
+  virtual void get(const v1::GetRequest& req, v1::GetResponse* resp, const Caller& caller, Done done) = 0;
+  virtual void del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, const Caller& caller, Done done) = 0;
+  virtual void list(const v1::ListRequest& req, v1::ListResponse* resp, const Caller& caller, Done done) = 0;
   // This node's own view (never forwarded).
   virtual void status(v1::StatusResponse* resp, Done done) = 0;
   // The Prometheus text exposition of this node's metrics.

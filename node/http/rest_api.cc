@@ -4,6 +4,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "node/auth/access_control.h"
+
 #include "node/http/rest_target.h"
 #include "node/http/status_json.h"
 #include "node/kv/base64.h"
@@ -212,6 +214,21 @@ void RestApi::handle(HttpRequest&& req, Respond respond) {
   };
   const bool under_users = seg.size() >= 6 && seg[0] == "api" && seg[1] == "v1" &&
                            seg[2] == "memory" && seg[3] == "users" && seg[5] == "keys";
+  // Authorization (--auth-file): a user's keys need read (GET) or write
+  // rights on that user; the cluster status needs any principal. Health,
+  // liveness, readiness and metrics need none: probes and scrapers carry
+  // no credentials.
+  const bool cluster_status = is({"api", "v1", "memory", "cluster", "status"});
+  if (access_ && access_->enabled() && (under_users || cluster_status)) {
+    auth::Credentials who{auth::bearer_token_of(req.authorization), req.certificate_names};
+    const auth::Access what = under_users && req.method != "GET" ? auth::Access::kWrite : auth::Access::kRead;
+    const auth::Decision d = access_->check(who, what, under_users ? std::string_view(seg[4]) : std::string_view());
+    if (d.kind == auth::Decision::kUnauthenticated) {
+      return call->fail(401, "unauthenticated", d.reason, {{"WWW-Authenticate", "Bearer"}});
+    }
+    if (d.kind == auth::Decision::kForbidden) return call->fail(403, "permission_denied", d.reason);
+  }
+  const Caller caller{auth::bearer_token_of(req.authorization)};
 
   if (under_users && seg.size() == 7) {
     const std::string& user = seg[4];
@@ -226,7 +243,7 @@ void RestApi::handle(HttpRequest&& req, Respond respond) {
       if (!parse_consistency(*target, &consistency, *call)) return;
       op->first.set_consistency(consistency);
       const bool raw = accepts_octet_stream(req.accept);
-      return gateway_->get(op->first, &op->second, [call, op, raw](const GatewayStatus& s) {
+      return gateway_->get(op->first, &op->second, caller, [call, op, raw](const GatewayStatus& s) {
         if (!s.ok()) return call->fail(s);
         const auto& [rq, rs] = *op;
         if (!rs.found()) {
@@ -263,7 +280,7 @@ void RestApi::handle(HttpRequest&& req, Respond respond) {
       // POST answers 201 (the seed's "set" creates the value at that key);
       // PUT, which replaces whatever is there, answers 200.
       const int status = req.method == "POST" ? 201 : 200;
-      return gateway_->set(op->first, &op->second, [call, op, status](const GatewayStatus& s) {
+      return gateway_->set(op->first, &op->second, caller, [call, op, status](const GatewayStatus& s) {
         if (!s.ok()) return call->fail(s);
         json j = key_json(op->first.user(), op->first.key());
         add_header_fields(j, op->second.header());
@@ -276,7 +293,7 @@ void RestApi::handle(HttpRequest&& req, Respond respond) {
       auto op = std::make_shared<std::pair<v1::DeleteRequest, v1::DeleteResponse>>();
       op->first.set_user(user);
       op->first.set_key(key);
-      return gateway_->del(op->first, &op->second, [call, op](const GatewayStatus& s) {
+      return gateway_->del(op->first, &op->second, caller, [call, op](const GatewayStatus& s) {
         if (!s.ok()) return call->fail(s);
         if (!op->second.deleted()) {
           return call->fail(404, "not_found", "user '" + op->first.user() + "' has no key '" +
@@ -313,7 +330,7 @@ void RestApi::handle(HttpRequest&& req, Respond respond) {
     v1::Consistency consistency;
     if (!parse_consistency(*target, &consistency, *call)) return;
     op->first.set_consistency(consistency);
-    return gateway_->list(op->first, &op->second, [call, op](const GatewayStatus& s) {
+    return gateway_->list(op->first, &op->second, caller, [call, op](const GatewayStatus& s) {
       if (!s.ok()) return call->fail(s);
       const auto& rs = op->second;
       json j = {{"user", op->first.user()},

@@ -14,6 +14,8 @@
 // codes documented in the README; a request refused here stores nothing.
 #pragma once
 
+#include "node/auth/access_control.h"
+
 #include "node/http/http_server.h"
 #include "node/http/kv_gateway.h"
 #include "node/http/request_metrics.h"
@@ -22,8 +24,9 @@ namespace mq::http {
 
 class RestApi {
  public:
-  // metrics may be null.
-  RestApi(KvGateway* gateway, RequestMetrics* metrics) : gateway_(gateway), metrics_(metrics) {}
+  // metrics may be null; access too (or disabled: everything allowed).
+  RestApi(KvGateway* gateway, RequestMetrics* metrics, const auth::AccessControl* access = nullptr)
+      : gateway_(gateway), metrics_(metrics), access_(access) {}
 
   // An HttpHandler: never blocks; answers through the gateway's callbacks.
   void handle(HttpRequest&& request, Respond respond);
@@ -31,6 +34,7 @@ class RestApi {
  private:
   KvGateway* gateway_;
   RequestMetrics* metrics_;
+  const auth::AccessControl* access_;
 };
 
 }  // namespace mq::http

@@ -161,6 +161,10 @@ ConnectProbe probe_connect(const HostPort& address, int timeout_ms) {
   return best;
 }
 
+bool is_loopback(const HostPort& address) {
+  return address.host == "localhost" || address.host == "::1" || address.host.rfind("127.", 0) == 0;
+}
+
 bool accepts_connections(const HostPort& address, int timeout_ms) {
   return probe_connect(address, timeout_ms).outcome == ConnectProbe::kAccepted;
 }

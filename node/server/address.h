@@ -46,6 +46,10 @@ struct ConnectProbe {
 };
 ConnectProbe probe_connect(const HostPort& address, int timeout_ms);
 
+// Whether the host is this machine's loopback (127.0.0.0/8, ::1, localhost):
+// only then is a listener out of other machines' reach.
+bool is_loopback(const HostPort& address);
+
 // Whether a TCP connection to `address` is accepted within timeout_ms.
 bool accepts_connections(const HostPort& address, int timeout_ms);
 

@@ -129,6 +129,7 @@ struct Attempt : std::enable_shared_from_this<Attempt<Req, Resp>> {
   const Req* req;
   Resp* resp;
   http::KvGateway::Done done;
+  std::string bearer_token;  // forwarded, for the leader to check again
   bool write;
   Local local;
   Remote remote;
@@ -190,6 +191,7 @@ struct Attempt : std::enable_shared_from_this<Attempt<Req, Resp>> {
     ++forwards;
     ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_deadline(deadline);
+    if (!bearer_token.empty()) ctx->AddMetadata("authorization", "Bearer " + bearer_token);
     {
       std::lock_guard lock(gw->mu);
       if (gw->stopping) return done(refusal(Code::kUnavailable, "node is shutting down"));
@@ -212,7 +214,7 @@ struct Attempt : std::enable_shared_from_this<Attempt<Req, Resp>> {
 };
 
 template <typename Req, typename Resp>
-void run(const std::shared_ptr<HttpGateway::Impl>& gw, const Req& req, Resp* resp,
+void run(const std::shared_ptr<HttpGateway::Impl>& gw, const Req& req, Resp* resp, const http::Caller& caller,
          http::KvGateway::Done done, bool write,
          typename Attempt<Req, Resp>::Local local, typename Attempt<Req, Resp>::Remote remote) {
   auto a = std::make_shared<Attempt<Req, Resp>>();
@@ -220,6 +222,7 @@ void run(const std::shared_ptr<HttpGateway::Impl>& gw, const Req& req, Resp* res
   a->req = &req;
   a->resp = resp;
   a->done = std::move(done);
+  a->bearer_token = caller.bearer_token;
   a->write = write;
   a->local = std::move(local);
   a->remote = remote;
@@ -239,37 +242,37 @@ HttpGateway::HttpGateway(KvBackend* backend, HttpGatewayOptions options)
 
 HttpGateway::~HttpGateway() { shutdown(); }
 
-void HttpGateway::set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) {
+void HttpGateway::set(const v1::SetRequest& req, v1::SetResponse* resp, const http::Caller& caller, Done done) {
   if (auto e = check_set(req, impl_->options.value_bytes_max)) {
     return done(refusal(Code::kInvalid, *e));
   }
-  run(impl_, req, resp, std::move(done), true,
+  run(impl_, req, resp, caller, std::move(done), true,
       [&req](KvBackend* b, v1::SetResponse* r, KvBackend::Done d) { b->set(req, r, std::move(d)); },
       &v1::KV::Stub::async_interface::Set);
 }
 
-void HttpGateway::get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) {
+void HttpGateway::get(const v1::GetRequest& req, v1::GetResponse* resp, const http::Caller& caller, Done done) {
   if (auto e = check_get(req)) return done(refusal(Code::kInvalid, *e));
-  run(impl_, req, resp, std::move(done), false,
+  run(impl_, req, resp, caller, std::move(done), false,
       [&req](KvBackend* b, v1::GetResponse* r, KvBackend::Done d) { b->get(req, r, std::move(d)); },
       &v1::KV::Stub::async_interface::Get);
 }
 
-void HttpGateway::del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Done done) {
+void HttpGateway::del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, const http::Caller& caller, Done done) {
   if (auto e = check_delete(req)) return done(refusal(Code::kInvalid, *e));
-  run(impl_, req, resp, std::move(done), true,
+  run(impl_, req, resp, caller, std::move(done), true,
       [&req](KvBackend* b, v1::DeleteResponse* r, KvBackend::Done d) {
         b->del(req, r, std::move(d));
       },
       &v1::KV::Stub::async_interface::Delete);
 }
 
-void HttpGateway::list(const v1::ListRequest& req, v1::ListResponse* resp, Done done) {
+void HttpGateway::list(const v1::ListRequest& req, v1::ListResponse* resp, const http::Caller& caller, Done done) {
   std::string error;
   auto plan = plan_list(req, &error);
   if (!plan) return done(refusal(Code::kInvalid, error));
   auto shared_plan = std::make_shared<ListPlan>(std::move(*plan));
-  run(impl_, req, resp, std::move(done), false,
+  run(impl_, req, resp, caller, std::move(done), false,
       [&req, shared_plan](KvBackend* b, v1::ListResponse* r, KvBackend::Done d) {
         b->list(req, shared_plan->glob, shared_plan->after, shared_plan->limit, r, std::move(d));
       },

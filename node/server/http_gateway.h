@@ -38,10 +38,10 @@ class HttpGateway final : public http::KvGateway {
   HttpGateway(KvBackend* backend, HttpGatewayOptions options);
   ~HttpGateway() override;
 
-  void set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) override;
-  void get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) override;
-  void del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Done done) override;
-  void list(const v1::ListRequest& req, v1::ListResponse* resp, Done done) override;
+  void set(const v1::SetRequest& req, v1::SetResponse* resp, const http::Caller& caller, Done done) override;
+  void get(const v1::GetRequest& req, v1::GetResponse* resp, const http::Caller& caller, Done done) override;
+  void del(const v1::DeleteRequest& req, v1::DeleteResponse* resp, const http::Caller& caller, Done done) override;
+  void list(const v1::ListRequest& req, v1::ListResponse* resp, const http::Caller& caller, Done done) override;
   void status(v1::StatusResponse* resp, Done done) override;
   void metrics(std::function<void(std::string text)> done) override;
 

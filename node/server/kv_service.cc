@@ -6,6 +6,10 @@
 #include <optional>
 #include <string_view>
 
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/security/auth_context.h>
+
+#include "node/auth/refusal.h"
 #include "node/http/request_metrics.h"
 #include "node/server/address.h"
 #include "node/server/log.h"
@@ -29,6 +33,7 @@ std::string_view outcome_of(grpc::StatusCode code) {
     case grpc::StatusCode::DEADLINE_EXCEEDED: return "unknown_outcome";
     case grpc::StatusCode::RESOURCE_EXHAUSTED: return "overloaded";
     case grpc::StatusCode::PERMISSION_DENIED: return "permission_denied";
+    case grpc::StatusCode::UNAUTHENTICATED: return "unauthenticated";
     default: return "internal";
   }
 }
@@ -70,11 +75,39 @@ grpc::Status invalid(const std::string& message) {
   return {grpc::StatusCode::INVALID_ARGUMENT, message};
 }
 
+// Who the call comes from: its bearer token and its verified client
+// certificate's names.
+auth::Credentials credentials_of(const grpc::CallbackServerContext* ctx) {
+  auth::Credentials who;
+  const auto& metadata = ctx->client_metadata();
+  if (auto it = metadata.find("authorization"); it != metadata.end()) {
+    who.bearer_token = auth::bearer_token_of(std::string_view(it->second.data(), it->second.size()));
+  }
+  if (auto context = ctx->auth_context(); context && context->IsPeerAuthenticated()) {
+    for (const char* property : {GRPC_X509_SAN_PROPERTY_NAME, GRPC_X509_CN_PROPERTY_NAME}) {
+      for (const auto& v : context->FindPropertyValues(property)) who.certificate_names.emplace_back(v.data(), v.size());
+    }
+  }
+  return who;
+}
+
+// UNAUTHENTICATED or PERMISSION_DENIED when the access rules refuse the
+// call; nothing with no --auth-file.
+std::optional<grpc::Status> refused(const auth::AccessControl* access, const grpc::CallbackServerContext* ctx,
+                                    auth::Access what, std::string_view user) {
+  if (!access || !access->enabled()) return std::nullopt;
+  const auth::Decision d = access->check(credentials_of(ctx), what, user);
+  if (d.allowed()) return std::nullopt;
+  if (d.kind == auth::Decision::kUnauthenticated) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, d.reason);
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, d.reason, std::string(auth::kAccessRefusalDetails));
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* KvService::Set(grpc::CallbackServerContext* ctx,
                                          const v1::SetRequest* req, v1::SetResponse* resp) {
   const Rpc rpc(ctx, metrics_, "set");
+  if (auto r = refused(access_, ctx, auth::Access::kWrite, req->user())) return rpc.finish(*r);
   if (auto e = check_set(*req, value_bytes_max_)) return rpc.finish(invalid(*e));
   return rpc.run([&](KvBackend::Done done) { backend_->set(*req, resp, std::move(done)); });
 }
@@ -82,6 +115,7 @@ grpc::ServerUnaryReactor* KvService::Set(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx,
                                          const v1::GetRequest* req, v1::GetResponse* resp) {
   const Rpc rpc(ctx, metrics_, "get");
+  if (auto r = refused(access_, ctx, auth::Access::kRead, req->user())) return rpc.finish(*r);
   if (auto e = check_get(*req)) return rpc.finish(invalid(*e));
   return rpc.run([&](KvBackend::Done done) { backend_->get(*req, resp, std::move(done)); });
 }
@@ -90,6 +124,7 @@ grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
                                             const v1::DeleteRequest* req,
                                             v1::DeleteResponse* resp) {
   const Rpc rpc(ctx, metrics_, "delete");
+  if (auto r = refused(access_, ctx, auth::Access::kWrite, req->user())) return rpc.finish(*r);
   if (auto e = check_delete(*req)) return rpc.finish(invalid(*e));
   return rpc.run([&](KvBackend::Done done) { backend_->del(*req, resp, std::move(done)); });
 }
@@ -97,6 +132,7 @@ grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* KvService::List(grpc::CallbackServerContext* ctx,
                                           const v1::ListRequest* req, v1::ListResponse* resp) {
   const Rpc rpc(ctx, metrics_, "list");
+  if (auto r = refused(access_, ctx, auth::Access::kRead, req->user())) return rpc.finish(*r);
   std::string error;
   auto plan = plan_list(*req, &error);
   if (!plan) return rpc.finish(invalid(error));
@@ -114,6 +150,16 @@ grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* ctx,
                               " operations exceeds the maximum of " + std::to_string(kBatchOpsMax)));
   }
   if (req->ops_size() == 0) return rpc.finish(grpc::Status::OK);
+  // Every operation is allowed, or the batch is refused whole.
+  for (const v1::Op& op : req->ops()) {
+    const bool read = op.op_case() == v1::Op::kGet;
+    const std::string& user = op.op_case() == v1::Op::kSet   ? op.set().user()
+                              : op.op_case() == v1::Op::kGet ? op.get().user()
+                                                             : op.delete_().user();
+    if (auto r = refused(access_, ctx, read ? auth::Access::kRead : auth::Access::kWrite, user)) {
+      return rpc.finish(*r);
+    }
+  }
   // Results are added up front: their addresses stay fixed while the
   // backend completes operations in any order, on any thread.
   for (int i = 0; i < req->ops_size(); ++i) resp->add_results();
@@ -166,6 +212,7 @@ grpc::ServerUnaryReactor* ClusterService::Status(grpc::CallbackServerContext* ct
                                                  const v1::StatusRequest*,
                                                  v1::StatusResponse* resp) {
   const Rpc rpc(ctx, metrics_, "status");
+  if (auto r = refused(access_, ctx, auth::Access::kRead, "")) return rpc.finish(*r);
   return rpc.run([&](KvBackend::Done done) { backend_->status(resp, std::move(done)); });
 }
 
@@ -189,6 +236,7 @@ grpc::ServerUnaryReactor* ClusterService::SetFaults(grpc::CallbackServerContext*
                                                     const v1::SetFaultsRequest* req,
                                                     v1::SetFaultsResponse* resp) {
   const Rpc rpc(ctx, metrics_, "set_faults");
+  if (auto r = refused(access_, ctx, auth::Access::kAdmin, "")) return rpc.finish(*r);
   if (!fault_injection_enabled_) {
     log_refused_faults(ctx->peer());
     return rpc.finish({grpc::StatusCode::PERMISSION_DENIED,
@@ -207,6 +255,7 @@ grpc::ServerUnaryReactor* ClusterService::TransferLeader(grpc::CallbackServerCon
                                                          const v1::TransferLeaderRequest* req,
                                                          v1::TransferLeaderResponse*) {
   const Rpc rpc(ctx, metrics_, "transfer_leader");
+  if (auto r = refused(access_, ctx, auth::Access::kAdmin, "")) return rpc.finish(*r);
   return rpc.run([&](KvBackend::Done done) {
     backend_->transfer_leader(req->shard(), req->to_node(), std::move(done));
   });
@@ -240,6 +289,7 @@ grpc::ServerUnaryReactor* ClusterService::ListMembers(grpc::CallbackServerContex
                                                       const v1::ListMembersRequest*,
                                                       v1::ListMembersResponse* resp) {
   const Rpc rpc(ctx, metrics_, "list_members");
+  if (auto r = refused(access_, ctx, auth::Access::kRead, "")) return rpc.finish(*r);
   return rpc.run([&](KvBackend::Done done) { backend_->list_members(resp, std::move(done)); });
 }
 
@@ -247,6 +297,7 @@ grpc::ServerUnaryReactor* ClusterService::AddMember(grpc::CallbackServerContext*
                                                     const v1::AddMemberRequest* req,
                                                     v1::AddMemberResponse* resp) {
   const Rpc rpc(ctx, metrics_, "add_member");
+  if (auto r = refused(access_, ctx, auth::Access::kAdmin, "")) return rpc.finish(*r);
   if (!member_changes_enabled_) return rpc.finish(member_changes_disabled());
   if (auto e = check_new_member(req->name(), req->address())) return rpc.finish(invalid(*e));
   return rpc.run([&](KvBackend::Done done) { backend_->add_member(*req, resp, std::move(done)); });
@@ -256,6 +307,7 @@ grpc::ServerUnaryReactor* ClusterService::RemoveMember(grpc::CallbackServerConte
                                                        const v1::RemoveMemberRequest* req,
                                                        v1::RemoveMemberResponse* resp) {
   const Rpc rpc(ctx, metrics_, "remove_member");
+  if (auto r = refused(access_, ctx, auth::Access::kAdmin, "")) return rpc.finish(*r);
   if (!member_changes_enabled_) return rpc.finish(member_changes_disabled());
   if (req->member().empty()) return rpc.finish(invalid("name the member to remove"));
   return rpc.run(
@@ -266,6 +318,7 @@ grpc::ServerUnaryReactor* ClusterService::ReplaceMember(grpc::CallbackServerCont
                                                         const v1::ReplaceMemberRequest* req,
                                                         v1::ReplaceMemberResponse* resp) {
   const Rpc rpc(ctx, metrics_, "replace_member");
+  if (auto r = refused(access_, ctx, auth::Access::kAdmin, "")) return rpc.finish(*r);
   if (!member_changes_enabled_) return rpc.finish(member_changes_disabled());
   if (req->member().empty()) return rpc.finish(invalid("name the member to replace"));
   if (auto e = check_new_member(req->name(), req->address())) return rpc.finish(invalid(*e));

@@ -11,6 +11,7 @@
 
 #include "mq/v1/cluster.grpc.pb.h"
 #include "mq/v1/kv.grpc.pb.h"
+#include "node/auth/access_control.h"
 #include "node/server/kv_backend.h"
 
 namespace mq::http {
@@ -21,8 +22,10 @@ namespace mq::server {
 
 class KvService final : public v1::KV::CallbackService {
  public:
-  KvService(KvBackend* backend, size_t value_bytes_max, http::RequestMetrics* metrics = nullptr)
-      : backend_(backend), value_bytes_max_(value_bytes_max), metrics_(metrics) {}
+  // access: the --auth-file rules (null or disabled: everything allowed).
+  KvService(KvBackend* backend, size_t value_bytes_max, http::RequestMetrics* metrics = nullptr,
+            const auth::AccessControl* access = nullptr)
+      : backend_(backend), value_bytes_max_(value_bytes_max), metrics_(metrics), access_(access) {}
 
   grpc::ServerUnaryReactor* Set(grpc::CallbackServerContext* ctx, const v1::SetRequest* req,
                                 v1::SetResponse* resp) override;
@@ -40,6 +43,7 @@ class KvService final : public v1::KV::CallbackService {
   KvBackend* backend_;
   size_t value_bytes_max_;
   http::RequestMetrics* metrics_;
+  const auth::AccessControl* access_;
 };
 
 // SetFaults partitions the node or slows its disk: whoever reaches the port
@@ -49,11 +53,13 @@ class KvService final : public v1::KV::CallbackService {
 class ClusterService final : public v1::Cluster::CallbackService {
  public:
   ClusterService(KvBackend* backend, bool fault_injection_enabled,
-                 http::RequestMetrics* metrics = nullptr, bool member_changes_enabled = false)
+                 http::RequestMetrics* metrics = nullptr, bool member_changes_enabled = false,
+                 const auth::AccessControl* access = nullptr)
       : backend_(backend),
         fault_injection_enabled_(fault_injection_enabled),
         member_changes_enabled_(member_changes_enabled),
-        metrics_(metrics) {}
+        metrics_(metrics),
+        access_(access) {}
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
                                    const v1::StatusRequest* req,
                                    v1::StatusResponse* resp) override;
@@ -88,6 +94,7 @@ class ClusterService final : public v1::Cluster::CallbackService {
   std::atomic<int64_t> refusal_logged_at_ms_{-1};
   std::atomic<uint64_t> refusals_unlogged_{0};
   http::RequestMetrics* metrics_;
+  const auth::AccessControl* access_;
 };
 
 }  // namespace mq::server

@@ -20,6 +20,7 @@
 #include "node/http/http_server.h"
 #include "node/http/request_metrics.h"
 #include "node/http/rest_api.h"
+#include "node/auth/access_control.h"
 #include "node/server/address.h"
 #include "node/server/http_gateway.h"
 #include "node/server/join.h"
@@ -206,6 +207,11 @@ int run_node(const NodeConfig& config) {
     std::fprintf(stderr, "mq node: %s\n", error.c_str());
     return kNodeExitUsage;
   }
+  auth::AccessControl access;
+  if (!config.auth_file.empty() && !access.open(config.auth_file, &error)) {
+    std::fprintf(stderr, "mq node: --auth-file %s\n", error.c_str());
+    return kNodeExitUsage;
+  }
   const HostPort listen = *parse_host_port(config.listen, &error);
   if (auto reason = probe_bind(listen); !reason.empty()) {
     std::fprintf(stderr, "mq node: cannot listen on %s: %s\n", listen.to_string().c_str(),
@@ -241,6 +247,7 @@ int run_node(const NodeConfig& config) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // reloads --auth-file
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   raise_open_file_limit();
@@ -264,9 +271,9 @@ int run_node(const NodeConfig& config) {
     return exit_code;
   }
   http::RequestMetrics request_metrics;
-  KvService kv_service(backend.get(), config.value_bytes_max, &request_metrics);
+  KvService kv_service(backend.get(), config.value_bytes_max, &request_metrics, &access);
   ClusterService cluster_service(backend.get(), config.enable_fault_injection, &request_metrics,
-                                 config.enable_member_changes);
+                                 config.enable_member_changes, &access);
   // What GET /metrics serves. Declared after the backend, whose loop it
   // posts to, so it is destroyed first.
   MetricsExporter metrics_exporter(backend.get(), &request_metrics);
@@ -319,7 +326,7 @@ int run_node(const NodeConfig& config) {
     metrics_exporter.render(std::move(done));
   };
   HttpGateway gateway(backend.get(), gateway_options);
-  http::RestApi rest_api(&gateway, &request_metrics);
+  http::RestApi rest_api(&gateway, &request_metrics, &access);
   std::unique_ptr<http::HttpServer> http_server;
   if (!config.http_listen.empty()) {
     const HostPort http_listen = *parse_host_port(config.http_listen, &error);
@@ -351,8 +358,25 @@ int run_node(const NodeConfig& config) {
            config.data_dir + ", fsync " + config.fsync +
            (config.enable_fault_injection ? ", fault injection enabled" : ""));
 
+  if (!is_loopback(listen) && !tls.client.enabled() && !access.enabled()) {
+    log_warn("serving " + listen.to_string() + " beyond this machine with neither TLS (--cert-file) nor "
+             "authorization (--auth-file): anyone who reaches the port may read and write every key");
+  }
+  if (access.enabled()) log_info("authorization: the rules of " + access.path() + " (SIGHUP reloads them)");
+
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (true) {
+    sigwait(&stop_signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    // A file that does not parse leaves the rules as they were.
+    if (!access.enabled()) {
+      log_info("received SIGHUP: no --auth-file to reload");
+    } else if (std::string why = access.reload(); why.empty()) {
+      log_info("received SIGHUP: reloaded the authorization rules of " + access.path());
+    } else {
+      log_error("received SIGHUP: kept the previous authorization rules: " + why);
+    }
+  }
   log_info(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
            ", shutting down");
   // NOT_SERVING first, while the server still answers: a balancer or probe

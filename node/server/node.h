@@ -64,6 +64,9 @@ struct NodeConfig {
   // --peer-trusted-ca-file; always mutual, and a peer's certificate must
   // name the node it claims to be (its id or its address's host).
   tls::TlsFiles peer_tls;
+  // --auth-file: who may read, write and administer (node/auth/
+  // access_rules.h); "" = everyone may do everything. SIGHUP reloads it.
+  std::string auth_file;
 };
 
 // Validates the configuration; "" when valid, else a one-line reason.
