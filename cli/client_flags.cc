@@ -52,6 +52,7 @@ void choose_target(const CLI::App& app, ClientFlags& flags, const CLI::Option* e
     flags.cert = target.tls.cert_file;
     flags.key = target.tls.key_file;
   }
+  if (flags.token.empty()) flags.token = target.token;
 }
 
 }  // namespace

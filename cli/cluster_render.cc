@@ -115,7 +115,7 @@ std::string render_log_line_json(const std::string& node, const std::string& lin
 }
 
 std::string connect_hint(const playground::ClusterView& view, const std::string& dir_flag,
-                         const tls::TlsFiles& tls) {
+                         const tls::TlsFiles& tls, const std::string& token_file) {
   std::string endpoints;
   for (const auto& n : view.nodes) endpoints += (endpoints.empty() ? "" : ",") + n.address;
   // Client commands find the default cluster by themselves (its TLS files
@@ -124,6 +124,7 @@ std::string connect_hint(const playground::ClusterView& view, const std::string&
   if (!dir_flag.empty() && tls.any()) {
     client_flags += " --cacert " + tls.trusted_ca_file + " --cert " + tls.cert_file + " --key " + tls.key_file;
   }
+  if (!dir_flag.empty() && !token_file.empty()) client_flags += " --token $(cat " + token_file + ")";
   return "Connect: mq repl" + client_flags + "\n" + "Try:     mq set" + client_flags +
          " user123 greeting hello; mq cluster kill leader" + dir_flag + "; mq cluster watch" + dir_flag +
          "\n" + "Stop:    mq cluster down" + dir_flag + "  (--purge also deletes its data)\n";

@@ -36,6 +36,6 @@ std::string render_log_line_json(const std::string& node, const std::string& lin
 
 // How to talk to the cluster: the endpoints and a few commands.
 std::string connect_hint(const playground::ClusterView& view, const std::string& dir_flag,
-                         const tls::TlsFiles& tls = {});
+                         const tls::TlsFiles& tls = {}, const std::string& token_file = "");
 
 }  // namespace mq::cli

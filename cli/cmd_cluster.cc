@@ -147,12 +147,16 @@ int cluster_up(int argc, char** argv) {
   app.add_option("--node-flag", o.node_flags,
                  "Extra flag for every `mq node`, e.g. --node-flag=--fsync=always (repeatable)");
   app.add_flag("--attach", attach, "Then run the REPL on the cluster (the cluster keeps running after)");
+  app.add_flag("--auth", o.auth,
+               "Authorization on: the nodes run with an --auth-file of one admin principal, whose "
+               "token (in the state directory's auth/admin.token) the cluster's clients present");
   app.add_flag("--tls", o.tls,
                "TLS everywhere: a CA of the cluster's own and a certificate per node and for the "
                "client, made in the state directory's tls/; clients of this cluster find them");
   app.footer(R"(Examples:
   mq cluster up                       # 3 nodes on 127.0.0.1:7001-7003 (HTTP 8001-8003), 16 shards
   mq cluster up --tls                 # the same over TLS (gRPC, HTTP, Raft), client certs required
+  mq cluster up --tls --auth          # and a token required for every request
   mq cluster up -n 5 --base-port 7101 --name five
   mq cluster up --attach              # and open the REPL on it
 
@@ -198,12 +202,16 @@ leader after --wait, 5 a port is in use or a node exited at start.)");
         ",\"all_led_ms\":" + std::to_string(result.all_led_ms) + "}\n");
   } else {
     out(format == Format::kTable ? render_nodes(result.view) : render_status_line(result.view));
-    std::fputs(connect_hint(result.view, f.target.flags(), state.client_tls_files()).c_str(), stderr);
+    std::fputs(connect_hint(result.view, f.target.flags(), state.client_tls_files(),
+                            state.auth ? state.auth_dir() + "/admin.token" : "")
+                   .c_str(),
+               stderr);
   }
   if (!attach) return 0;
   ReplOptions repl;
   repl.client.endpoints = state.endpoints();
   repl.client.tls = state.client_tls();
+  repl.client.token = state.client_token();
   repl.format = Format::kPlain;
   repl.interactive = isatty(STDIN_FILENO);
   run_repl(repl);

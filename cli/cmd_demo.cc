@@ -265,6 +265,7 @@ pg::Outcome run_trial(const DemoFlags& f, const std::string& dir, int trial, pg:
   pg::WorkloadOptions wo;
   wo.endpoints = state.endpoints();
   wo.tls = state.client_tls();
+  wo.token = state.client_token();
   wo.clients = f.clients;
   wo.timeout_ms = static_cast<int>(f.timeout.count());
   wo.shard_count = state.shard_count;

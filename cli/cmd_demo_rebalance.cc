@@ -154,6 +154,7 @@ not be reached or did not balance within --wait, 5 it could not start.)");
   pg::WorkloadOptions wo;
   wo.endpoints = state.endpoints();
   wo.tls = state.client_tls();
+  wo.token = state.client_token();
   wo.clients = f.clients;
   wo.timeout_ms = static_cast<int>(f.timeout.count());
   wo.shard_count = state.shard_count;

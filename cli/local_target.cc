@@ -95,6 +95,7 @@ LocalTarget resolve_local_target(const std::string& cluster) {
   t.endpoints = std::move(up);
   t.endpoints.insert(t.endpoints.end(), rest.begin(), rest.end());
   t.tls = state.client_tls_files();
+  t.token = state.client_token();
   return t;
 }
 

@@ -23,6 +23,7 @@ struct LocalTarget {
   std::string error;                   // one line for the user
   int exit_code = 0;                   // 3: nothing to talk to
   tls::TlsFiles tls;                   // the local cluster's client TLS files, when it runs TLS
+  std::string token;                   // its admin token, when it runs with --auth
 };
 
 // `cluster` is the name given with --cluster (or MQ_CLUSTER), "" for none.

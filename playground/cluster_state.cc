@@ -93,6 +93,7 @@ std::string state_to_json(const ClusterState& s) {
   j["initial_peers"] = s.initial_peers;
   j["initial_cluster_token"] = s.initial_cluster_token;
   j["tls"] = s.tls;
+  j["auth"] = s.auth;
   j["nodes"] = json::array();
   for (const auto& n : s.nodes) {
     j["nodes"].push_back({{"id", n.id},
@@ -123,6 +124,7 @@ std::string state_from_json(const std::string& text, ClusterState* out) {
     s.initial_peers = j.value("initial_peers", std::string());
     s.initial_cluster_token = j.value("initial_cluster_token", std::string());
     s.tls = j.value("tls", false);
+    s.auth = j.value("auth", false);
     for (const auto& jn : j.at("nodes")) {
       NodeRecord n;
       n.id = jn.at("id").get<std::string>();
@@ -161,6 +163,14 @@ std::string load_state(const std::string& dir, ClusterState* out) {
 tls::TlsFiles ClusterState::client_tls_files() const {
   if (!tls) return {};
   return {tls_dir() + "/client.pem", tls_dir() + "/client-key.pem", tls_dir() + "/ca.pem", false};
+}
+
+std::string ClusterState::client_token() const {
+  if (!auth) return "";
+  std::ifstream in(auth_dir() + "/admin.token");
+  std::string token;
+  std::getline(in, token);
+  return token;
 }
 
 tls::TlsMaterial ClusterState::client_tls() const {

@@ -82,6 +82,10 @@ struct ClusterState {
   // Started with --tls: the nodes serve and dial TLS only, with the
   // certificates of tls_dir() (local_ca.h), and clients use client.pem.
   bool tls = false;
+  // Started with --auth: the nodes run with DIR/auth/auth.json, whose one
+  // principal is an admin with every right; its token is DIR/auth/admin.token
+  // (0600), which the launcher and the cluster's clients present.
+  bool auth = false;
   // Where the state was loaded from or saved to (not in the file).
   std::string dir;
 
@@ -92,6 +96,9 @@ struct ClusterState {
   // Their contents, checked; empty when plaintext or unreadable (a client
   // then fails its handshake and says so).
   tls::TlsMaterial client_tls() const;
+  std::string auth_dir() const { return dir + "/auth"; }
+  // The admin token of a cluster started with --auth; "" otherwise.
+  std::string client_token() const;
 
   NodeRecord* find(const std::string& id);
   const NodeRecord* find(const std::string& id) const;

@@ -250,6 +250,7 @@ ClusterView ClusterObserver::observe(const ClusterState& state) {
     if (!client) {
       ClientOptions o;
       o.tls = state.client_tls();
+      o.token = state.client_token();
       o.endpoints = {state.nodes[i].address()};
       o.timeout_ms = timeout_ms_;
       o.dial_timeout_ms = timeout_ms_;

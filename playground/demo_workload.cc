@@ -62,6 +62,7 @@ void Workload::stop() {
 void Workload::run(Thread* t) {
   cli::ClientOptions co;
   co.tls = options_.tls;
+  co.token = options_.token;
   co.endpoints = options_.endpoints;
   co.timeout_ms = options_.timeout_ms;
   // Spread the first contact over the nodes.
@@ -112,6 +113,7 @@ void Workload::run(Thread* t) {
 bool Workload::read_back(int timeout_ms, const std::function<bool(size_t done, size_t total)>& go_on) {
   cli::ClientOptions co;
   co.tls = options_.tls;
+  co.token = options_.token;
   co.endpoints = options_.endpoints;
   co.timeout_ms = timeout_ms;
   cli::Client client(co);

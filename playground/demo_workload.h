@@ -29,6 +29,7 @@ namespace mq::playground {
 struct WorkloadOptions {
   std::vector<std::string> endpoints;
   tls::TlsMaterial tls;  // the cluster's client TLS, if it runs with it
+  std::string token;     // the cluster's admin token, if it runs with --auth
   int clients = 16;
   int timeout_ms = 2000;     // client deadline per operation
   uint32_t shard_count = 16;

@@ -90,6 +90,7 @@ Outcome with_state(const std::string& dir, Fn&& fn) {
 bool answers_status(const ClusterState& state, const std::string& address, int timeout_ms) {
   ClientOptions o;
   o.tls = state.client_tls();
+  o.token = state.client_token();
   o.endpoints = {address};
   o.timeout_ms = timeout_ms;
   o.dial_timeout_ms = timeout_ms;
@@ -102,6 +103,7 @@ bool answers_status(const ClusterState& state, const std::string& address, int t
 cli::Error install_faults(const ClusterState& state, const NodeRecord& node) {
   ClientOptions o;
   o.tls = state.client_tls();
+  o.token = state.client_token();
   o.endpoints = {node.address()};
   o.timeout_ms = 2000;
   Client client(o);
@@ -224,6 +226,10 @@ Outcome cluster_up(const UpOptions& asked, const ProgressFn& progress, ClusterSt
     if (!lock.ok()) return fail(kClusterUnavailable, "another mq cluster command holds " + dir + "/lock");
     if (state_exists(dir)) {
       if (auto e = load_state(dir, state); !e.empty()) return fail(kClusterNotFound, e);
+      if (options.auth && !state->auth) {
+        return fail(kClusterUsage, "cluster " + state->name + " already exists without --auth (stop and "
+                                   "delete it with: mq cluster down --purge, or choose another --name)");
+      }
       if (options.tls && !state->tls) {
         return fail(kClusterUsage, "cluster " + state->name + " already exists without TLS (stop and "
                                    "delete it with: mq cluster down --purge, or choose another --name)");
@@ -245,6 +251,7 @@ Outcome cluster_up(const UpOptions& asked, const ProgressFn& progress, ClusterSt
       state->replication = options.replication;
       state->node_flags = options.node_flags;
       state->tls = options.tls;
+      state->auth = options.auth;
       state->dir = dir;
       for (int i = 0; i < options.nodes; ++i) {
         NodeRecord n;
@@ -458,6 +465,7 @@ Outcome transfer_leader(const std::string& dir, uint32_t shard, const std::strin
   }
   ClientOptions o;
   o.tls = state.client_tls();
+  o.token = state.client_token();
   o.endpoints = state.endpoints();
   o.timeout_ms = 3000;
   Client client(o);
@@ -542,6 +550,7 @@ bool wait_balanced(const ClusterState& state, int wait_ms, std::string* why) {
       if (node_liveness(state, n) == Liveness::kDown) continue;
       ClientOptions o;
       o.tls = state.client_tls();
+      o.token = state.client_token();
       o.endpoints = {n.address()};
       o.timeout_ms = kStatusTimeoutMs;
       Client c(o);
@@ -581,6 +590,12 @@ Outcome cluster_add(const std::string& dir, int count, int wait_ms, MembershipRe
   ClusterState state;
   std::vector<std::string> added;
   Outcome o = with_state(dir, [&](ClusterState& s) -> Outcome {
+    if (s.auth) {
+      // A joining node asks to be admitted, an admin request: it would need
+      // a principal of its own in the auth file.
+      return fail(kClusterUsage, "cluster " + s.name + " runs with --auth, where nodes cannot join yet; "
+                                 "bring up a bigger cluster instead (mq cluster up -n N --auth)");
+    }
     if (s.nodes.size() + count > static_cast<size_t>(kNodesMax)) {
       return fail(kClusterUsage, "a local cluster has at most " + std::to_string(kNodesMax) + " nodes");
     }
@@ -646,6 +661,7 @@ Outcome cluster_remove(const std::string& dir, const std::string& id, bool force
   if (state.nodes.size() == 1) return fail(kClusterUsage, id + " is the cluster's only node");
   ClientOptions co;
   co.tls = state.client_tls();
+  co.token = state.client_token();
   co.endpoints = state.endpoints();
   co.timeout_ms = 5000;
   Client client(co);
@@ -663,6 +679,7 @@ Outcome cluster_remove(const std::string& dir, const std::string& id, bool force
   while (ms_since(changed) < wait_ms) {
     ClientOptions co;
     co.tls = state.client_tls();
+    co.token = state.client_token();
     co.endpoints = {node->address()};
     co.timeout_ms = kStatusTimeoutMs;
     Client c(co);

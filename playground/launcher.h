@@ -50,6 +50,9 @@ struct UpOptions {
   // TLS everywhere: a CA of the cluster's own and a certificate per node
   // and for the client, in DIR/tls (local_ca.h); mutual, for clients too.
   bool tls = false;
+  // Authorization: DIR/auth/auth.json with one admin principal; its token
+  // in DIR/auth/admin.token.
+  bool auth = false;
 };
 
 // Called while waiting: shards with a leader so far, shards in all.

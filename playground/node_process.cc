@@ -2,6 +2,11 @@
 
 #include "playground/local_ca.h"
 
+#include <fcntl.h>
+#include <openssl/rand.h>
+
+#include "node/auth/access_rules.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -128,6 +133,7 @@ std::vector<std::string> node_command(const ClusterState& state, const NodeRecor
   if (node.http_port != 0) {
     args.insert(args.end(), {"--http-listen", node.http_address()});
   }
+  if (state.auth) args.insert(args.end(), {"--auth-file", state.auth_dir() + "/auth.json"});
   if (state.tls) {
     // One certificate per node (local_ca.h) for both faces, as etcd's
     // own tooling issues them; clients need one of the same CA.
@@ -166,9 +172,43 @@ std::string ensure_certificates(const ClusterState& state, const NodeRecord& nod
   return "";
 }
 
+// The auth file of one admin principal and its token, each made once.
+std::string ensure_auth_files(const ClusterState& state) {
+  const std::string token_path = state.auth_dir() + "/admin.token";
+  const std::string rules_path = state.auth_dir() + "/auth.json";
+  if (fs::exists(token_path) && fs::exists(rules_path)) return "";
+  std::error_code ec;
+  fs::create_directories(state.auth_dir(), ec);
+  if (ec) return "cannot create " + state.auth_dir() + ": " + ec.message();
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return "no randomness for a token";
+  static const char kHex[] = "0123456789abcdef";
+  std::string token;
+  for (unsigned char b : bytes) {
+    token += kHex[b >> 4];
+    token += kHex[b & 15];
+  }
+  auto write = [](const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    return ok && std::rename(tmp.c_str(), path.c_str()) == 0;
+  };
+  const std::string rules = "{\"principals\": [{\"name\": \"admin\", \"token_sha256\": \"" +
+                            auth::sha256_hex(token) +
+                            "\", \"admin\": true, \"rules\": [{\"users\": \"*\", \"access\": \"rw\"}]}]}\n";
+  if (!write(token_path, token + "\n") || !write(rules_path, rules)) return "cannot write " + state.auth_dir();
+  return "";
+}
+
 }  // namespace
 
 std::string spawn_node(const ClusterState& state, NodeRecord* node) {
+  if (state.auth) {
+    if (std::string e = ensure_auth_files(state); !e.empty()) return "auth: " + e;
+  }
   if (state.tls) {
     if (std::string e = ensure_certificates(state, *node); !e.empty()) return "TLS for " + node->id + ": " + e;
   }
