@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# What TLS costs (a benchmark, not a test): the same `mq bench` client
-# drives a 3-node local cluster in plaintext and one started with --tls
-# (gRPC and Raft traffic over TLS, client certificates required), one after
-# the other and ROUNDS times in turn, with unary writes and unary
-# linearizable reads; it prints ops/s and p99 of each and the ratio
-# TLS / plaintext of each round.
+# What TLS and authorization cost (a benchmark, not a test): the same
+# `mq bench` client drives a 3-node local cluster in plaintext, one started
+# with --tls (gRPC and Raft traffic over TLS, client certificates required)
+# and one with --tls --auth (a bearer token checked on every request as
+# well), one after the other and ROUNDS times in turn, with unary writes
+# and unary linearizable reads; it prints ops/s and p99 of each and the
+# ratios to plaintext of each round.
 #
 # Usage: bench/tls.sh [BUILD_DIR]     (default: build)
 # Environment: DURATION (10s), WARMUP (2s), CLIENTS (64), VALUE_BYTES (100),
@@ -52,13 +53,17 @@ except Exception: print("0 0 -1")' "$out"
 run_mode() {
   local mode=$1 round=$2
   local dir="$WORK_DIR/$mode-$round" up_flags=() creds=()
-  [[ "$mode" == tls ]] && up_flags=(--tls)
+  case "$mode" in
+    tls) up_flags=(--tls) ;;
+    tls+auth) up_flags=(--tls --auth) ;;
+  esac
   CURRENT="$dir"
   "$MQ" cluster up -n 3 --shards "$SHARDS" --base-port "$BASE_PORT" --dir "$dir" "${up_flags[@]}" \
     >/dev/null 2>"$WORK_DIR/up.err" || { note "mq cluster up $mode failed: $(cat "$WORK_DIR/up.err")"; exit 3; }
-  if [[ "$mode" == tls ]]; then
+  if [[ "$mode" != plain ]]; then
     creds=(--cacert "$dir/tls/ca.pem" --cert "$dir/tls/client.pem" --key "$dir/tls/client-key.pem")
   fi
+  if [[ "$mode" == tls+auth ]]; then creds+=(--token "$(cat "$dir/auth/admin.token")"); fi
   local eps="127.0.0.1:$BASE_PORT,127.0.0.1:$((BASE_PORT + 1)),127.0.0.1:$((BASE_PORT + 2))"
   note "round $round, $mode: set"
   local set get
@@ -79,7 +84,10 @@ printf '%-6s %-10s %12s %10s %12s %10s\n' round mode "set/s" "set p99" "get/s" "
 for round in $(seq 1 "$ROUNDS"); do
   read -r ps pp pg pq <<<"$(run_mode plain "$round")"
   read -r ts tp tg tq <<<"$(run_mode tls "$round")"
+  read -r as ap ag aq <<<"$(run_mode tls+auth "$round")"
   printf '%-6s %-10s %12s %10s %12s %10s\n' "$round" plaintext "$ps" "$pp" "$pg" "$pq"
   printf '%-6s %-10s %12s %10s %12s %10s\n' "$round" tls "$ts" "$tp" "$tg" "$tq"
+  printf '%-6s %-10s %12s %10s %12s %10s\n' "$round" tls+auth "$as" "$ap" "$ag" "$aq"
   printf '%-6s %-10s %12s %10s %12s\n' "$round" "tls/plain" "$(ratio "$ts" "$ps")" "" "$(ratio "$tg" "$pg")"
+  printf '%-6s %-10s %12s %10s %12s\n' "$round" "+auth/plain" "$(ratio "$as" "$ps")" "" "$(ratio "$ag" "$pg")"
 done
