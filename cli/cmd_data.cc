@@ -61,7 +61,8 @@ int run_data(const char* name, const ClientFlags& flags, KvCommand command) {
 constexpr const char* kExitCodes = R"(
 Exit codes: 0 ok, 1 not found, 2 bad arguments, 3 not done (cannot reach the
 cluster, no quorum, or refused), 4 outcome unknown (a write was sent and no
-answer proves it did nothing: it may or may not have happened).)";
+answer proves it did nothing: it may or may not have happened), 6 not allowed
+(no valid credentials, or no right to this user: the node's --auth-file).)";
 
 }  // namespace
 

@@ -35,7 +35,8 @@ after the command: --endpoints HOST:PORT[,...] or --cluster NAME,
 -o plain|json|table, --timeout DURATION, -v. Every flag can also be set as
 MQ_<FLAG>, e.g. MQ_ENDPOINTS, MQ_TIMEOUT=2s. Durations: 250ms, 5s, 1.5s, 2m, 1h.
 Exit codes: 0 ok, 1 not found, 2 bad arguments, 3 cannot reach the cluster or
-no quorum, 4 outcome unknown.
+no quorum, 4 outcome unknown, 6 not allowed (credentials missing, wrong, or
+without the right: see --token, --cert).
 )");
 }
 

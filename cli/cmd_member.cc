@@ -57,7 +57,8 @@ Exit codes: 0 done, 2 bad arguments or refused (the message says why: a name
 or address in use, no such member, too few members left for the replication
 factor, a node without --enable-member-changes), 3 cannot reach the cluster or
 no leader, 4 outcome unknown (the change was sent and its answer lost: mq
-member list shows whether it happened).)";
+member list shows whether it happened), 6 not allowed (the node's --auth-file
+names no admin principal for these credentials).)";
 
 int member_list(int argc, char** argv) {
   ClientFlags flags;
