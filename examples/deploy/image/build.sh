@@ -6,6 +6,7 @@
 #
 #   examples/deploy/image/build.sh [MQ_BINARY] [IMAGE]
 #   examples/deploy/image/build.sh build/mq mq:latest      (the defaults)
+#   KEEP_DEBUG=1 examples/deploy/image/build.sh              (keep debug info)
 #
 # Run it on the machine (or in a container of the distribution) that built
 # the binary: the libraries are taken from this file system. Push the image
@@ -52,6 +53,15 @@ rootfs="$staging/rootfs"
 mkdir -p "$rootfs/usr/local/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/var/lib/mq"
 chmod 1777 "$rootfs/tmp"
 install -m 0755 "$binary" "$rootfs/usr/local/bin/mq"
+# A RelWithDebInfo binary is mostly debug information (about 200 MB of
+# 220): it is left out of the image unless KEEP_DEBUG=1.
+if [ "${KEEP_DEBUG:-0}" != "1" ]; then
+  if command -v strip >/dev/null 2>&1; then
+    strip --strip-debug "$rootfs/usr/local/bin/mq"
+  else
+    echo "build.sh: strip is not installed: the image keeps the binary's debug information" >&2
+  fi
+fi
 
 # The libraries and the loader: "libx.so.1 => /lib/.../libx.so.1 (0x...)"
 # and "/lib64/ld-linux-x86-64.so.2 (0x...)"; linux-vdso is the kernel's.
@@ -77,12 +87,6 @@ for library in "${libraries[@]}"; do
   mkdir -p "$rootfs$(dirname "$library")"
   # -L: the file itself where the path is a symbolic link (the loader's is).
   cp -L "$library" "$rootfs$library"
-  # The name the file resolves to as well, for anything that asks for it.
-  real="$(readlink -f "$library")"
-  if [ "$real" != "$library" ]; then
-    mkdir -p "$rootfs$(dirname "$real")"
-    cp -L "$library" "$rootfs$real"
-  fi
 done
 
 printf 'root:x:0:0:root:/:/sbin/nologin\nmq:x:%s:%s:mq:/var/lib/mq:/sbin/nologin\n' "$uid" "$gid" \
@@ -101,6 +105,7 @@ buildah config \
   --port 7001 \
   --port 8001 \
   --user "$uid:$gid" \
+  --env PATH=/usr/local/bin \
   --workingdir /var/lib/mq \
   --volume /var/lib/mq \
   --label org.opencontainers.image.title=mq \
