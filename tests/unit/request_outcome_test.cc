@@ -1,6 +1,8 @@
 #include "cli/client/request_outcome.h"
 
 #include <catch2/catch.hpp>
+
+#include "node/auth/refusal.h"
 #include <map>
 #include <string>
 
@@ -124,7 +126,8 @@ TEST_CASE("every code maps a write to its error and exit code", "[request_outcom
       {StatusCode::INTERNAL, {ErrorKind::kUnknownOutcome, 4}},
       {StatusCode::UNAVAILABLE, {ErrorKind::kUnknownOutcome, 4}},
       {StatusCode::DATA_LOSS, {ErrorKind::kUnknownOutcome, 4}},
-      {StatusCode::UNAUTHENTICATED, {ErrorKind::kInternal, 3}},
+      // Refused by the node's --auth-file: not allowed, exit 6.
+      {StatusCode::UNAUTHENTICATED, {ErrorKind::kUnauthenticated, 6}},
   };
   REQUIRE(expected.size() == all_codes().size());
   for (const auto& [code, e] : expected) {
@@ -138,6 +141,19 @@ TEST_CASE("every code maps a write to its error and exit code", "[request_outcom
   // A FAILED_PRECONDITION that is not a NotLeader: the write may have happened.
   CHECK(error_kind_of_status(RequestKind::kWrite, StatusCode::FAILED_PRECONDITION, kUnparsable) ==
         ErrorKind::kUnknownOutcome);
+}
+
+TEST_CASE("an authorization refusal is told from a disabled feature's PERMISSION_DENIED", "[request_outcome]") {
+  // The node marks its --auth-file refusals in the status details.
+  const std::string marker(mq::auth::kAccessRefusalDetails);
+  for (RequestKind kind : {RequestKind::kRead, RequestKind::kWrite}) {
+    CHECK(error_kind_of_status(kind, StatusCode::PERMISSION_DENIED, marker) == ErrorKind::kForbidden);
+    CHECK(error_kind_of_status(kind, StatusCode::PERMISSION_DENIED, "") == ErrorKind::kInvalid);
+  }
+  CHECK(exit_code_of(ErrorKind::kForbidden) == 6);
+  CHECK(exit_code_of(ErrorKind::kUnauthenticated) == 6);
+  CHECK(std::string(error_code_name(ErrorKind::kForbidden)) == "permission_denied");
+  CHECK(std::string(error_code_name(ErrorKind::kUnauthenticated)) == "unauthenticated");
 }
 
 TEST_CASE("every code maps a read to its error, and a read is never unknown", "[request_outcome]") {
@@ -158,7 +174,7 @@ TEST_CASE("every code maps a read to its error, and a read is never unknown", "[
       {StatusCode::INTERNAL, ErrorKind::kInternal},
       {StatusCode::UNAVAILABLE, ErrorKind::kUnavailable},
       {StatusCode::DATA_LOSS, ErrorKind::kInternal},
-      {StatusCode::UNAUTHENTICATED, ErrorKind::kInternal},
+      {StatusCode::UNAUTHENTICATED, ErrorKind::kUnauthenticated},
   };
   REQUIRE(expected.size() == all_codes().size());
   for (const auto& [code, kind] : expected) {
