@@ -48,8 +48,9 @@ try:
 except Exception: print("0 0 -1")' "$out"
 }
 
-# Brings a cluster up (plain or tls), measures set and get, takes it down.
-# Prints "set_ops set_p99 get_ops get_p99".
+# Brings a cluster up (plain, tls or tls+auth), measures set and get, takes
+# it down. Sets RESULT to "set_ops set_p99 get_ops get_p99". Not run in a
+# subshell: a failure exits the script, and the cleanup sees the cluster.
 run_mode() {
   local mode=$1 round=$2
   local dir="$WORK_DIR/$mode-$round" up_flags=() creds=()
@@ -75,16 +76,19 @@ run_mode() {
   read -r s_ops s_p99 s_err <<<"$set"
   read -r g_ops g_p99 g_err <<<"$get"
   if [[ "$s_err" != 0 || "$g_err" != 0 ]]; then note "$mode round $round: errors (set $s_err, get $g_err)"; fi
-  echo "$s_ops $s_p99 $g_ops $g_p99"
+  RESULT="$s_ops $s_p99 $g_ops $g_p99"
 }
 
 ratio() { python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print("%.2f" % (a/b) if b else "-")' "$1" "$2"; }
 
 printf '%-6s %-10s %12s %10s %12s %10s\n' round mode "set/s" "set p99" "get/s" "get p99"
 for round in $(seq 1 "$ROUNDS"); do
-  read -r ps pp pg pq <<<"$(run_mode plain "$round")"
-  read -r ts tp tg tq <<<"$(run_mode tls "$round")"
-  read -r as ap ag aq <<<"$(run_mode tls+auth "$round")"
+  run_mode plain "$round"
+  read -r ps pp pg pq <<<"$RESULT"
+  run_mode tls "$round"
+  read -r ts tp tg tq <<<"$RESULT"
+  run_mode tls+auth "$round"
+  read -r as ap ag aq <<<"$RESULT"
   printf '%-6s %-10s %12s %10s %12s %10s\n' "$round" plaintext "$ps" "$pp" "$pg" "$pq"
   printf '%-6s %-10s %12s %10s %12s %10s\n' "$round" tls "$ts" "$tp" "$tg" "$tq"
   printf '%-6s %-10s %12s %10s %12s %10s\n' "$round" tls+auth "$as" "$ap" "$ag" "$aq"

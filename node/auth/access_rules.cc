@@ -171,7 +171,14 @@ std::optional<AccessRules> AccessRules::load(const std::string& path, std::strin
 
 const Principal* AccessRules::identify(const Credentials& who) const {
   if (!who.bearer_token.empty()) {
-    const std::string hash = sha256_hex(who.bearer_token);
+    // A client sends the same token with every request: each thread keeps
+    // the hash of the last token it saw (a hash, not a decision).
+    thread_local std::string last_token, last_hash;
+    if (who.bearer_token != last_token) {
+      last_hash = sha256_hex(who.bearer_token);
+      last_token = who.bearer_token;
+    }
+    const std::string& hash = last_hash;
     for (const auto& p : principals_) {
       if (!p.token_sha256.empty() && same_hash(p.token_sha256, hash)) return &p;
     }

@@ -83,6 +83,9 @@ auth::Credentials credentials_of(const grpc::CallbackServerContext* ctx) {
   if (auto it = metadata.find("authorization"); it != metadata.end()) {
     who.bearer_token = auth::bearer_token_of(std::string_view(it->second.data(), it->second.size()));
   }
+  // A token names the principal by itself (a wrong one is refused whatever
+  // certificate comes along): the certificate is read only without one.
+  if (!who.bearer_token.empty()) return who;
   if (auto context = ctx->auth_context(); context && context->IsPeerAuthenticated()) {
     for (const char* property : {GRPC_X509_SAN_PROPERTY_NAME, GRPC_X509_CN_PROPERTY_NAME}) {
       for (const auto& v : context->FindPropertyValues(property)) who.certificate_names.emplace_back(v.data(), v.size());

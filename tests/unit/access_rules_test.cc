@@ -4,6 +4,8 @@
 // the Authorization header's bearer token.
 #include <catch2/catch.hpp>
 
+#include "tests/unit/temp_dir.h"
+
 #include <stdlib.h>
 
 #include <cctype>
@@ -21,27 +23,10 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
+// Each test's files in a directory of its own.
+class TempDir : public mq::test::TempDir {
  public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/mq-auth-test-XXXXXX";
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    REQUIRE(::mkdtemp(buf.data()) != nullptr);
-    path_ = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : mq::test::TempDir("mq-auth-test") {}
 };
 
 void write_file(const std::string& path, const std::string& text) {

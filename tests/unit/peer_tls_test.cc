@@ -4,6 +4,8 @@
 // nothing, and the accepting node counts the refusal.
 #include <catch2/catch.hpp>
 
+#include "tests/unit/temp_dir.h"
+
 #include <stdlib.h>
 
 #include <atomic>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "node/server/tcp_peer_transport.h"
+#include "tests/unit/peer_transport_harness.h"
 #include "node/tls/tls_files.h"
 #include "playground/local_ca.h"
 
@@ -25,38 +28,16 @@ using namespace mq::server;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using mq::test::batch;
+using mq::test::Clock;
+using mq::test::eventually;
+using mq::test::Ports;
 
-bool eventually(const std::function<bool()>& done, int timeout_ms = 5000) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return done();
-}
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
+// Each test's files in a directory of its own.
+class TempDir : public mq::test::TempDir {
  public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/mq-peer-tls-test-XXXXXX";
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    REQUIRE(::mkdtemp(buf.data()) != nullptr);
-    path_ = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  TempDir() : mq::test::TempDir("mq-peer-tls-test") {}
 };
 
 // The peers' CA with certificates for n1, n2 and n3, and a second,
@@ -106,64 +87,19 @@ struct Pki {
   std::string ca, other_ca;
 };
 
-Topology topology(mq::raft::NodeId self) {
-  Topology t;
-  t.cluster_id = "c1";
-  t.self = self;
-  for (mq::raft::NodeId id = 1; id <= 2; ++id) t.nodes.push_back({"n" + std::to_string(id), "", id, false});
-  return t;
-}
-
-// What one node received.
-struct Inbox {
-  std::mutex mutex;
-  std::vector<std::pair<mq::raft::NodeId, mq::peer::PeerBatch>> batches;
-  size_t size() {
-    std::lock_guard lock(mutex);
-    return batches.size();
-  }
-};
-
-// Where the two nodes listen: read by the transports' IO threads, written
-// when a node starts.
-struct Ports {
-  std::atomic<uint16_t> of[2] = {0, 0};
-  uint16_t operator[](size_t i) const { return of[i].load(); }
-};
-
 // Node `self` of two with the given TLS material (empty: plaintext).
-struct Node {
-  Node(mq::raft::NodeId self, Ports* ports, mq::tls::TlsMaterial tls) {
+struct Node : mq::test::Node {
+  Node(mq::raft::NodeId self, Ports* ports, mq::tls::TlsMaterial tls)
+      : mq::test::Node(self, ports, options_with(std::move(tls))) {}
+  static TcpPeerTransport::Options options_with(mq::tls::TlsMaterial tls) {
     TcpPeerTransport::Options options;
     options.tls = std::move(tls);
     // Redial soon, so a refused dialer tries many times while a test waits.
     options.backoff_min = std::chrono::milliseconds(5);
     options.backoff_max = std::chrono::milliseconds(50);
-    options.address_of = [ports](const PeerInfo& p) {
-      return PeerAddress{"127.0.0.1:" + std::to_string((*ports)[p.raft_id - 1]), ""};
-    };
-    transport = std::make_unique<TcpPeerTransport>(
-        topology(self), [this](mq::raft::NodeId from, mq::peer::PeerBatch&& b) {
-          std::lock_guard lock(inbox.mutex);
-          inbox.batches.emplace_back(from, std::move(b));
-        },
-        options);
-    REQUIRE(transport->start("127.0.0.1", (*ports)[self - 1]).empty());
-    ports->of[self - 1] = transport->port();
+    return options;
   }
-  Inbox inbox;
-  std::unique_ptr<TcpPeerTransport> transport;
 };
-
-mq::peer::PeerBatch batch(uint32_t shard, const std::string& message) {
-  mq::peer::PeerBatch b;
-  auto* m = b.add_messages();
-  m->set_shard(shard);
-  m->set_message(message);
-  m->set_applied(shard * 10);
-  b.set_vote_refusal_us(1234);
-  return b;
-}
 
 // `from` keeps sending to `to` for `ms`; true if nothing arrived. A link
 // drops its queue on every failed connection, so one batch would prove

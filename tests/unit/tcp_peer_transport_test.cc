@@ -22,78 +22,16 @@
 
 #include "node/server/peer_frame.h"
 #include "node/server/tcp_peer_transport.h"
+#include "tests/unit/peer_transport_harness.h"
 
 using namespace mq::server;
+using mq::test::batch;
+using mq::test::eventually;
+using mq::test::Node;
+using mq::test::Ports;
 using Catch::Matchers::Contains;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-bool eventually(const std::function<bool()>& done, int timeout_ms = 5000) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return done();
-}
-
-Topology topology(mq::raft::NodeId self) {
-  Topology t;
-  t.cluster_id = "c1";
-  t.self = self;
-  for (mq::raft::NodeId id = 1; id <= 2; ++id) t.nodes.push_back({"n" + std::to_string(id), "", id, false});
-  return t;
-}
-
-// What one node received.
-struct Inbox {
-  std::mutex mutex;
-  std::vector<std::pair<mq::raft::NodeId, mq::peer::PeerBatch>> batches;
-  size_t size() {
-    std::lock_guard lock(mutex);
-    return batches.size();
-  }
-};
-
-// Where the two nodes listen: read by the transports' IO threads, written
-// when a node (re)starts.
-struct Ports {
-  std::atomic<uint16_t> of[2] = {0, 0};
-  uint16_t operator[](size_t i) const { return of[i].load(); }
-};
-
-// Node `self` of two, its port in *ports (shared by both, filled at start).
-struct Node {
-  Node(mq::raft::NodeId self, Ports* ports, TcpPeerTransport::Options options = {}) {
-    if (!options.address_of) {
-      options.address_of = [ports](const PeerInfo& p) {
-        return PeerAddress{"127.0.0.1:" + std::to_string((*ports)[p.raft_id - 1]), ""};
-      };
-    }
-    transport = std::make_unique<TcpPeerTransport>(
-        topology(self), [this](mq::raft::NodeId from, mq::peer::PeerBatch&& b) {
-          std::lock_guard lock(inbox.mutex);
-          inbox.batches.emplace_back(from, std::move(b));
-        },
-        options);
-    REQUIRE(transport->start("127.0.0.1", (*ports)[self - 1]).empty());
-    ports->of[self - 1] = transport->port();
-  }
-  Inbox inbox;
-  std::unique_ptr<TcpPeerTransport> transport;
-};
-
-mq::peer::PeerBatch batch(uint32_t shard, const std::string& message) {
-  mq::peer::PeerBatch b;
-  auto* m = b.add_messages();
-  m->set_shard(shard);
-  m->set_message(message);
-  m->set_applied(shard * 10);
-  b.set_vote_refusal_us(1234);
-  return b;
-}
 
 // A raw TCP client of a node's peer port.
 class RawClient {

@@ -5,6 +5,8 @@
 // flag (the CLI's names for the CLI). Certificates come from the local CA.
 #include <catch2/catch.hpp>
 
+#include "tests/unit/temp_dir.h"
+
 #include <stdlib.h>
 
 #include <cstdlib>
@@ -21,28 +23,10 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
+// Each test's files in a directory of its own.
+class TempDir : public mq::test::TempDir {
  public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/mq-tls-test-XXXXXX";
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    REQUIRE(::mkdtemp(buf.data()) != nullptr);
-    path_ = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : mq::test::TempDir("mq-tls-test") {}
 };
 
 void issue(const std::string& dir, mq::playground::CertificateSpec spec) {
