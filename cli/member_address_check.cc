@@ -34,9 +34,14 @@ std::string check_new_member_address(const std::string& address, const ClientOpt
   at_address.endpoints = {address};
   at_address.timeout_ms = std::min(options.timeout_ms, 2 * kConnectTimeoutMs);
   at_address.verbose = false;
+  // Nobody has checked who answers there yet: no token goes to it.
+  at_address.token.clear();
   Client client(at_address);
   ClusterStatus status;
   if (Error e = client.status(&status); !e.ok()) {
+    // A node that wants credentials is an mq node; which cluster it serves
+    // it tells only to a principal, so the map's own checks decide.
+    if (e.kind == ErrorKind::kUnauthenticated) return "";
     return address + " accepts connections but does not answer as an mq node (" + e.message +
            ")" + kSkip;
   }

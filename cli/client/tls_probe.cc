@@ -80,6 +80,12 @@ bool is_alert_about_our_certificate(int reason) {
          reason == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED || reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE;
 }
 
+// ": <OpenSSL's words for the alert>", or "" when it has none.
+std::string reason_text(int reason) {
+  const char* text = reason == 0 ? nullptr : ERR_reason_error_string(ERR_PACK(ERR_LIB_SSL, 0, reason));
+  return text ? std::string(": ") + text : "";
+}
+
 }  // namespace
 
 std::string explain_tls_failure(const std::string& endpoint, const tls::TlsMaterial& tls, int timeout_ms) {
@@ -97,6 +103,10 @@ std::string explain_tls_failure(const std::string& endpoint, const tls::TlsMater
   static const unsigned char kAlpn[] = {2, 'h', '2'};
   SSL_CTX_set_alpn_protos(ctx.get(), kAlpn, sizeof kAlpn);
   std::unique_ptr<SSL, Free> ssl(SSL_new(ctx.get()));
+  if (!ssl) {
+    close(fd);
+    return "";
+  }
   SSL_set_fd(ssl.get(), fd);
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
   if (X509_VERIFY_PARAM_set1_ip_asc(param, at->host.c_str()) != 1) {
@@ -142,8 +152,7 @@ std::string explain_tls_failure(const std::string& endpoint, const tls::TlsMater
   const bool closed_after_handshake = rc == 1 && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING;
   if (is_alert_about_our_certificate(reason) || closed_after_handshake) {
     return endpoint + (tls.cert_pem.empty() ? " requires a client certificate: pass --cert and --key"
-                                            : " refused this client's certificate (--cert): " +
-                                                  std::string(ERR_reason_error_string(ERR_PACK(ERR_LIB_SSL, 0, reason))));
+                                            : " refused this client's certificate (--cert)" + reason_text(reason));
   }
   if (rc != 1) return endpoint + " does not speak TLS: leave out --cacert, --cert and --key";
   return "";

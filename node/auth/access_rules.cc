@@ -174,7 +174,7 @@ const Principal* AccessRules::identify(const Credentials& who) const {
     // A client sends the same token with every request: each thread keeps
     // the hash of the last token it saw (a hash, not a decision).
     thread_local std::string last_token, last_hash;
-    if (who.bearer_token != last_token) {
+    if (!same_hash(who.bearer_token, last_token)) {
       last_hash = sha256_hex(who.bearer_token);
       last_token = who.bearer_token;
     }

@@ -25,6 +25,7 @@ struct GatewayStatus {
     kMemoryFull,       // a replica of the shard is over its --max-memory: 507
     kUnknownOutcome,   // a write was proposed and may still commit: 504
     kPermissionDenied, // refused by policy: 403
+    kUnauthenticated,  // no valid credentials for the leader's --auth-file: 401
     kInternal,         // a bug or an unexpected answer: 500
   };
   Code code = Code::kOk;
@@ -36,6 +37,9 @@ struct GatewayStatus {
 // its bearer token goes along, so the leader checks it again.
 struct Caller {
   std::string bearer_token;
+  // Known by its client certificate alone (under --auth-file): a forward
+  // would present the node's own certificate instead, so it is not made.
+  bool certificate_only = false;
 };
 
 class KvGateway {

@@ -68,6 +68,8 @@ struct Call {
       case C::kMemoryFull: return fail(507, "memory_full", s.message);
       case C::kUnknownOutcome: return fail(504, "unknown_outcome", s.message);
       case C::kPermissionDenied: return fail(403, "permission_denied", s.message);
+      case C::kUnauthenticated:
+        return fail(401, "unauthenticated", s.message, {{"WWW-Authenticate", "Bearer"}});
       case C::kInternal: break;
     }
     fail(500, "internal", s.message);
@@ -228,7 +230,8 @@ void RestApi::handle(HttpRequest&& req, Respond respond) {
     }
     if (d.kind == auth::Decision::kForbidden) return call->fail(403, "permission_denied", d.reason);
   }
-  const Caller caller{auth::bearer_token_of(req.authorization)};
+  Caller caller{auth::bearer_token_of(req.authorization)};
+  caller.certificate_only = access_ && access_->enabled() && caller.bearer_token.empty();
 
   if (under_users && seg.size() == 7) {
     const std::string& user = seg[4];

@@ -45,6 +45,8 @@ http::GatewayStatus classify(const grpc::Status& s, bool write) {
     }
     case grpc::StatusCode::PERMISSION_DENIED:
       return refusal(Code::kPermissionDenied, s.error_message());
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return refusal(Code::kUnauthenticated, s.error_message());
     case grpc::StatusCode::FAILED_PRECONDITION: return refusal(Code::kNoLeader, s.error_message());
     default: break;
   }
@@ -130,6 +132,7 @@ struct Attempt : std::enable_shared_from_this<Attempt<Req, Resp>> {
   Resp* resp;
   http::KvGateway::Done done;
   std::string bearer_token;  // forwarded, for the leader to check again
+  bool certificate_only = false;  // see http::Caller
   bool write;
   Local local;
   Remote remote;
@@ -182,6 +185,12 @@ struct Attempt : std::enable_shared_from_this<Attempt<Req, Resp>> {
         self->answered(s, false);
       });
     }
+    if (certificate_only) {
+      return done(refusal(Code::kPermissionDenied,
+                          "a request known by its client certificate is served by the shard's leader "
+                          "only (forwarded, it would carry this node's certificate): send it to the "
+                          "node at " + address + " (its HTTP listener), or use a token"));
+    }
     std::string why;
     v1::KV::Stub* leader = gw->client_for(address, &why);
     if (!leader) {
@@ -223,6 +232,7 @@ void run(const std::shared_ptr<HttpGateway::Impl>& gw, const Req& req, Resp* res
   a->resp = resp;
   a->done = std::move(done);
   a->bearer_token = caller.bearer_token;
+  a->certificate_only = caller.certificate_only;
   a->write = write;
   a->local = std::move(local);
   a->remote = remote;

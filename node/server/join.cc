@@ -98,6 +98,14 @@ bool join_topology(const JoinFlags& config, Topology* topology, std::string* err
         return true;
       }
       last_error = endpoints[i] + ": " + s.error_message();
+      if (s.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+        // Joining is an admin request: with --auth-file on the members, the
+        // node's client certificate (--cert-file) must be an admin principal.
+        *error = "cannot join the cluster: " + last_error +
+                 " (the members run with --auth-file: name this node's certificate in it as an admin)";
+        *exit_code = kNodeExitUsage;
+        return false;
+      }
       if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
           s.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
         // Never admitted twice under one name: a node whose data dir was

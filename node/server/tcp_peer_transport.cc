@@ -48,12 +48,26 @@ std::string host_of(const std::string& address) {
   return hp ? hp->host : "";
 }
 
-// Whether a peer's certificate vouches for one of the names it may go by.
-bool vouches_for(const std::vector<std::string>& names, std::initializer_list<std::string> wanted) {
-  return std::any_of(wanted.begin(), wanted.end(), [&](const std::string& w) {
-    return !w.empty() && std::find(names.begin(), names.end(), w) != names.end();
-  });
+bool names_any(const std::vector<std::string>& names, const std::string& name) {
+  return !name.empty() && std::find(names.begin(), names.end(), name) != names.end();
 }
+
+// Whether a peer's certificate is the claimed member's: it names the
+// member's id, or else its address's host, unless it names another
+// member's id (nodes that share a host, whose certificates all name it,
+// must not pass for each other).
+bool vouches_for(const std::vector<std::string>& names, const std::string& member,
+                 const std::vector<std::string>& members, std::initializer_list<std::string> hosts) {
+  if (names_any(names, member)) return true;
+  for (const auto& m : members) {
+    if (m != member && names_any(names, m)) return false;
+  }
+  return std::any_of(hosts.begin(), hosts.end(), [&](const std::string& h) { return names_any(names, h); });
+}
+
+// A TLS handshake that has not finished in this long is abandoned: a
+// stalled peer must not hold a connection (or a link) for ever.
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
@@ -214,6 +228,13 @@ void TcpPeerTransport::add_link(const PeerInfo& peer) {
   link->peer = peer;
   link->backoff = options_.backoff_min;
   links_[peer.raft_id] = std::move(link);
+}
+
+std::vector<std::string> TcpPeerTransport::member_names() const {
+  std::vector<std::string> names{self_name_};
+  std::lock_guard lock(links_mutex_);
+  for (const auto& [id, link] : links_) names.push_back(link->name);
+  return names;
 }
 
 std::string TcpPeerTransport::member_address(raft::NodeId id) const {
@@ -401,9 +422,15 @@ void TcpPeerTransport::connect(Link* link) {
               }
               boost::system::error_code ignored;
               link->stream->socket().set_option(tcp::no_delay(true), ignored);
+              auto timer = std::make_shared<asio::steady_timer>(io_->context, kHandshakeTimeout);
+              timer->async_wait([stream = link->stream](const boost::system::error_code& e) {
+                boost::system::error_code ignored;
+                if (!e) stream->socket().close(ignored);
+              });
               link->stream->async_handshake(
                   asio::ssl::stream_base::client,
-                  [this, link, generation, address, stream = link->stream](const boost::system::error_code& ec) {
+                  [this, link, generation, address, stream = link->stream, timer](const boost::system::error_code& ec) {
+                    timer->cancel();
                     if (generation != link->generation) return;
                     if (ec) {
                       disconnect(link, "TLS handshake: " + ec.message());
@@ -418,7 +445,8 @@ void TcpPeerTransport::connect(Link* link) {
                         std::lock_guard lock(link->mutex);
                         member_address = link->peer.address;
                       }
-                      if (!vouches_for(names, {link->name, host_of(member_address), host_of(address)})) {
+                      if (!vouches_for(names, link->name, member_names(),
+                                       {host_of(member_address), host_of(address)})) {
                         disconnect(link, "its certificate names " + joined(names) + ", not " + link->name +
                                              " or its address");
                         return;
@@ -542,7 +570,13 @@ void TcpPeerTransport::accept() {
         std::lock_guard lock(stats_mutex_);
         ++stats_.accepted;
       }
-      in->stream.async_handshake(asio::ssl::stream_base::server, [this, in](const boost::system::error_code& ec) {
+      auto timer = std::make_shared<asio::steady_timer>(io_->context, kHandshakeTimeout);
+      timer->async_wait([in](const boost::system::error_code& e) {
+        boost::system::error_code ignored;
+        if (!e) in->stream.socket().close(ignored);
+      });
+      in->stream.async_handshake(asio::ssl::stream_base::server, [this, in, timer](const boost::system::error_code& ec) {
+        timer->cancel();
         if (!ec) {
           read_inbound(in);
           return;
@@ -619,7 +653,7 @@ bool TcpPeerTransport::take_frames(const std::shared_ptr<Inbound>& in) {
         // Any node of the peers' CA could claim any name: the certificate
         // must be the claimed member's own.
         const auto names = tls::certificate_names(in->stream.peer_certificate_pem());
-        if (!vouches_for(names, {hello.from_node(), host_of(member_address(*in->from))})) {
+        if (!vouches_for(names, hello.from_node(), member_names(), {host_of(member_address(*in->from))})) {
           refuse(in, "its certificate names " + joined(names) + ", not " + hello.from_node() +
                          " or its address");
           return false;

@@ -115,6 +115,7 @@ class TcpPeerTransport final : public PeerSender {
   void connect(Link* link);
   void connected(Link* link, uint64_t generation, const std::string& address);
   std::string member_address(raft::NodeId id) const;
+  std::vector<std::string> member_names() const;  // this node's and every link's
   void disconnect(Link* link, const std::string& why);
   void retry_later(Link* link);
   void read_refusals(Link* link, uint64_t generation);

@@ -104,7 +104,10 @@ Run mq_with_stdin(const std::vector<std::string>& args, const std::string& input
 
 uint16_t free_port_run(int n) {
   std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(Clock::now().time_since_epoch().count()));
-  std::uniform_int_distribution<int> pick(20000, 40000);
+  // Below the kernel's ephemeral range (32768 and up by default): a port
+  // there can be taken between this check and the node's bind, by a peer
+  // listener whose port the kernel picks or by a connection's local end.
+  std::uniform_int_distribution<int> pick(kPortRunFirst, kPortRunLast - 1000 - n);
   for (int attempt = 0; attempt < 200; ++attempt) {
     const int base = pick(rng);
     bool ok = true;

@@ -27,7 +27,10 @@ Run mq_with_stdin(const std::vector<std::string>& args, const std::string& input
                   int timeout_ms = 30'000);
 
 // n consecutive ports on 127.0.0.1 that nobody listens on now, and the n
-// ports 1000 above them (the nodes' HTTP ports).
+// ports 1000 above them (the nodes' HTTP ports), all within
+// [kPortRunFirst, kPortRunLast]: below the kernel's ephemeral ports.
+constexpr int kPortRunFirst = 20000;
+constexpr int kPortRunLast = 32000;
 uint16_t free_port_run(int n);
 
 class TestCluster {

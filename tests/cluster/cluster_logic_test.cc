@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cluster_fixture.h"
 #include "playground/cluster_state.h"
 #include "playground/prometheus_targets.h"
 #include "playground/cluster_view.h"
@@ -95,8 +96,12 @@ TEST_CASE("the state file round-trips every field", "[cluster][state]") {
   s.nodes[1].paused = true;
   s.nodes[2].faults = {{"n1"}, {"n1", "n2"}};
   s.nodes[0].http_port = 8001;
+  s.tls = true;
+  s.auth = true;
   ClusterState back;
   REQUIRE(state_from_json(state_to_json(s), &back) == "");
+  CHECK(back.tls);
+  CHECK(back.auth);
   CHECK(back.nodes[0].http_port == 8001);
   CHECK(back.nodes[1].http_port == 0);
   CHECK(back.name == "t");
@@ -107,6 +112,20 @@ TEST_CASE("the state file round-trips every field", "[cluster][state]") {
   CHECK(back.nodes[1].paused);
   CHECK(back.nodes[2].faults.drop_from == std::vector<std::string>{"n1", "n2"});
   CHECK(back.peers() == "n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003");
+}
+
+TEST_CASE("test clusters take ports below the kernel's ephemeral range", "[cluster][ports]") {
+  // A port the kernel may hand to a listener of port 0 or to a connection's
+  // local end can be taken between the check and a node's bind.
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768, high = 60999;
+  range >> low >> high;
+  CHECK(mq::test::kPortRunLast < low);
+  for (int i = 0; i < 50; ++i) {
+    const uint16_t base = mq::test::free_port_run(5);
+    REQUIRE(base >= mq::test::kPortRunFirst);
+    CHECK(base + 1000 + 5 <= mq::test::kPortRunLast);
+  }
 }
 
 TEST_CASE("a state file from before HTTP ports loads with none", "[cluster][state]") {

@@ -3,7 +3,7 @@
 //
 // A member's address is given before its node runs (mq member add), so its
 // port is chosen up front: from a block of 15000-15999, which no other test
-// uses (they take ports the kernel picks, 32768 and up, or 20000-41000),
+// uses (they take ports the kernel picks, 32768 and up, or 20000-32000),
 // checked free when the block is picked. Every node is a NodeProcess: it is
 // stopped by its PID (SIGTERM, then SIGKILL and a reap) when the cluster
 // goes away, whatever the test did; when the test case failed, the last

@@ -180,6 +180,23 @@ TEST_CASE("a dialed node whose certificate names another node is not sent to", "
   CHECK(b.inbox.size() == 0);
 }
 
+TEST_CASE("nodes sharing a host do not pass for each other by the host's name", "[tls][peer]") {
+  // As a local cluster's certificates: each names its node and 127.0.0.1,
+  // the host every node there shares. n2 presents n1's certificate.
+  Pki pki;
+  Pki::issue(pki.ca, {"n1-local", {"n1"}, {"127.0.0.1"}});
+  Pki::issue(pki.ca, {"n2-local", {"n2"}, {"127.0.0.1"}});
+  Ports ports;
+  Node a(1, &ports, Pki::material(pki.ca, "n1-local", pki.ca)), b(2, &ports, Pki::material(pki.ca, "n1-local", pki.ca));
+  CHECK(nothing_arrives(a, 2, b));
+  CHECK(a.transport->stats().connected == 0);
+  // With its own certificate, the same host name is no obstacle.
+  Ports ports2;
+  Node c(1, &ports2, Pki::material(pki.ca, "n1-local", pki.ca)), d(2, &ports2, Pki::material(pki.ca, "n2-local", pki.ca));
+  c.transport->send(2, batch(1, "hello"));
+  CHECK(eventually([&] { return d.inbox.size() == 1; }));
+}
+
 TEST_CASE("a dialer with a certificate of another CA is refused at the handshake", "[tls][peer]") {
   Pki pki;
   Ports ports;
