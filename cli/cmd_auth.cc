@@ -1,7 +1,6 @@
 // mq auth: helpers for the nodes' --auth-file (node/auth/access_rules.h):
 // a new random token, and the SHA-256 the file keeps of a token, so that
 // the file never holds a token in the clear.
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -47,16 +46,10 @@ int auth_new_token(int argc, char** argv) {
 
 Exit codes: 0 printed, 3 no randomness available.)");
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
-  unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+  const std::string token = auth::new_token();
+  if (token.empty()) {
     std::fprintf(stderr, "mq auth new-token: no randomness available\n");
     return 3;
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string token;
-  for (unsigned char b : bytes) {
-    token += kHex[b >> 4];
-    token += kHex[b & 15];
   }
   std::printf("%s\n", token.c_str());
   std::fprintf(stderr, "token_sha256: %s\n", auth::sha256_hex(token).c_str());

@@ -1,5 +1,7 @@
 #include "playground/local_ca.h"
 
+#include "node/tls/openssl_handles.h"
+
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -16,15 +18,9 @@ namespace mq::playground {
 
 namespace {
 
-struct Free {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-  void operator()(X509* p) const { X509_free(p); }
-  void operator()(BIGNUM* p) const { BN_free(p); }
-  void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-using Key = std::unique_ptr<EVP_PKEY, Free>;
-using Cert = std::unique_ptr<X509, Free>;
+using tls::OpenSslPtr;
+using Key = OpenSslPtr<EVP_PKEY>;
+using Cert = OpenSslPtr<X509>;
 
 std::string openssl_error(const std::string& what) {
   const unsigned long code = ERR_get_error();
@@ -45,7 +41,7 @@ bool write_pem(const std::string& path, bool secret, const std::function<int(BIO
   // A key is readable by its owner only, from its first byte on.
   const std::string tmp = path + ".tmp";
   const mode_t before = ::umask(secret ? 077 : 022);
-  std::unique_ptr<BIO, Free> bio(BIO_new_file(tmp.c_str(), "w"));
+  OpenSslPtr<BIO> bio(BIO_new_file(tmp.c_str(), "w"));
   ::umask(before);
   if (!bio) {
     *error = openssl_error("cannot write " + tmp);
@@ -66,7 +62,7 @@ bool write_pem(const std::string& path, bool secret, const std::function<int(BIO
 bool add_extension(X509* cert, X509* issuer, int nid, const std::string& value, std::string* error) {
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  std::unique_ptr<X509_EXTENSION, Free> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+  OpenSslPtr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
   if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
     *error = openssl_error("certificate extension " + value);
     return false;
@@ -78,7 +74,7 @@ bool add_extension(X509* cert, X509* issuer, int nid, const std::string& value, 
 Cert make_certificate(const CertificateSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key,
                       bool is_ca, std::string* error) {
   Cert cert(X509_new());
-  std::unique_ptr<BIGNUM, Free> serial(BN_new());
+  OpenSslPtr<BIGNUM> serial(BN_new());
   if (!cert || !serial || X509_set_version(cert.get(), 2) != 1 ||
       BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
       !BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get()))) {
@@ -127,8 +123,8 @@ bool write_pair(const std::string& dir, const std::string& stem, X509* cert, EVP
 }
 
 bool read_ca(const std::string& dir, Cert* cert, Key* key, std::string* error) {
-  std::unique_ptr<BIO, Free> c(BIO_new_file((dir + "/ca.pem").c_str(), "r"));
-  std::unique_ptr<BIO, Free> k(BIO_new_file((dir + "/ca-key.pem").c_str(), "r"));
+  OpenSslPtr<BIO> c(BIO_new_file((dir + "/ca.pem").c_str(), "r"));
+  OpenSslPtr<BIO> k(BIO_new_file((dir + "/ca-key.pem").c_str(), "r"));
   if (c) cert->reset(PEM_read_bio_X509(c.get(), nullptr, nullptr, nullptr));
   if (k) key->reset(PEM_read_bio_PrivateKey(k.get(), nullptr, nullptr, nullptr));
   if (!*cert || !*key) {

@@ -3,7 +3,8 @@
 #include "playground/local_ca.h"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
+
+#include <nlohmann/json.hpp>
 
 #include "node/auth/access_rules.h"
 
@@ -180,14 +181,8 @@ std::string ensure_auth_files(const ClusterState& state) {
   std::error_code ec;
   fs::create_directories(state.auth_dir(), ec);
   if (ec) return "cannot create " + state.auth_dir() + ": " + ec.message();
-  unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return "no randomness for a token";
-  static const char kHex[] = "0123456789abcdef";
-  std::string token;
-  for (unsigned char b : bytes) {
-    token += kHex[b >> 4];
-    token += kHex[b & 15];
-  }
+  const std::string token = auth::new_token();
+  if (token.empty()) return "no randomness for a token";
   auto write = [](const std::string& path, const std::string& text) {
     const std::string tmp = path + ".tmp";
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -196,9 +191,11 @@ std::string ensure_auth_files(const ClusterState& state) {
     ::close(fd);
     return ok && std::rename(tmp.c_str(), path.c_str()) == 0;
   };
-  const std::string rules = "{\"principals\": [{\"name\": \"admin\", \"token_sha256\": \"" +
-                            auth::sha256_hex(token) +
-                            "\", \"admin\": true, \"rules\": [{\"users\": \"*\", \"access\": \"rw\"}]}]}\n";
+  const nlohmann::json admin = {{"name", "admin"},
+                                {"token_sha256", auth::sha256_hex(token)},
+                                {"admin", true},
+                                {"rules", {{{"users", "*"}, {"access", "rw"}}}}};
+  const std::string rules = nlohmann::json{{"principals", {admin}}}.dump(2) + "\n";
   if (!write(token_path, token + "\n") || !write(rules_path, rules)) return "cannot write " + state.auth_dir();
   return "";
 }

@@ -13,22 +13,15 @@
 #include <memory>
 
 #include "node/server/address.h"
+#include "node/tls/openssl_handles.h"
 
 namespace mq::cli {
 
 namespace {
 
-struct Free {
-  void operator()(SSL_CTX* p) const { SSL_CTX_free(p); }
-  void operator()(SSL* p) const { SSL_free(p); }
-  void operator()(BIO* p) const { BIO_free(p); }
-  void operator()(X509* p) const { X509_free(p); }
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-
-// A connected TCP socket with read and write timeouts, or -1.
+// A connected TCP socket with read and write timeouts (the send timeout
+// bounds the connect too), or -1.
 int dial(const server::HostPort& at, int timeout_ms) {
-  if (server::probe_connect(at, timeout_ms).outcome != server::ConnectProbe::kAccepted) return -1;
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
@@ -51,7 +44,7 @@ int dial(const server::HostPort& at, int timeout_ms) {
 
 bool use_pem(SSL_CTX* ctx, const tls::TlsMaterial& tls) {
   if (!tls.ca_pem.empty()) {
-    std::unique_ptr<BIO, Free> bio(BIO_new_mem_buf(tls.ca_pem.data(), static_cast<int>(tls.ca_pem.size())));
+    tls::OpenSslPtr<BIO> bio(BIO_new_mem_buf(tls.ca_pem.data(), static_cast<int>(tls.ca_pem.size())));
     X509_STORE* store = SSL_CTX_get_cert_store(ctx);
     while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
       X509_STORE_add_cert(store, ca);
@@ -61,10 +54,8 @@ bool use_pem(SSL_CTX* ctx, const tls::TlsMaterial& tls) {
     SSL_CTX_set_default_verify_paths(ctx);
   }
   if (!tls.cert_pem.empty()) {
-    std::unique_ptr<BIO, Free> c(BIO_new_mem_buf(tls.cert_pem.data(), static_cast<int>(tls.cert_pem.size())));
-    std::unique_ptr<BIO, Free> k(BIO_new_mem_buf(tls.key_pem.data(), static_cast<int>(tls.key_pem.size())));
-    std::unique_ptr<X509, Free> cert(PEM_read_bio_X509(c.get(), nullptr, nullptr, nullptr));
-    std::unique_ptr<EVP_PKEY, Free> key(PEM_read_bio_PrivateKey(k.get(), nullptr, nullptr, nullptr));
+    auto cert = tls::parse_pem_certificate(tls.cert_pem);
+    auto key = tls::parse_pem_private_key(tls.key_pem);
     if (!cert || !key || SSL_CTX_use_certificate(ctx, cert.get()) != 1 ||
         SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
       return false;
@@ -94,7 +85,7 @@ std::string explain_tls_failure(const std::string& endpoint, const tls::TlsMater
   if (!at) return "";
   const int fd = dial(*at, timeout_ms);
   if (fd < 0) return "";
-  std::unique_ptr<SSL_CTX, Free> ctx(SSL_CTX_new(TLS_client_method()));
+  tls::OpenSslPtr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx || !use_pem(ctx.get(), tls)) {
     close(fd);
     return "";
@@ -102,7 +93,7 @@ std::string explain_tls_failure(const std::string& endpoint, const tls::TlsMater
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   static const unsigned char kAlpn[] = {2, 'h', '2'};
   SSL_CTX_set_alpn_protos(ctx.get(), kAlpn, sizeof kAlpn);
-  std::unique_ptr<SSL, Free> ssl(SSL_new(ctx.get()));
+  tls::OpenSslPtr<SSL> ssl(SSL_new(ctx.get()));
   if (!ssl) {
     close(fd);
     return "";

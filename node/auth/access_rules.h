@@ -81,4 +81,8 @@ class AccessRules {
 // Lower-case hex SHA-256 of `text`.
 std::string sha256_hex(std::string_view text);
 
+// A new random bearer token: 32 bytes from OpenSSL's generator, in hex;
+// "" when no randomness is available.
+std::string new_token();
+
 }  // namespace mq::auth

@@ -8,7 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <optional>
 #include <thread>
 
@@ -101,19 +101,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // The names of the client's certificate (verified by the handshake when
   // client certificates are required); none without one.
   std::vector<std::string> peer_certificate_names() {
-    std::vector<std::string> names;
-    if constexpr (kTls) {
-      X509* cert = SSL_get1_peer_certificate(stream_.native_handle());
-      if (!cert) return names;
-      BIO* bio = BIO_new(BIO_s_mem());
-      PEM_write_bio_X509(bio, cert);
-      char* data = nullptr;
-      const long n = BIO_get_mem_data(bio, &data);
-      names = tls::certificate_names(std::string(data, static_cast<size_t>(n)));
-      BIO_free(bio);
-      X509_free(cert);
-    }
-    return names;
+    if constexpr (kTls) return tls::certificate_names(SSL_get0_peer_certificate(stream_.native_handle()));
+    return {};
   }
 
   const HttpLimits& limits() const { return server_->limits; }

@@ -9,11 +9,13 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
+#include <openssl/ssl.h>
 
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "node/tls/tls_files.h"
 
 namespace mq::server {
 
@@ -62,19 +64,11 @@ class PeerStream {
     }
   }
 
-  // The other end's certificate (PEM) after a handshake; "" in plaintext.
-  std::string peer_certificate_pem() {
-    if (!tls_) return "";
-    X509* cert = SSL_get1_peer_certificate(tls_->native_handle());
-    if (!cert) return "";
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(bio, cert);
-    char* data = nullptr;
-    const long n = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<size_t>(n));
-    BIO_free(bio);
-    X509_free(cert);
-    return pem;
+  // The names the other end's certificate vouches for, after a handshake;
+  // none in plaintext.
+  std::vector<std::string> peer_certificate_names() {
+    if (!tls_) return {};
+    return tls::certificate_names(SSL_get0_peer_certificate(tls_->native_handle()));
   }
 
  private:

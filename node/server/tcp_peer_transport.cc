@@ -439,7 +439,7 @@ void TcpPeerTransport::connect(Link* link) {
                     if (stream->tls()) {
                       // The CA vouches for the certificate; it must also be
                       // this member's, not another node's of the same CA.
-                      const auto names = tls::certificate_names(stream->peer_certificate_pem());
+                      const auto names = stream->peer_certificate_names();
                       std::string member_address;
                       {
                         std::lock_guard lock(link->mutex);
@@ -652,7 +652,7 @@ bool TcpPeerTransport::take_frames(const std::shared_ptr<Inbound>& in) {
       if (in->stream.tls()) {
         // Any node of the peers' CA could claim any name: the certificate
         // must be the claimed member's own.
-        const auto names = tls::certificate_names(in->stream.peer_certificate_pem());
+        const auto names = in->stream.peer_certificate_names();
         if (!vouches_for(names, hello.from_node(), member_names(), {host_of(member_address(*in->from))})) {
           refuse(in, "its certificate names " + joined(names) + ", not " + hello.from_node() +
                          " or its address");

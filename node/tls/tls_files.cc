@@ -1,5 +1,7 @@
 #include "node/tls/tls_files.h"
 
+#include "node/tls/openssl_handles.h"
+
 #include <arpa/inet.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -19,12 +21,6 @@ namespace mq::tls {
 
 namespace {
 
-struct Free {
-  void operator()(BIO* p) const { BIO_free(p); }
-  void operator()(X509* p) const { X509_free(p); }
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
-};
 
 bool read_file(const std::string& path, std::string* out, std::string* why) {
   std::ifstream in(path, std::ios::binary);
@@ -38,15 +34,9 @@ bool read_file(const std::string& path, std::string* out, std::string* why) {
   return true;
 }
 
-std::unique_ptr<X509, Free> parse_cert(const std::string& pem) {
-  std::unique_ptr<BIO, Free> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  std::unique_ptr<X509, Free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  ERR_clear_error();
-  return cert;
-}
 
 std::string asn1_time_text(const ASN1_TIME* t) {
-  std::unique_ptr<BIO, Free> bio(BIO_new(BIO_s_mem()));
+  OpenSslPtr<BIO> bio(BIO_new(BIO_s_mem()));
   ASN1_TIME_print(bio.get(), t);
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
@@ -89,7 +79,7 @@ bool load_tls(const TlsFiles& files, const TlsFlagNames& flags, bool need_cert, 
     return false;
   }
   if (!out->cert_pem.empty()) {
-    auto cert = parse_cert(out->cert_pem);
+    auto cert = parse_pem_certificate(out->cert_pem);
     if (!cert) {
       *error = std::string(flags.cert) + " " + files.cert_file + ": no PEM certificate in it";
       return false;
@@ -104,9 +94,7 @@ bool load_tls(const TlsFiles& files, const TlsFlagNames& flags, bool need_cert, 
                asn1_time_text(X509_get0_notBefore(cert.get()));
       return false;
     }
-    std::unique_ptr<BIO, Free> bio(BIO_new_mem_buf(out->key_pem.data(), static_cast<int>(out->key_pem.size())));
-    std::unique_ptr<EVP_PKEY, Free> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-    ERR_clear_error();
+    OpenSslPtr<EVP_PKEY> key = parse_pem_private_key(out->key_pem);
     if (!key) {
       *error = std::string(flags.key) + " " + files.key_file + ": no PEM private key in it (or it is encrypted)";
       return false;
@@ -118,7 +106,7 @@ bool load_tls(const TlsFiles& files, const TlsFlagNames& flags, bool need_cert, 
       return false;
     }
   }
-  if (!out->ca_pem.empty() && !parse_cert(out->ca_pem)) {
+  if (!out->ca_pem.empty() && !parse_pem_certificate(out->ca_pem)) {
     *error = std::string(flags.ca) + " " + files.trusted_ca_file + ": no PEM certificate in it";
     return false;
   }
@@ -126,12 +114,30 @@ bool load_tls(const TlsFiles& files, const TlsFlagNames& flags, bool need_cert, 
   return true;
 }
 
+OpenSslPtr<X509> parse_pem_certificate(std::string_view pem) {
+  OpenSslPtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  OpenSslPtr<X509> cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  ERR_clear_error();
+  return cert;
+}
+
+OpenSslPtr<EVP_PKEY> parse_pem_private_key(std::string_view pem) {
+  OpenSslPtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  OpenSslPtr<EVP_PKEY> key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  ERR_clear_error();
+  return key;
+}
+
 std::vector<std::string> certificate_names(const std::string& cert_pem) {
+  auto cert = parse_pem_certificate(cert_pem);
+  return cert ? certificate_names(cert.get()) : std::vector<std::string>{};
+}
+
+std::vector<std::string> certificate_names(const x509_st* cert) {
   std::vector<std::string> names;
-  auto cert = parse_cert(cert_pem);
   if (!cert) return names;
-  std::unique_ptr<GENERAL_NAMES, Free> alt(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
+  OpenSslPtr<GENERAL_NAMES> alt(static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   for (int i = 0; alt && i < sk_GENERAL_NAME_num(alt.get()); ++i) {
     const GENERAL_NAME* n = sk_GENERAL_NAME_value(alt.get(), i);
     if (n->type == GEN_DNS) {
@@ -149,7 +155,7 @@ std::vector<std::string> certificate_names(const std::string& cert_pem) {
     }
   }
   char cn[256] = {};
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof cn) > 0 &&
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0 &&
       std::find(names.begin(), names.end(), cn) == names.end()) {
     names.emplace_back(cn);
   }

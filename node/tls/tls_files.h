@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+struct x509_st;  // OpenSSL's X509
+
 namespace mq::tls {
 
 struct TlsFiles {
@@ -46,7 +48,9 @@ bool load_tls(const TlsFiles& files, const TlsFlagNames& flags, bool need_cert, 
               std::string* error);
 
 // The names a certificate vouches for: its subjectAltName DNS and IP
-// entries and its subject CN.
+// entries and its subject CN (once, when it is one of them too). From PEM
+// text, or from a connection's certificate as OpenSSL holds it.
 std::vector<std::string> certificate_names(const std::string& cert_pem);
+std::vector<std::string> certificate_names(const x509_st* cert);
 
 }  // namespace mq::tls

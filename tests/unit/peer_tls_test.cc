@@ -29,6 +29,7 @@ using namespace mq::server;
 namespace {
 
 using mq::test::batch;
+using mq::test::check_delivered_in_order;
 using mq::test::Clock;
 using mq::test::eventually;
 using mq::test::Ports;
@@ -122,30 +123,7 @@ TEST_CASE("with mutual TLS, batches travel whole and in order between named node
   Pki pki;
   Ports ports;
   Node a(1, &ports, pki.of("n1")), b(2, &ports, pki.of("n2"));
-  for (uint32_t i = 0; i < 100; ++i) a.transport->send(2, batch(i, "raft message " + std::to_string(i)));
-  REQUIRE(eventually([&] { return b.inbox.size() > 0; }));
-  // Queued batches may be merged into fewer frames; the messages stay in order.
-  REQUIRE(eventually([&] {
-    std::lock_guard lock(b.inbox.mutex);
-    size_t messages = 0;
-    for (const auto& [from, got] : b.inbox.batches) messages += static_cast<size_t>(got.messages_size());
-    return messages == 100;
-  }));
-  {
-    std::lock_guard lock(b.inbox.mutex);
-    uint32_t next = 0;
-    for (const auto& [from, got] : b.inbox.batches) {
-      CHECK(from == 1);
-      CHECK(got.from_node() == "n1");
-      CHECK(got.vote_refusal_us() == 1234);
-      for (const auto& m : got.messages()) {
-        CHECK(m.shard() == next);
-        CHECK(m.message() == "raft message " + std::to_string(next));
-        CHECK(m.applied() == next * 10);
-        ++next;
-      }
-    }
-  }
+  check_delivered_in_order(a, b, 100);
   CHECK(a.transport->stats().connected == 1);
   CHECK(b.transport->stats().refused == 0);
 

@@ -88,4 +88,31 @@ inline peer::PeerBatch batch(uint32_t shard, const std::string& message) {
   return b;
 }
 
+// Sends `count` numbered batches from a to b (node 2 of node 1) and checks
+// they all arrive, from n1, their messages in order (queued batches may be
+// merged into fewer frames).
+inline void check_delivered_in_order(Node& a, Node& b, uint32_t count) {
+  for (uint32_t i = 0; i < count; ++i) a.transport->send(2, batch(i, "raft message " + std::to_string(i)));
+  REQUIRE(eventually([&] { return b.inbox.size() > 0; }));
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(b.inbox.mutex);
+    size_t messages = 0;
+    for (const auto& [from, got] : b.inbox.batches) messages += static_cast<size_t>(got.messages_size());
+    return messages == count;
+  }));
+  std::lock_guard lock(b.inbox.mutex);
+  uint32_t next = 0;
+  for (const auto& [from, got] : b.inbox.batches) {
+    CHECK(from == 1);
+    CHECK(got.from_node() == "n1");
+    CHECK(got.vote_refusal_us() == 1234);
+    for (const auto& m : got.messages()) {
+      CHECK(m.shard() == next);
+      CHECK(m.message() == "raft message " + std::to_string(next));
+      CHECK(m.applied() == next * 10);
+      ++next;
+    }
+  }
+}
+
 }  // namespace mq::test

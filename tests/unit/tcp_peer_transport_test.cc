@@ -26,6 +26,7 @@
 
 using namespace mq::server;
 using mq::test::batch;
+using mq::test::check_delivered_in_order;
 using mq::test::eventually;
 using mq::test::Node;
 using mq::test::Ports;
@@ -79,28 +80,7 @@ std::vector<char> hello(const std::string& cluster, const std::string& node) {
 TEST_CASE("batches travel whole and in order, tagged with their sender", "[peer][tcp]") {
   Ports ports;
   Node a(1, &ports), b(2, &ports);
-  for (uint32_t i = 0; i < 100; ++i) a.transport->send(2, batch(i, "raft message " + std::to_string(i)));
-  REQUIRE(eventually([&] { return b.inbox.size() > 0; }));
-  // Queued batches may be merged into fewer frames; the messages stay in order.
-  REQUIRE(eventually([&] {
-    std::lock_guard lock(b.inbox.mutex);
-    size_t messages = 0;
-    for (const auto& [from, got] : b.inbox.batches) messages += static_cast<size_t>(got.messages_size());
-    return messages == 100;
-  }));
-  std::lock_guard lock(b.inbox.mutex);
-  uint32_t next = 0;
-  for (const auto& [from, got] : b.inbox.batches) {
-    CHECK(from == 1);
-    CHECK(got.from_node() == "n1");
-    CHECK(got.vote_refusal_us() == 1234);
-    for (const auto& m : got.messages()) {
-      CHECK(m.shard() == next);
-      CHECK(m.message() == "raft message " + std::to_string(next));
-      CHECK(m.applied() == next * 10);
-      ++next;
-    }
-  }
+  check_delivered_in_order(a, b, 100);
   CHECK(b.transport->recently_heard(1, 1000));
   CHECK_FALSE(a.transport->recently_heard(2, 1000));
   CHECK(a.transport->stats().connected == 1);
