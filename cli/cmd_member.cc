@@ -101,7 +101,9 @@ int member_add(int argc, char** argv) {
                "mq member add"};
   app.add_option("NAME", name, "The new member's name, its node's --id: 1..64 of A-Z a-z 0-9 - _ .")
       ->required();
-  app.add_option("ADDRESS", address, "host:port its node will serve on (its --listen)")->required();
+  app.add_option("ADDRESS", address,
+                 "host:port (or name:port) its node is reached at: its --advertise, else its --listen")
+      ->required();
   bool no_probe = false;
   app.add_flag("--no-probe", no_probe, kNoProbeHelp);
   add_client_flags(app, flags, false);
@@ -193,7 +195,10 @@ int member_replace(int argc, char** argv) {
                "mq member replace"};
   app.add_option("OLD", old_member, "The member to remove: its name (n3) or id (3)")->required();
   app.add_option("NAME", name, "The new member's name, its node's --id")->required();
-  app.add_option("ADDRESS", address, "host:port the new member's node will serve on")->required();
+  app.add_option("ADDRESS", address,
+                 "host:port (or name:port) the new member's node is reached at: its --advertise, "
+                 "else its --listen")
+      ->required();
   bool no_probe = false;
   app.add_flag("--no-probe", no_probe, kNoProbeHelp);
   add_client_flags(app, flags, false);

@@ -14,13 +14,21 @@ int cmd_node(int argc, char** argv) {
                "mq node"};
   app.add_option("--id", config.id, "Node id, e.g. n1 (letters, digits, '-', '_', '.')")
       ->required();
-  app.add_option("--listen", config.listen, "host:port to serve on, e.g. 127.0.0.1:7001")
+  app.add_option("--listen", config.listen,
+                 "host:port to serve on, e.g. 127.0.0.1:7001 or 0.0.0.0:7001 (with --advertise)")
       ->required();
+  app.add_option("--advertise", config.advertise,
+                 "host:port the other nodes and clients dial to reach this node, when it is not "
+                 "--listen: the host may be a DNS name (db1.example.com:7001), resolved by whoever "
+                 "dials it at each connection, so a node that comes back at another IP is found "
+                 "again. It is this node's entry in --peers and the cluster's member list "
+                 "(default: --listen; required when --listen is a wildcard and there are peers)");
   app.add_option("--data-dir", config.data_dir, "Directory for this node's data (created if missing)")
       ->required();
   app.add_option("--peers", config.peers,
                  "Every node of the cluster, in the same order on every node: "
-                 "n1=127.0.0.1:7001,n2=127.0.0.1:7002,... (default: this node alone)");
+                 "n1=127.0.0.1:7001,n2=127.0.0.1:7002,... or n1=db1.example.com:7001,...; each "
+                 "node's entry is its --advertise (else --listen) address (default: this node alone)");
   app.add_option("--shards", config.shard_count, "Number of shards (default 16)");
   app.add_option("--replication", config.replication,
                  "Replicas per shard (default 3, clamped to the number of nodes)");
@@ -65,8 +73,8 @@ int cmd_node(int argc, char** argv) {
   app.add_option("--listen-peer", config.listen_peer,
                  "host:port for Raft traffic from the other nodes (framed TCP), e.g. "
                  "127.0.0.1:7101; default: the --listen host and a port the kernel picks. Peers "
-                 "ask a node's --listen address where it is, so --peers and --join name only "
-                 "--listen addresses");
+                 "ask a node's advertised address where it is, so --peers and --join name only "
+                 "--advertise (else --listen) addresses");
   app.add_flag("--enable-fault-injection", config.enable_fault_injection,
                "Accept the admin RPC SetFaults (drop peer traffic, slow the disk); refused with "
                "PERMISSION_DENIED otherwise. mq cluster passes it to the nodes it starts");
@@ -76,8 +84,8 @@ int cmd_node(int argc, char** argv) {
                "it to the nodes it starts");
   app.add_option("--join", config.join,
                  "host:port[,host:port...] of members of a running cluster: a node with an empty "
-                 "data dir asks to be admitted as a new member (named --id, reached at --listen) "
-                 "and receives replicas as placement assigns them; later starts recover from the "
+                 "data dir asks to be admitted as a new member (named --id, reached at --advertise, else --listen) "
+                 "(reached at --advertise, else --listen) and receives replicas as placement assigns them; later starts recover from the "
                  "data dir. Excludes --peers; the cluster's shard count is used, not --shards");
   app.add_option("--cert-file", config.client_tls.cert_file,
                  "PEM certificate the gRPC and HTTP listeners present to clients (TLS on when "
@@ -93,7 +101,7 @@ int cmd_node(int argc, char** argv) {
       ->group("TLS");
   app.add_option("--peer-cert-file", config.peer_tls.cert_file,
                  "PEM certificate for Raft traffic between nodes (mutual TLS); it must name this "
-                 "node's --id or its --listen host")
+                 "node's --id or the host of its address (--advertise, else --listen)")
       ->group("TLS");
   app.add_option("--peer-key-file", config.peer_tls.key_file, "PEM private key of --peer-cert-file")
       ->group("TLS");
@@ -111,6 +119,9 @@ int cmd_node(int argc, char** argv) {
           --initial-cluster-state new
   mq node --id n1 --listen 127.0.0.1:7001 --http-listen 127.0.0.1:8001 --data-dir /tmp/mq/n1
   mq node --id n4 --listen 127.0.0.1:7004 --data-dir /tmp/mq/n4 --join 127.0.0.1:7001
+  mq node --id n1 --listen 0.0.0.0:7001 --advertise db1.example.com:7001 --data-dir d1 \
+          --peers n1=db1.example.com:7001,n2=db2.example.com:7001,n3=db3.example.com:7001 \
+          --initial-cluster-state new
   mq node --config examples/n1.toml
   mq node --id n1 --listen 10.0.0.1:7001 --data-dir d1 --cert-file n1.pem --key-file n1-key.pem \
           --trusted-ca-file ca.pem --peer-cert-file n1.pem --peer-key-file n1-key.pem \

@@ -121,6 +121,9 @@ struct Client::Impl {
       // gRPC's default back-off of up to two minutes.
       args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
       args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+      // And a node known by a DNS name that came back at another address
+      // is looked up again, not after gRPC's default 30 s.
+      args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 1000);
       args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kPingEveryMs);
       args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kPingAnswerWithinMs);
       // While a call waits for its answer no data flows; pings must go on.

@@ -22,10 +22,10 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::string* erro
 
 // As parse_host_port, and the host may also be a DNS name ("db1",
 // "kv.example.com": dot-separated labels of letters, digits and '-', the
-// last one not all digits), resolved when it is dialled. This is what a
-// client accepts in --endpoints; a node keeps parse_host_port for what it
-// binds (--listen) and announces to its peers, where a name would be
-// resolved differently on each machine.
+// last one not all digits), resolved when it is dialled. What is dialled
+// takes it: a client's --endpoints, a node's --advertise, --peers, --join
+// and member addresses. What is bound (--listen and the other listeners)
+// keeps parse_host_port.
 std::optional<HostPort> parse_dial_address(std::string_view text, std::string* error);
 
 // The items of a comma-separated list ("a:1,b:2"), empty ones dropped.

@@ -108,6 +108,9 @@ struct HttpGateway::Impl : std::enable_shared_from_this<HttpGateway::Impl> {
     if (!channel) {
       grpc::ChannelArguments args;
       args.SetMaxReceiveMessageSize(-1);
+      // A leader known by a DNS name is looked up again within a second of
+      // its connection failing (see peer_locator.cc).
+      args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 1000);
       channel = grpc::CreateCustomChannel(address, tls::grpc_channel_credentials(options.dial), args);
       clients[address] = v1::KV::NewStub(channel);
     }

@@ -277,7 +277,7 @@ std::optional<std::string> check_new_member(const std::string& name, const std::
     return "member name '" + name + "' must be 1..64 letters, digits, '-', '_' or '.'";
   }
   std::string error;
-  if (!parse_host_port(address, &error)) return "member address: " + error;
+  if (!parse_dial_address(address, &error)) return "member address: " + error;
   return std::nullopt;
 }
 

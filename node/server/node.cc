@@ -83,6 +83,14 @@ void raise_open_file_limit() {
 
 }  // namespace
 
+std::string advertised_address(const NodeConfig& c) { return c.advertise.empty() ? c.listen : c.advertise; }
+
+namespace {
+
+bool is_wildcard_host(const std::string& host) { return host == "0.0.0.0" || host == "::"; }
+
+}  // namespace
+
 std::string validate_node_config(const NodeConfig& c) {
   if (!is_plain_name(c.id, 64)) {
     return "--id '" + c.id + "' must be 1..64 characters of letters, digits, '-', '_' or '.'";
@@ -90,6 +98,18 @@ std::string validate_node_config(const NodeConfig& c) {
   std::string error;
   const std::optional<HostPort> listen = parse_host_port(c.listen, &error);
   if (!listen) return "--listen: " + error;
+  if (!c.advertise.empty()) {
+    const std::optional<HostPort> advertise = parse_dial_address(c.advertise, &error);
+    if (!advertise) return "--advertise: " + error;
+    if (is_wildcard_host(advertise->host)) {
+      return "--advertise " + c.advertise + " is a wildcard address; give the host:port other nodes dial";
+    }
+  } else if (is_wildcard_host(listen->host) && (!c.peers.empty() || !c.join.empty())) {
+    // Every member dials the address the cluster map holds for this node;
+    // "0.0.0.0" there would send them to themselves.
+    return "--listen " + c.listen + " is a wildcard address: give --advertise the host:port the "
+           "other nodes dial to reach this one";
+  }
   std::optional<HostPort> http;
   if (!c.http_listen.empty()) {
     http = parse_host_port(c.http_listen, &error);
@@ -146,14 +166,14 @@ std::string validate_node_config(const NodeConfig& c) {
     const std::vector<std::string> join = split_commas(c.join);
     if (join.empty()) return "--join needs at least one host:port";
     for (const std::string& address : join) {
-      if (!parse_host_port(address, &error)) return "--join: " + error;
+      if (!parse_dial_address(address, &error)) return "--join: " + error;
     }
   }
   std::string note;
   if (!c.initial_cluster_token.empty() && !is_plain_name(c.initial_cluster_token, 128)) {
     return "--initial-cluster-token must be at most 128 letters, digits, '-', '_' or '.'";
   }
-  if (!make_topology(c.peers, c.id, c.listen, c.shard_count, c.replication, &error, &note,
+  if (!make_topology(c.peers, c.id, advertised_address(c), c.shard_count, c.replication, &error, &note,
                      c.initial_cluster_token)) {
     return error;
   }
@@ -165,7 +185,7 @@ static NodeHostOptions host_options_for(const NodeConfig& config) {
   std::string error;
   std::string note;
   NodeHostOptions options;
-  options.topology = *make_topology(config.peers, config.id, config.listen, config.shard_count,
+  options.topology = *make_topology(config.peers, config.id, advertised_address(config), config.shard_count,
                                     config.replication, &error, &note,
                                     config.initial_cluster_token);
   // A joining node's flags name no peers; the cluster's settings come later.
@@ -255,7 +275,7 @@ int run_node(const NodeConfig& config) {
   NodeHostOptions options = host_options_for(config);
   int exit_code = kNodeExitCannotStart;
   if (!config.join.empty()) {
-    const JoinFlags join{config.id, config.listen, config.data_dir, config.join, config.replication,
+    const JoinFlags join{config.id, advertised_address(config), config.data_dir, config.join, config.replication,
                          tls.dial};
     if (!join_topology(join, &options.topology, &error, &exit_code)) {
       std::fprintf(stderr, "mq node: %s\n", error.c_str());
@@ -318,7 +338,7 @@ int run_node(const NodeConfig& config) {
 
   // The HTTP face: the REST API through a gateway that forwards to leaders.
   HttpGatewayOptions gateway_options;
-  gateway_options.self_address = listen.to_string();
+  gateway_options.self_address = advertised_address(config);
   gateway_options.shard_count = options.topology.shard_count;
   gateway_options.value_bytes_max = config.value_bytes_max;
   gateway_options.dial = tls.dial;
@@ -351,7 +371,8 @@ int run_node(const NodeConfig& config) {
     log_info("serving HTTP on " + http_listen.to_string());
   }
   for (const auto& name : health_names) health->SetServingStatus(name, true);
-  log_info("serving on " + listen.to_string() + " (peers on port " + std::to_string(backend->peer_port()) +
+  log_info("serving on " + listen.to_string() +
+           (config.advertise.empty() ? "" : " (advertised as " + config.advertise + ")") + " (peers on port " + std::to_string(backend->peer_port()) +
            ") as node " + config.id + " of cluster " +
            options.topology.cluster_id + " (" + std::to_string(options.topology.nodes.size()) +
            " nodes, " + std::to_string(options.topology.shard_count) + " shards), data dir " +

@@ -16,7 +16,13 @@ namespace mq::server {
 
 struct NodeConfig {
   std::string id;
-  std::string listen;    // host:port
+  std::string listen;    // host:port this node binds
+  // host:port the other nodes and clients dial to reach --listen (etcd's
+  // --advertise-client-urls): an address or a DNS name, resolved by whoever
+  // dials it, each time it connects. "" = --listen. Needed when --listen is
+  // a wildcard (0.0.0.0) or the node is known by a name whose address may
+  // change (a restarted pod).
+  std::string advertise;
   std::string data_dir;
   std::string peers;     // "n1=host:port,n2=..."; "" = a cluster of this node alone
   uint32_t shard_count = kv::kShardCountDefault;
@@ -68,6 +74,9 @@ struct NodeConfig {
   // access_rules.h); "" = everyone may do everything. SIGHUP reloads it.
   std::string auth_file;
 };
+
+// What the node announces as its address: --advertise, else --listen.
+std::string advertised_address(const NodeConfig& config);
 
 // Validates the configuration; "" when valid, else a one-line reason.
 std::string validate_node_config(const NodeConfig& config);

@@ -29,6 +29,10 @@ struct PeerLocator::Target {
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+    // A member known by a DNS name that came back at another address (a
+    // rescheduled pod) is looked up again when the connection fails; gRPC
+    // waits 30 s between lookups unless told otherwise.
+    args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 1000);
     return grpc::CreateCustomChannel(address, tls::grpc_channel_credentials(dial), args);
   }
   peer::Peer::Stub client;  // gRPC's generated client of the Peer service

@@ -58,7 +58,7 @@ std::optional<Topology> make_topology(const std::string& peers, const std::strin
       PeerInfo p{item.substr(0, eq), item.substr(eq + 1),
                  static_cast<raft::NodeId>(t.nodes.size() + 1)};
       std::string address_error;
-      if (!parse_host_port(p.address, &address_error)) {
+      if (!parse_dial_address(p.address, &address_error)) {
         *error = "--peers: " + address_error;
         return std::nullopt;
       }
@@ -79,8 +79,8 @@ std::optional<Topology> make_topology(const std::string& peers, const std::strin
     return std::nullopt;
   }
   if (self->address != self_address) {
-    *error = "--peers gives " + self_id + " the address " + self->address + " but --listen is " +
-             self_address;
+    *error = "--peers gives " + self_id + " the address " + self->address +
+             " but it is reached at " + self_address + " (--advertise, else --listen)";
     return std::nullopt;
   }
   t.self = self->raft_id;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,11 +108,28 @@ NetLab::NetLab() : prefix_("mqlab-" + std::to_string(::getpid())), switch_ns_(pr
     throw std::runtime_error("cannot enter namespace " + switch_ns_ + ": " + why);
   }
   ::close(fd);
+  // The test's own clients follow leader hints, which name nodes by their
+  // advertised names: the calling thread gets a mount namespace of its own
+  // with the lab's hosts file over /etc/hosts, as `ip netns exec` gives
+  // each node.
+  const std::string hosts = std::string(kEtcNetns) + "/" + switch_ns_ + "/hosts";
+  std::filesystem::create_directories(std::string(kEtcNetns) + "/" + switch_ns_);
+  write_file_in_place(hosts, "127.0.0.1 localhost\n");
+  if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0 ||
+      ::mount(hosts.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr) != 0) {
+    throw std::runtime_error(std::string("cannot put the lab's hosts file over /etc/hosts: ") +
+                             std::strerror(errno));
+  }
 }
 
 NetLab::~NetLab() {
   while (!nodes_.empty()) remove_node(nodes_.back().name);
   test::run({ip_tool(), "netns", "del", switch_ns_});
+  // The bind mount lives in this process's mount namespace and ends with
+  // it; the file can go now.
+  ::umount2("/etc/hosts", MNT_DETACH);
+  std::error_code ec;
+  std::filesystem::remove_all(std::string(kEtcNetns) + "/" + switch_ns_, ec);
 }
 
 std::string NetLab::add_node(const std::string& name, const std::string& ip) {
@@ -157,6 +175,7 @@ void NetLab::set_hosts(const std::vector<std::pair<std::string, std::string>>& n
   std::string text = "127.0.0.1 localhost\n";
   for (const auto& [host, ip] : names) text += ip + " " + host + "\n";
   for (const Node& n : nodes_) write_file_in_place(std::string(kEtcNetns) + "/" + n.ns + "/hosts", text);
+  write_file_in_place(std::string(kEtcNetns) + "/" + switch_ns_ + "/hosts", text);
 }
 
 void NetLab::drop_between(const std::string& name, const std::string& peer_ip) {

@@ -37,7 +37,8 @@ void run_or_throw(const std::vector<std::string>& argv, const std::string& stdin
 class NetLab {
  public:
   // Creates the switch namespace with its bridge (10.213.0.254/16) and
-  // moves the calling thread into it. Call it before any other thread
+  // moves the calling thread into it, and into a mount namespace of its
+  // own where /etc/hosts is the lab's (set_hosts). Call it before any other thread
   // exists: threads inherit their creator's namespace, and the gRPC threads
   // the tests start later must dial from here.
   NetLab();
@@ -58,8 +59,9 @@ class NetLab {
 
   // What the nodes' host names resolve to, for every node: each node
   // namespace has its own hosts file (/etc/netns/NS/hosts, which `ip netns
-  // exec` puts over /etc/hosts), rewritten in place so a running node reads
-  // the new addresses at its next lookup.
+  // exec` puts over /etc/hosts), and so has the test process (NetLab());
+  // rewritten in place so a running node reads the new addresses at its
+  // next lookup.
   void set_hosts(const std::vector<std::pair<std::string, std::string>>& names);
 
   // Packets between the node and `peer_ip` are dropped both ways at the
