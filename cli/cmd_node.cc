@@ -84,8 +84,8 @@ int cmd_node(int argc, char** argv) {
                "it to the nodes it starts");
   app.add_option("--join", config.join,
                  "host:port[,host:port...] of members of a running cluster: a node with an empty "
-                 "data dir asks to be admitted as a new member (named --id, reached at --advertise, else --listen) "
-                 "(reached at --advertise, else --listen) and receives replicas as placement assigns them; later starts recover from the "
+                 "data dir asks to be admitted as a new member (named --id, reached at --advertise, "
+                 "else --listen) and receives replicas as placement assigns them; later starts recover from the "
                  "data dir. Excludes --peers; the cluster's shard count is used, not --shards");
   app.add_option("--cert-file", config.client_tls.cert_file,
                  "PEM certificate the gRPC and HTTP listeners present to clients (TLS on when "

@@ -129,41 +129,43 @@ void LabCluster::write_hosts() {
   lab_->set_hosts(names);
 }
 
+std::map<uint32_t, std::string> LabCluster::leaders() {
+  // Each node reports the shards it holds a replica of (with replication
+  // below the node count, not all of them): the union of the answers.
+  std::map<uint32_t, std::string> out;
+  for (const auto& id : ids_) {
+    if (!processes_.count(id)) continue;
+    cli::ClientOptions co;
+    co.endpoints = {ips_.at(id) + ":" + std::to_string(kPort)};
+    co.tls = client_tls_;
+    co.timeout_ms = 1000;
+    co.dial_timeout_ms = 500;
+    cli::Client client(co);
+    cli::ClusterStatus status;
+    if (!client.status(&status).ok()) continue;
+    for (const auto& s : status.shards) {
+      if (!s.leader.empty() && !out.count(s.id)) out[s.id] = s.leader;
+    }
+  }
+  return out;
+}
+
 bool LabCluster::wait_all_led(int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
     for (auto& [id, process] : processes_) {
       if (process->wait(0)) return false;  // exited: it will not lead anything
     }
-    cli::ClientOptions co;
-    co.endpoints = endpoints();
-    co.tls = client_tls_;
-    co.timeout_ms = 1000;
-    co.dial_timeout_ms = 500;
-    cli::Client client(co);
-    cli::ClusterStatus status;
-    if (client.status(&status).ok() && status.shards.size() == options_.shards) {
-      bool all = true;
-      for (const auto& s : status.shards) all = all && !s.leader.empty();
-      if (all) return true;
-    }
+    if (leaders().size() == options_.shards) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return false;
 }
 
 std::string LabCluster::leader_of(uint32_t shard) {
-  cli::ClientOptions co;
-  co.endpoints = endpoints();
-  co.tls = client_tls_;
-  co.timeout_ms = 2000;
-  cli::Client client(co);
-  cli::ClusterStatus status;
-  if (!client.status(&status).ok()) return "";
-  for (const auto& s : status.shards) {
-    if (s.id == shard) return s.leader;
-  }
-  return "";
+  const auto all = leaders();
+  const auto it = all.find(shard);
+  return it == all.end() ? "" : it->second;
 }
 
 std::string LabCluster::logs_tail() const {

@@ -52,8 +52,11 @@ class LabCluster {
   // Polls until every shard has a leader, as seen from the nodes; false
   // after timeout_ms.
   bool wait_all_led(int timeout_ms);
-  // The shard's leader as the first answering node sees it; "" if none.
+  // The shard's leader as the first answering node that holds it sees it;
+  // "" if none.
   std::string leader_of(uint32_t shard);
+  // Every shard that has a leader, by the running nodes' reports.
+  std::map<uint32_t, std::string> leaders();
   // The last lines of every node's log, for a failure message.
   std::string logs_tail() const;
 
