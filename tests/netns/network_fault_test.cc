@@ -143,46 +143,45 @@ std::vector<std::string> others(const LabCluster& c, const std::string& id) {
   return out;
 }
 
-TEST_CASE("3 nodes over TLS: a leader cut off from its peers both ways", "[netns]") {
-  LabCluster cluster(the_lab, {.subnet = 1, .nodes = 3, .shards = kShards});
-  for (const auto& id : cluster.ids()) cluster.start(id);
-  require_led(cluster);
-  const std::string leader = cluster.leader_of(0);
-  REQUIRE(!leader.empty());
-  int64_t cut_us = 0;
-  const RunResult r = run_workload(cluster, 1, [&](const auto& now_us) {
-    for (const auto& o : others(cluster, leader)) the_lab->drop_between(leader, cluster.ip(o));
-    cut_us = now_us();  // once the rules are in: writes invoked before may still commit
-    sleep_ms(3000);
-    the_lab->heal(leader);
-  });
-  require_safe(r);
-  const int64_t resumed = resume_ms(r, 0, cut_us);
-  INFO("shard 0's writes resumed " << resumed << " ms after its leader " << leader << " was cut off");
+// The resume checks of a run in which `shard`'s leader was cut off at cut_us.
+void require_resumed(const RunResult& r, uint32_t shard, int64_t cut_us, const std::string& what) {
+  const int64_t resumed = resume_ms(r, shard, cut_us);
+  INFO("shard " << shard << "'s writes resumed " << resumed << " ms after " << what);
   report(Catch::getResultCapture().getCurrentTestName(), r, resumed);
   CHECK(resumed >= kFastestElectionMs);
   CHECK(resumed <= kResumeLimitMs);
 }
 
-TEST_CASE("3 nodes over TLS: a one-way partition, the leader's packets to its peers dropped", "[netns]") {
-  LabCluster cluster(the_lab, {.subnet = 2, .nodes = 3, .shards = kShards});
+// Three nodes; shard 0's leader is cut off from its two peers by `cut`
+// (the leader, a peer's IP) for three seconds.
+void cut_leader_of_three(int subnet, uint64_t seed,
+                         const std::function<void(const std::string&, const std::string&)>& cut) {
+  LabCluster cluster(the_lab, {.subnet = subnet, .nodes = 3, .shards = kShards});
   for (const auto& id : cluster.ids()) cluster.start(id);
   require_led(cluster);
   const std::string leader = cluster.leader_of(0);
   REQUIRE(!leader.empty());
   int64_t cut_us = 0;
-  const RunResult r = run_workload(cluster, 2, [&](const auto& now_us) {
-    for (const auto& o : others(cluster, leader)) the_lab->drop_outgoing(leader, cluster.ip(o));
-    cut_us = now_us();
+  const RunResult r = run_workload(cluster, seed, [&](const auto& now_us) {
+    for (const auto& o : others(cluster, leader)) cut(leader, cluster.ip(o));
+    cut_us = now_us();  // once the rules are in: writes invoked before may still commit
     sleep_ms(3000);
     the_lab->heal(leader);
   });
   require_safe(r);
-  const int64_t resumed = resume_ms(r, 0, cut_us);
-  INFO("shard 0's writes resumed " << resumed << " ms after its leader " << leader << " lost its way out");
-  report(Catch::getResultCapture().getCurrentTestName(), r, resumed);
-  CHECK(resumed >= kFastestElectionMs);
-  CHECK(resumed <= kResumeLimitMs);
+  require_resumed(r, 0, cut_us, "its leader " + leader + " was cut off");
+}
+
+TEST_CASE("3 nodes over TLS: a leader cut off from its peers both ways", "[netns]") {
+  cut_leader_of_three(1, 1, [](const std::string& leader, const std::string& peer_ip) {
+    the_lab->drop_between(leader, peer_ip);
+  });
+}
+
+TEST_CASE("3 nodes over TLS: a one-way partition, the leader's packets to its peers dropped", "[netns]") {
+  cut_leader_of_three(2, 2, [](const std::string& leader, const std::string& peer_ip) {
+    the_lab->drop_outgoing(leader, peer_ip);
+  });
 }
 
 TEST_CASE("5 nodes over TLS: a flapping link, then a node whose packets are all dropped", "[netns]") {
@@ -223,12 +222,7 @@ TEST_CASE("5 nodes over TLS: a flapping link, then a node whose packets are all 
     the_lab->heal(dropped);
   });
   require_safe(r);
-  const int64_t resumed = resume_ms(r, dropped_shard, cut_us);
-  INFO("shard 1's writes resumed " << resumed << " ms after every packet of its leader " << dropped
-                                   << " was dropped");
-  report(Catch::getResultCapture().getCurrentTestName(), r, resumed);
-  CHECK(resumed >= kFastestElectionMs);
-  CHECK(resumed <= kResumeLimitMs);
+  require_resumed(r, dropped_shard, cut_us, "every packet of its leader " + dropped + " was dropped");
 }
 
 }  // namespace
