@@ -119,9 +119,18 @@ void NodeHost::refresh_map() {
     log(LogLevel::kInfo, "cluster map version " + std::to_string(map_.version()) + ": " +
                              describe_members(map_));
   }
-  if (const Member* m = map_.find(self.raft_id); m && m->state == MemberState::kRemoved) {
+  const Member* m = map_.find(self.raft_id);
+  if (m && m->state == MemberState::kRemoved) {
     log(LogLevel::kWarn, "this node was removed from the cluster: its replicas move to other "
                          "nodes, then it stops");
+  } else if (first && m && m->address != self.address) {
+    // The member list keeps the address a member joined with (there is no
+    // command to change it), and the other nodes dial that one, whatever
+    // this node's flags now say.
+    log(LogLevel::kWarn, "the cluster knows this node (" + self.id + ") at " + m->address + ", not at " +
+                             self.address + " (--advertise, else --listen): the other nodes dial " +
+                             m->address + "; start it with --advertise " + m->address +
+                             " or replace the member (mq member replace)");
   }
 }
 

@@ -433,6 +433,32 @@ TEST_CASE("a node started with --join is admitted and receives replicas", "[proc
   CHECK_THAT(again.err, Contains("name n4 is in use"));
 }
 
+TEST_CASE("a joined node restarted to be reached at another address says the cluster dials the old one",
+          "[process][member]") {
+  MemberCluster c({.nodes = 3, .shards = 4});
+  REQUIRE(c.wait_ready());
+  NodeProcess& joined = c.start_joiner("n4", 0);
+  REQUIRE(joined.wait_ready(kMovesTimeoutMs));
+  constexpr const char* kWarning = "the cluster knows this node (n4) at ";
+
+  // Restarted as it joined: nothing to say.
+  NodeProcess& same = c.restart_joiner("n4", 0, {});
+  REQUIRE(same.wait_ready(kMovesTimeoutMs));
+  CHECK_THAT(same.log(), !Contains(kWarning));
+
+  // Restarted with another --advertise: the member list still holds the
+  // address it joined with, which is what the others dial.
+  const std::string port = c.spare_address(0).substr(c.spare_address(0).rfind(':') + 1);
+  NodeProcess& moved = c.restart_joiner("n4", 0, {"--advertise", "localhost:" + port});
+  REQUIRE(moved.wait_ready(kMovesTimeoutMs));
+  CHECK_THAT(moved.log(), Contains(std::string(kWarning) + c.spare_address(0) + ", not at localhost:" + port) &&
+                              Contains("start it with --advertise " + c.spare_address(0)));
+  const json members = members_json(c);
+  const json* m = find_member(members, "n4");
+  REQUIRE(m != nullptr);
+  CHECK((*m)["address"] == c.spare_address(0));
+}
+
 TEST_CASE("mq member add and replace print the member as the map holds it after the change", "[process][member]") {
   MemberCluster c({.nodes = 3, .shards = 4, .spare_ports = 3});
   REQUIRE(c.wait_ready());

@@ -151,13 +151,24 @@ bool MemberCluster::wait_ready(int timeout_ms) {
   return true;
 }
 
-NodeProcess& MemberCluster::start_joiner(const std::string& name, size_t spare) {
+NodeProcess& MemberCluster::start_joiner(const std::string& name, size_t spare,
+                                         const std::vector<std::string>& extra_flags) {
   const std::string address = spare_address(spare);
   const auto port = static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
   std::vector<std::string> flags = {"--join", endpoint(0)};
   if (options_.member_changes) flags.push_back("--enable-member-changes");
+  flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
   joiners_.push_back(std::make_unique<NodeProcess>(dir_ / name, port, flags, name));
+  joiner_names_.push_back(name);
   return *joiners_.back();
+}
+
+NodeProcess& MemberCluster::restart_joiner(const std::string& name, size_t spare,
+                                           const std::vector<std::string>& extra_flags) {
+  for (size_t i = 0; i < joiners_.size(); ++i) {
+    if (joiner_names_[i] == name && !joiners_[i]->process().exited()) joiners_[i]->stop();
+  }
+  return start_joiner(name, spare, extra_flags);
 }
 
 RunResult MemberCluster::mq_at(size_t node, std::vector<std::string> args) const {

@@ -48,7 +48,12 @@ class MemberCluster {
 
   // Starts `mq node --id NAME --listen <spare k> --join <n1> ...` with the
   // cluster's member-change flag; does not wait.
-  NodeProcess& start_joiner(const std::string& name, size_t spare);
+  NodeProcess& start_joiner(const std::string& name, size_t spare,
+                            const std::vector<std::string>& extra_flags = {});
+  // Stops the joiner `name` and starts it again on its data dir with the
+  // same flags and `extra_flags` (without waiting).
+  NodeProcess& restart_joiner(const std::string& name, size_t spare,
+                              const std::vector<std::string>& extra_flags);
 
   // `mq ARGS... --endpoints <n1>`.
   RunResult mq(std::vector<std::string> args) const { return mq_at(0, std::move(args)); }
@@ -65,6 +70,7 @@ class MemberCluster {
   std::vector<std::unique_ptr<NodeProcess>> nodes_;
   std::vector<std::vector<std::string>> flags_;  // of each of nodes_
   std::vector<std::unique_ptr<NodeProcess>> joiners_;
+  std::vector<std::string> joiner_names_;  // of each of joiners_
 };
 
 // The first port of `count` consecutive free loopback ports in the block
