@@ -47,7 +47,7 @@ Topology topology_of(const v1::ListMembersResponse& cluster, raft::NodeId self,
 
 bool join_topology(const JoinFlags& config, Topology* topology, std::string* error,
                    int* exit_code) {
-  const PeerInfo self_info{config.id, config.listen, raft::kNoNode, false};
+  const PeerInfo self_info{config.id, config.address, raft::kNoNode, false};
   // Joined before: the data dir knows who this node is.
   auto fs = storage::make_posix_file_system();
   storage::Identity identity;
@@ -75,7 +75,7 @@ bool join_topology(const JoinFlags& config, Topology* topology, std::string* err
       ctx.set_deadline(std::chrono::system_clock::now() + kJoinCallDeadline);
       v1::AddMemberRequest req;
       req.set_name(config.id);
-      req.set_address(config.listen);
+      req.set_address(config.address);
       req.set_join(true);
       v1::AddMemberResponse resp;
       const grpc::Status s = cluster_api->AddMember(&ctx, req, &resp);

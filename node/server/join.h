@@ -14,7 +14,7 @@ namespace mq::server {
 
 struct JoinFlags {
   std::string id;        // --id
-  std::string listen;    // --listen: the address the cluster reaches it at
+  std::string address;   // --advertise, else --listen: the address the cluster reaches it at
   std::string data_dir;  // --data-dir
   std::string join;      // --join: host:port[,host:port...]
   uint32_t replication = 3;
