@@ -1,7 +1,6 @@
 #include "tests/netns/lab_cluster.h"
 
 #include <signal.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -31,10 +30,7 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 LabCluster::LabCluster(NetLab* lab, LabClusterOptions options) : lab_(lab), options_(options) {
-  char tmpl[] = "/tmp/mq-netns.XXXXXX";
-  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  dir_ = tmpl;
-  const std::string tls_dir = dir_ + "/tls";
+  const std::string tls_dir = dir_ / "tls";
   std::filesystem::create_directories(tls_dir);
   std::string error;
   if (!playground::ensure_local_ca(tls_dir, &error)) throw std::runtime_error(error);
@@ -63,8 +59,6 @@ LabCluster::LabCluster(NetLab* lab, LabClusterOptions options) : lab_(lab), opti
 LabCluster::~LabCluster() {
   for (const auto& id : ids_) stop(id);
   for (const auto& id : ids_) lab_->remove_node(id);
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
 }
 
 std::vector<std::string> LabCluster::endpoints() const {
@@ -80,7 +74,7 @@ std::vector<std::string> LabCluster::node_args(const std::string& id) const {
     peers += (peers.empty() ? "" : ",") + p + "=" +
              (options_.peers_by_name ? host_name(p) : ips_.at(p)) + ":" + port;
   }
-  const std::string tls = dir_ + "/tls/";
+  const std::string tls = dir_ / "tls/";
   std::vector<std::string> args = {find_tool("ip"), "netns", "exec", lab_->node_namespace(id),
                                    MQ_BINARY, "node", "--id", id};
   if (options_.peers_by_name) {
@@ -92,19 +86,19 @@ std::vector<std::string> LabCluster::node_args(const std::string& id) const {
   }
   args.insert(args.end(),
               {"--peers", peers, "--shards", std::to_string(options_.shards), "--replication",
-               std::to_string(options_.replication), "--data-dir", dir_ + "/" + id,
+               std::to_string(options_.replication), "--data-dir", dir_ / id,
                "--cert-file", tls + id + ".pem", "--key-file", tls + id + "-key.pem",
                "--trusted-ca-file", tls + "ca.pem", "--client-cert-auth",
                "--peer-cert-file", tls + id + ".pem", "--peer-key-file", tls + id + "-key.pem",
                "--peer-trusted-ca-file", tls + "ca.pem"});
-  if (!std::filesystem::exists(dir_ + "/" + id)) args.insert(args.end(), {"--initial-cluster-state", "new"});
+  if (!std::filesystem::exists(dir_ / id)) args.insert(args.end(), {"--initial-cluster-state", "new"});
   return args;
 }
 
 void LabCluster::start(const std::string& id) {
   test::SpawnOptions o;
   o.argv = node_args(id);
-  o.stderr_path = dir_ + "/" + id + ".log";
+  o.stderr_path = dir_ / (id + ".log");
   processes_[id] = std::make_unique<test::Subprocess>(o);
 }
 
@@ -112,7 +106,6 @@ void LabCluster::stop(const std::string& id) {
   auto it = processes_.find(id);
   if (it == processes_.end()) return;
   it->second->signal(SIGTERM);
-  it->second->signal(SIGCONT);
   it->second->wait(kStopTimeoutMs);
   processes_.erase(it);  // SIGKILLs and reaps one that did not exit
 }
@@ -171,7 +164,7 @@ std::string LabCluster::leader_of(uint32_t shard) {
 std::string LabCluster::logs_tail() const {
   std::string out;
   for (const auto& id : ids_) {
-    const std::string log = read_file(dir_ + "/" + id + ".log");
+    const std::string log = read_file(dir_ / (id + ".log"));
     out += "--- " + id + " (last 2000 bytes of its log)\n" +
            (log.size() > 2000 ? log.substr(log.size() - 2000) : log) + "\n";
   }

@@ -14,6 +14,7 @@
 
 #include "node/tls/tls_files.h"
 #include "tests/netns/net_lab.h"
+#include "tests/process/node_process.h"
 #include "tests/process/subprocess.h"
 
 namespace mq::netns {
@@ -66,7 +67,7 @@ class LabCluster {
 
   NetLab* lab_;
   LabClusterOptions options_;
-  std::string dir_;
+  test::TempDir dir_;  // the nodes' data dirs and logs, the TLS files
   std::vector<std::string> ids_;
   std::map<std::string, std::string> ips_;
   std::map<std::string, std::unique_ptr<test::Subprocess>> processes_;

@@ -1,7 +1,7 @@
 // mq across real interfaces under packet-level faults: clusters of 3 and 5
 // nodes, each in its own network namespace, TLS between clients and nodes
 // and between peers, and nftables dropping packets. Under each fault the
-// failover demo's workload (16 shards' worth of users, sets and
+// failover demo's workload (users spread over 8 shards, sets and
 // linearizable gets, unique values) runs, then the faults are healed, every
 // key is read back, and the same checks as `mq demo failover --check` hold:
 // no acknowledged write lost, the whole history linearizable. Where a
@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -55,19 +56,17 @@ void require_led(LabCluster& cluster) {
 
 struct RunResult {
   std::vector<pg::RecordedOp> history;
-  uint64_t ok_writes = 0;
-  uint64_t lost_writes = 0;
-  std::vector<std::string> lost_examples;
-  lincheck::Result verdict{lincheck::Result::kUnknown, ""};
+  pg::DemoReport report;  // as `mq demo failover --check` computes it
   bool read_back = false;
 };
 
-// One fault step: what it does, run on the workload's clock (`at` gives
-// the time in microseconds, for marking when a leader was cut off).
+// One fault step: what it does, run on the workload's clock (`now_us`
+// gives the time in microseconds, for marking when a leader was cut off).
 using FaultSteps = std::function<void(const std::function<int64_t()>& now_us)>;
 
 // The demo's workload for a second before the faults, during them, and
-// two seconds after they are healed; then the read-back and the checks.
+// two seconds after they are healed; then the read-back and the demo's
+// report of it.
 RunResult run_workload(LabCluster& cluster, uint64_t seed, const FaultSteps& faults) {
   const auto epoch = Clock::now();
   auto now_us = [epoch] {
@@ -82,35 +81,32 @@ RunResult run_workload(LabCluster& cluster, uint64_t seed, const FaultSteps& fau
   wo.seed = seed;
   wo.key_prefix = "netns" + std::to_string(seed);
   pg::Workload workload(wo, epoch);
+  pg::DemoTimeline timeline;
   workload.start();
   sleep_ms(1000);
+  timeline.fault_us = now_us();
   faults(now_us);
+  timeline.heal_us = now_us();
   sleep_ms(2000);
   workload.stop();
+  timeline.end_us = now_us();
   RunResult r;
   require_led(cluster);
   r.read_back = workload.read_back(10'000);
   r.history = workload.history();
-  const uint64_t reader = static_cast<uint64_t>(kClients);
-  r.lost_writes = pg::count_lost_writes(r.history, reader, &r.lost_examples);
-  std::vector<lincheck::Operation> ops;
-  for (const auto& op : r.history) {
-    ops.push_back(op.op);
-    r.ok_writes += op.op.kind == lincheck::OpKind::kSet && op.op.outcome == lincheck::Outcome::kOk &&
-                   op.op.client != reader;
-  }
-  r.verdict = lincheck::check(ops);
+  // The read-back is the client after the workload's.
+  r.report = pg::make_report(timeline, r.history, kShards, static_cast<uint64_t>(kClients), {}, true);
   return r;
 }
 
 // The checks every run must pass.
 void require_safe(const RunResult& r) {
-  INFO("lost: " << (r.lost_examples.empty() ? std::string("-") : r.lost_examples.front()));
+  INFO("lost: " << (r.report.lost_examples.empty() ? std::string("-") : r.report.lost_examples.front()));
   CHECK(r.read_back);
-  CHECK(r.ok_writes > 100);
-  CHECK(r.lost_writes == 0);
-  INFO(r.verdict.explanation);
-  CHECK(r.verdict.verdict == lincheck::Result::kLinearizable);
+  CHECK(r.report.writes.ok > 100);
+  CHECK(r.report.lost_writes == std::optional<uint64_t>(0));
+  INFO(r.report.verdict.explanation);
+  CHECK(r.report.verdict.verdict == lincheck::Result::kLinearizable);
 }
 
 // How long after cut_us the first write to `shard` invoked after it was
@@ -129,8 +125,8 @@ int64_t resume_ms(const RunResult& r, uint32_t shard, int64_t cut_us) {
 void report(const std::string& test, const RunResult& r, int64_t resumed_ms) {
   std::printf("netns: %s: %llu acknowledged writes, %zu operations, %llu lost, writes resumed %lld ms "
               "after the cut (limit %lld)\n",
-              test.c_str(), static_cast<unsigned long long>(r.ok_writes), r.history.size(),
-              static_cast<unsigned long long>(r.lost_writes), static_cast<long long>(resumed_ms),
+              test.c_str(), static_cast<unsigned long long>(r.report.writes.ok), r.history.size(),
+              static_cast<unsigned long long>(r.report.lost_writes.value_or(0)), static_cast<long long>(resumed_ms),
               static_cast<long long>(kResumeLimitMs));
   std::fflush(stdout);
 }
