@@ -161,6 +161,8 @@ ConnectProbe probe_connect(const HostPort& address, int timeout_ms) {
   return best;
 }
 
+bool is_wildcard_host(std::string_view host) { return host == "0.0.0.0" || host == "::"; }
+
 bool is_loopback(const HostPort& address) {
   return address.host == "localhost" || address.host == "::1" || address.host.rfind("127.", 0) == 0;
 }

@@ -46,6 +46,10 @@ struct ConnectProbe {
 };
 ConnectProbe probe_connect(const HostPort& address, int timeout_ms);
 
+// Whether the host is a wildcard ("0.0.0.0", "::"): bound, it listens on
+// every address; dialled, it names none other machines could reach.
+bool is_wildcard_host(std::string_view host);
+
 // Whether the host is this machine's loopback (127.0.0.0/8, ::1, localhost):
 // only then is a listener out of other machines' reach.
 bool is_loopback(const HostPort& address);

@@ -85,12 +85,6 @@ void raise_open_file_limit() {
 
 std::string advertised_address(const NodeConfig& c) { return c.advertise.empty() ? c.listen : c.advertise; }
 
-namespace {
-
-bool is_wildcard_host(const std::string& host) { return host == "0.0.0.0" || host == "::"; }
-
-}  // namespace
-
 std::string validate_node_config(const NodeConfig& c) {
   if (!is_plain_name(c.id, 64)) {
     return "--id '" + c.id + "' must be 1..64 characters of letters, digits, '-', '_' or '.'";

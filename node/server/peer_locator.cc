@@ -15,7 +15,7 @@ namespace {
 // A peer that does not answer within this is asked again at the next dial.
 constexpr auto kLocateDeadline = std::chrono::seconds(2);
 
-bool is_wildcard(const std::string& host) { return host.empty() || host == "0.0.0.0" || host == "::"; }
+bool is_wildcard(const std::string& host) { return host.empty() || is_wildcard_host(host); }
 
 }  // namespace
 
